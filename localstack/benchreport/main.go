@@ -1,0 +1,164 @@
+// Command benchreport runs the project's benchmarks in one go (so the ratios
+// compare figures from the same run on the same noisy machine) and writes
+// them into BENCHMARKS.md between markers, keeping the rest of the file.
+// It needs the local services: run it through `make bench`.
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// comparison is a goal of the form "a costs at most / at least x of b".
+type comparison struct {
+	title, numerator, denominator, goal string
+	// check says whether ratio meets the goal.
+	check func(ratio float64) bool
+	// describe renders the ratio.
+	describe func(ratio float64) string
+}
+
+var comparisons = []comparison{
+	{
+		title: "validation vs decoding a 10-line order", numerator: "Validate10Lines", denominator: "Decode10Lines",
+		goal:     "validation ≤ 2× decoding",
+		check:    func(r float64) bool { return r <= 2 },
+		describe: func(r float64) string { return fmt.Sprintf("validation costs %.2f× decoding", r) },
+	},
+	{
+		title: "POST /v1/orders vs a raw TransactWriteItems loop (DynamoDB Local)", numerator: "RawTransactWriteItems", denominator: "IntakePostOrder",
+		goal:     "intake throughput ≥ 70 % of the raw loop",
+		check:    func(r float64) bool { return r >= 0.70 },
+		describe: func(r float64) string { return fmt.Sprintf("intake throughput is %.0f %% of the raw loop", r*100) },
+	},
+}
+
+const (
+	begin = "<!-- bench:foundation -->"
+	end   = "<!-- /bench:foundation -->"
+)
+
+func main() {
+	out := flag.String("out", "BENCHMARKS.md", "file to update")
+	count := flag.Int("count", 5, "runs of each benchmark")
+	benchtime := flag.String("benchtime", "1s", "go test -benchtime")
+	flag.Parse()
+	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" {
+		fmt.Fprintln(os.Stderr, "benchreport: no DynamoDB endpoint; run it through `make bench`")
+		os.Exit(1)
+	}
+	args := []string{"test", "-run", "^$", "-bench", ".", "-benchmem", "-count", strconv.Itoa(*count),
+		"-benchtime", *benchtime, "-p", "1", "./shared/order", "./shared/dynamostore", "./shared/httpapi"}
+	cmd := exec.Command("go", args...)
+	var buf bytes.Buffer
+	cmd.Stdout = &buf
+	cmd.Stderr = os.Stderr
+	fmt.Fprintln(os.Stderr, "go", strings.Join(args, " "))
+	if err := cmd.Run(); err != nil {
+		os.Stdout.Write(buf.Bytes())
+		fmt.Fprintln(os.Stderr, "benchreport:", err)
+		os.Exit(1)
+	}
+	raw := buf.String()
+	medians := parse(raw)
+	section := render(medians, raw, "go "+strings.Join(args, " "))
+	fmt.Print(section)
+	if err := splice(*out, section); err != nil {
+		fmt.Fprintln(os.Stderr, "benchreport:", err)
+		os.Exit(1)
+	}
+}
+
+var line = regexp.MustCompile(`^Benchmark(\S+?)(-\d+)?\s+\d+\s+([\d.]+) ns/op`)
+
+// parse returns the median ns/op of each benchmark.
+func parse(out string) map[string]float64 {
+	runs := map[string][]float64{}
+	for _, l := range strings.Split(out, "\n") {
+		m := line.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		v, _ := strconv.ParseFloat(m[3], 64)
+		runs[m[1]] = append(runs[m[1]], v)
+	}
+	med := map[string]float64{}
+	for k, v := range runs {
+		sort.Float64s(v)
+		med[k] = v[len(v)/2]
+	}
+	return med
+}
+
+func render(med map[string]float64, raw, command string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n## Foundation: validation and intake\n\n", begin)
+	fmt.Fprintf(&b, "- date: %s\n- machine: %s, %d cores visible to Go, %s/%s, %s\n- command: `make bench` → `%s`\n- figures: median of the runs; ratios compare figures from this same run\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), cpuModel(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), command)
+	b.WriteString("| benchmark | median ns/op | per second |\n|---|---:|---:|\n")
+	names := make([]string, 0, len(med))
+	for k := range med {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		fmt.Fprintf(&b, "| %s | %.0f | %.0f |\n", k, med[k], 1e9/med[k])
+	}
+	b.WriteString("\n| comparison | result | goal | met |\n|---|---|---|---|\n")
+	for _, c := range comparisons {
+		n, d := med[c.numerator], med[c.denominator]
+		if n == 0 || d == 0 {
+			fmt.Fprintf(&b, "| %s | missing figures | %s | no |\n", c.title, c.goal)
+			continue
+		}
+		r := n / d
+		met := "yes"
+		if !c.check(r) {
+			met = "**no**"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", c.title, c.describe(r), c.goal, met)
+	}
+	fmt.Fprintf(&b, "\n<details><summary>raw output</summary>\n\n```\n%s```\n</details>\n%s\n", raw, end)
+	return b.String()
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown CPU"
+}
+
+// splice replaces the marked section of path (or appends it).
+func splice(path, section string) error {
+	old, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	s := string(old)
+	if s == "" {
+		s = "# Benchmarks\n\nEach section is written by the command it names; figures from one run are compared with each other only.\n\n"
+	}
+	i, j := strings.Index(s, begin), strings.Index(s, end)
+	if i >= 0 && j > i {
+		s = s[:i] + strings.TrimSuffix(section, "\n") + s[j+len(end):]
+	} else {
+		s += section
+	}
+	return os.WriteFile(path, []byte(s), 0o644)
+}

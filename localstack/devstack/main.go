@@ -1,0 +1,135 @@
+// Command devstack runs xborder on a developer's machine with no AWS account
+// and no Docker, and runs the tests against the same local services.
+//
+//	devstack up                     # make dev: DynamoDB Local + the API, until Ctrl-C
+//	devstack token -sub alice       # a development bearer token
+//	devstack with-services -- CMD   # make test: services on free ports around CMD
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/xborder/xborder/shared/auth"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage(os.Stderr)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	code := 0
+	switch os.Args[1] {
+	case "up":
+		err = up(ctx, os.Args[2:])
+	case "token":
+		err = token(os.Args[2:], os.Stdout)
+	case "with-services":
+		code, err = withServices(ctx, os.Args[2:])
+	case "-h", "--help", "help":
+		usage(os.Stdout)
+	default:
+		usage(os.Stderr)
+		code = 2
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "devstack:", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	stop()
+	os.Exit(code)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage:
+  devstack up [-tools DIR] [-data DIR]       run the local stack until Ctrl-C (make dev)
+  devstack token -sub ID [-groups ops] [-ttl 24h]
+                                             print a development bearer token
+  devstack with-services [-tools DIR] -- CMD ARGS...
+                                             run CMD with the local services on free
+                                             loopback ports (make test)
+`)
+}
+
+// token prints a development token signed with LOCAL_JWT_SECRET.
+func token(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	sub := fs.String("sub", "dev-customer", "subject (customer id)")
+	groups := fs.String("groups", "", "comma-separated Cognito groups, e.g. ops")
+	ttl := fs.Duration("ttl", 24*time.Hour, "lifetime")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var gs []string
+	if *groups != "" {
+		gs = strings.Split(*groups, ",")
+	}
+	tok, err := auth.MintLocal(jwtSecret(), *sub, gs, *ttl, time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, tok)
+	return nil
+}
+
+func jwtSecret() string {
+	if s := os.Getenv("LOCAL_JWT_SECRET"); s != "" {
+		return s
+	}
+	return auth.DevSecret
+}
+
+// withServices starts the local services on free ports, runs the command with
+// their endpoints in its environment, and stops them however it ends.
+func withServices(ctx context.Context, args []string) (int, error) {
+	fs := flag.NewFlagSet("with-services", flag.ContinueOnError)
+	tools := fs.String("tools", ".tools", "where `make tools` installed the services")
+	if err := fs.Parse(args); err != nil {
+		return 2, err
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		return 2, errors.New("with-services needs a command after --")
+	}
+	env, stopAll, err := startTestServices(ctx, *tools)
+	defer stopAll()
+	if err != nil {
+		return 1, err
+	}
+	cmd := exec.Command(rest[0], rest[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.Env = append(os.Environ(), env...)
+	if err := cmd.Start(); err != nil {
+		return 1, fmt.Errorf("start %s: %w", rest[0], err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	select {
+	case err = <-waited:
+	case <-ctx.Done():
+		_ = cmd.Process.Signal(syscall.SIGINT)
+		err = <-waited
+	}
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return exit.ExitCode(), nil
+	}
+	if err != nil {
+		return 1, err
+	}
+	return 0, nil
+}

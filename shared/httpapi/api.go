@@ -1,0 +1,213 @@
+// Package httpapi is the public HTTPS API that mobile apps and web shops
+// call: one http.Handler, served in Lambda behind API Gateway (through
+// aws-lambda-go-api-proxy) and on a developer's machine by net/http.
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
+	"github.com/oklog/ulid/v2"
+
+	"github.com/xborder/xborder/shared/auth"
+	"github.com/xborder/xborder/shared/idempotency"
+	"github.com/xborder/xborder/shared/order"
+)
+
+// OrderStore is what the API needs of the order store.
+type OrderStore interface {
+	ClaimKey(ctx context.Context, rec idempotency.Record, now time.Time) (idempotency.Record, error)
+	ReleaseKey(ctx context.Context, scope, key, owner string) error
+	CreateOrder(ctx context.Context, o *order.Order, first order.Event, done idempotency.Record) error
+	GetOrder(ctx context.Context, id string) (*order.Order, error)
+	History(ctx context.Context, id string) ([]order.Event, error)
+	ListByCustomer(ctx context.Context, customerID string, limit int, cursor string) ([]order.Order, string, error)
+}
+
+// Authenticator tells who sent a request, or fails with auth.ErrUnauthenticated.
+type Authenticator interface {
+	Authenticate(r *http.Request) (auth.Identity, error)
+}
+
+// Config wires the API to its dependencies.
+type Config struct {
+	Store  OrderStore
+	Auth   Authenticator
+	Logger *slog.Logger
+	// Now and NewID default to the clock and ULIDs; tests replace them.
+	Now   func() time.Time
+	NewID func() string
+}
+
+// MaxBodyBytes bounds a request body (256 KiB: what fits a Step Functions
+// payload and an SQS message).
+const MaxBodyBytes = 256 << 10
+
+// Route is one operation of the API; the OpenAPI document lists the same set.
+type Route struct {
+	Method, Path string
+}
+
+// Routes lists every operation the API serves.
+var Routes = []Route{
+	{http.MethodPost, "/v1/orders"},
+	{http.MethodGet, "/v1/orders"},
+	{http.MethodGet, "/v1/orders/{id}"},
+}
+
+// API is the HTTP API.
+type API struct {
+	cfg Config
+	mux *http.ServeMux
+}
+
+// New builds the API handler.
+func New(cfg Config) *API {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.NewID == nil {
+		cfg.NewID = func() string { return ulid.Make().String() }
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	a := &API{cfg: cfg, mux: http.NewServeMux()}
+	handlers := map[Route]http.HandlerFunc{
+		{http.MethodPost, "/v1/orders"}:     a.createOrder,
+		{http.MethodGet, "/v1/orders"}:      a.listOrders,
+		{http.MethodGet, "/v1/orders/{id}"}: a.getOrder,
+	}
+	for _, rt := range Routes {
+		a.mux.HandleFunc(rt.Method+" "+rt.Path, handlers[rt])
+	}
+	a.mux.HandleFunc("/", a.fallback)
+	return a
+}
+
+type ctxKey int
+
+const (
+	keyRequestID ctxKey = iota
+	keyIdentity
+)
+
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(keyRequestID).(string)
+	return id
+}
+
+func identity(ctx context.Context) auth.Identity {
+	id, _ := ctx.Value(keyIdentity).(auth.Identity)
+	return id
+}
+
+// ServeHTTP adds a request id, authenticates, recovers from panics and logs
+// one line per request (never bodies or personal data).
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := a.cfg.Now()
+	rid := ""
+	if rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok {
+		rid = rc.RequestID
+	}
+	if rid == "" {
+		rid = newRequestID()
+	}
+	ctx := context.WithValue(r.Context(), keyRequestID, rid)
+	r = r.WithContext(ctx)
+	rec := &statusRecorder{ResponseWriter: w}
+	w = rec
+	w.Header().Set("X-Request-Id", rid)
+
+	_, pattern := a.mux.Handler(r)
+	defer func() {
+		if p := recover(); p != nil {
+			a.cfg.Logger.ErrorContext(ctx, "panic serving request", "requestId", rid, "panic", fmt.Sprint(p))
+			if rec.status == 0 {
+				writeProblem(w, r, Problem{Type: problemInternal, Status: http.StatusInternalServerError})
+			}
+		}
+		a.cfg.Logger.InfoContext(ctx, "request", "requestId", rid, "method", r.Method, "route", pattern,
+			"status", rec.status, "durationMs", a.cfg.Now().Sub(start).Milliseconds())
+	}()
+
+	if pattern != "/" && pattern != "" {
+		id, err := a.cfg.Auth.Authenticate(r)
+		if err != nil {
+			a.cfg.Logger.InfoContext(ctx, "unauthenticated", "requestId", rid, "error", err.Error())
+			w.Header().Set("WWW-Authenticate", `Bearer realm="xborder"`)
+			writeProblem(w, r, Problem{Type: problemUnauthorized, Status: http.StatusUnauthorized,
+				Detail: "A valid bearer token is required."})
+			return
+		}
+		r = r.WithContext(context.WithValue(ctx, keyIdentity, id))
+	}
+	a.mux.ServeHTTP(w, r)
+}
+
+// fallback answers unknown paths with 404 and known paths with the wrong
+// method with 405, both as problem+json.
+func (a *API) fallback(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, rt := range Routes {
+		if pathMatches(rt.Path, r.URL.Path) {
+			allow = append(allow, rt.Method)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeProblem(w, r, Problem{Type: problemMethod, Status: http.StatusMethodNotAllowed,
+			Detail: fmt.Sprintf("%s is not allowed here; use %s.", r.Method, strings.Join(allow, " or "))})
+		return
+	}
+	writeProblem(w, r, Problem{Type: problemNotFound, Status: http.StatusNotFound, Detail: "No such resource."})
+}
+
+// pathMatches matches a path against a route pattern with {name} segments.
+func pathMatches(pattern, path string) bool {
+	ps, xs := strings.Split(pattern, "/"), strings.Split(path, "/")
+	if len(ps) != len(xs) {
+		return false
+	}
+	for i := range ps {
+		if strings.HasPrefix(ps[i], "{") {
+			if xs[i] == "" {
+				return false
+			}
+			continue
+		}
+		if ps[i] != xs[i] {
+			return false
+		}
+	}
+	return true
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func newRequestID() string {
+	return ulid.MustNew(ulid.Now(), rand.Reader).String()
+}

@@ -1,0 +1,338 @@
+package httpapi
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/xborder/xborder/shared/idempotency"
+	"github.com/xborder/xborder/shared/order"
+)
+
+// orderView is an order as its owner sees it: the payment token is not
+// echoed back.
+type orderView struct {
+	*order.Order
+	Payment paymentView    `json:"payment"`
+	History []order.Event  `json:"history,omitempty"`
+	Links   map[string]any `json:"links"`
+}
+
+type paymentView struct {
+	Method string `json:"method"`
+}
+
+func viewOf(o *order.Order, history []order.Event) orderView {
+	return orderView{Order: o, Payment: paymentView{Method: o.Payment.Method}, History: history,
+		Links: map[string]any{"self": orderLocation(o.ID)}}
+}
+
+func orderLocation(id string) string { return "/v1/orders/" + id }
+
+// createOrder accepts an order exactly once per Idempotency-Key.
+func (a *API) createOrder(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	caller := identity(ctx)
+	key := r.Header.Get("Idempotency-Key")
+	if problem := checkIdempotencyKey(key); problem != "" {
+		writeProblem(w, r, Problem{Type: problemBadRequest, Status: http.StatusBadRequest, Detail: problem})
+		return
+	}
+	raw, ok := readJSONBody(w, r)
+	if !ok {
+		return
+	}
+	var draft order.Draft
+	if err := decodeStrict(raw, &draft); err != nil {
+		writeProblem(w, r, Problem{Type: problemBadRequest, Status: http.StatusBadRequest, Detail: err.Error()})
+		return
+	}
+	errs := draft.Validate()
+	if draft.Channel == order.ChannelPartner {
+		errs = append(errs, order.FieldError{Field: "/channel", Code: "not_allowed",
+			Message: "partner orders arrive through the partner webhook, not this endpoint"})
+	}
+	if len(errs) > 0 {
+		writeProblem(w, r, Problem{Type: problemValidation, Status: http.StatusUnprocessableEntity,
+			Title: "The order is not valid", Detail: fmt.Sprintf("%d problem(s) with the order.", len(errs)), Errors: errs})
+		return
+	}
+
+	now := a.cfg.Now().UTC()
+	scope := "customer:" + caller.Subject
+	claim := idempotency.Record{
+		Scope: scope, Key: key, RequestHash: canonicalHash(raw), State: idempotency.StateInFlight,
+		Owner: newOwner(), LeaseUntil: now.Add(idempotency.Lease), CreatedAt: now, ExpiresAt: now.Add(idempotency.Retention),
+	}
+	existing, err := a.cfg.Store.ClaimKey(ctx, claim, now)
+	if errors.Is(err, idempotency.ErrClaimed) {
+		a.answerRepeat(w, r, existing, claim.RequestHash, now)
+		return
+	}
+	if err != nil {
+		a.internalError(w, r, "claim idempotency key", err)
+		return
+	}
+
+	o, first := order.Accept(draft, a.cfg.NewID(), caller.Subject, scope, now)
+	body, err := json.Marshal(viewOf(o, nil))
+	if err != nil {
+		a.release(r, claim)
+		a.internalError(w, r, "encode order", err)
+		return
+	}
+	done := claim
+	done.State, done.StatusCode, done.Location, done.Body, done.ResourceID =
+		idempotency.StateCompleted, http.StatusAccepted, orderLocation(o.ID), body, o.ID
+	switch err := a.cfg.Store.CreateOrder(ctx, o, first, done); {
+	case errors.Is(err, idempotency.ErrClaimLost):
+		writeProblem(w, r, Problem{Type: problemConflict, Status: http.StatusConflict,
+			Detail: "Another request with this Idempotency-Key took over; retry to get its result."})
+		return
+	case err != nil:
+		a.release(r, claim)
+		a.internalError(w, r, "create order", err)
+		return
+	}
+	a.cfg.Logger.InfoContext(ctx, "order received", "requestId", requestID(ctx), "orderId", o.ID,
+		"tradeMode", o.TradeMode, "destination", o.Destination(), "lines", len(o.Lines))
+	w.Header().Set("Location", done.Location)
+	writeJSON(w, http.StatusAccepted, body)
+}
+
+// answerRepeat answers a request whose Idempotency-Key was seen before.
+func (a *API) answerRepeat(w http.ResponseWriter, r *http.Request, existing idempotency.Record, hash string, now time.Time) {
+	switch idempotency.Decide(existing, hash, now) {
+	case idempotency.Replay:
+		w.Header().Set("Idempotent-Replayed", "true")
+		if existing.Location != "" {
+			w.Header().Set("Location", existing.Location)
+		}
+		writeJSON(w, existing.StatusCode, existing.Body)
+	case idempotency.Mismatch:
+		writeProblem(w, r, Problem{Type: problemIdempotencyReuse, Status: http.StatusUnprocessableEntity,
+			Title:  "Idempotency-Key reused",
+			Detail: "This Idempotency-Key was already used with a different request body; use a new key for a new order."})
+	default:
+		w.Header().Set("Retry-After", "1")
+		writeProblem(w, r, Problem{Type: problemConflict, Status: http.StatusConflict,
+			Detail: "A request with this Idempotency-Key is still being processed; retry shortly."})
+	}
+}
+
+func (a *API) release(r *http.Request, claim idempotency.Record) {
+	if err := a.cfg.Store.ReleaseKey(r.Context(), claim.Scope, claim.Key, claim.Owner); err != nil {
+		a.cfg.Logger.WarnContext(r.Context(), "release idempotency key", "requestId", requestID(r.Context()), "error", err.Error())
+	}
+}
+
+func (a *API) internalError(w http.ResponseWriter, r *http.Request, what string, err error) {
+	a.cfg.Logger.ErrorContext(r.Context(), what, "requestId", requestID(r.Context()), "error", err.Error())
+	writeProblem(w, r, Problem{Type: problemInternal, Status: http.StatusInternalServerError,
+		Detail: "Something went wrong on our side; retrying with the same Idempotency-Key is safe."})
+}
+
+// getOrder returns one order with its history, to its owner only: anyone else
+// gets the same 404 as for an order that does not exist.
+func (a *API) getOrder(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id := r.PathValue("id")
+	o, err := a.cfg.Store.GetOrder(ctx, id)
+	if errors.Is(err, order.ErrNotFound) || (err == nil && o.CustomerID != identity(ctx).Subject) {
+		writeProblem(w, r, Problem{Type: problemNotFound, Status: http.StatusNotFound, Detail: "No such order."})
+		return
+	}
+	if err != nil {
+		a.internalError(w, r, "get order", err)
+		return
+	}
+	history, err := a.cfg.Store.History(ctx, id)
+	if err != nil {
+		a.internalError(w, r, "get order history", err)
+		return
+	}
+	body, err := json.Marshal(viewOf(o, history))
+	if err != nil {
+		a.internalError(w, r, "encode order", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+// orderSummary is one row of the caller's order list.
+type orderSummary struct {
+	ID          string          `json:"orderId"`
+	Status      order.Status    `json:"status"`
+	Reason      string          `json:"reason,omitempty"`
+	TradeMode   order.TradeMode `json:"tradeMode"`
+	Destination string          `json:"destination"`
+	Total       any             `json:"total"`
+	CreatedAt   time.Time       `json:"createdAt"`
+	UpdatedAt   time.Time       `json:"updatedAt"`
+	Links       map[string]any  `json:"links"`
+}
+
+type orderPage struct {
+	Orders     []orderSummary `json:"orders"`
+	NextCursor string         `json:"nextCursor,omitempty"`
+}
+
+// Page sizes of GET /v1/orders.
+const (
+	defaultPageSize = 20
+	maxPageSize     = 100
+)
+
+// listOrders returns the caller's orders, newest first, a page at a time.
+func (a *API) listOrders(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	q := r.URL.Query()
+	limit := defaultPageSize
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > maxPageSize {
+			writeProblem(w, r, Problem{Type: problemBadRequest, Status: http.StatusBadRequest,
+				Detail: fmt.Sprintf("limit must be a whole number from 1 to %d.", maxPageSize)})
+			return
+		}
+		limit = n
+	}
+	orders, next, err := a.cfg.Store.ListByCustomer(ctx, identity(ctx).Subject, limit, q.Get("cursor"))
+	if errors.Is(err, order.ErrInvalidCursor) {
+		writeProblem(w, r, Problem{Type: problemBadRequest, Status: http.StatusBadRequest,
+			Detail: "cursor is not one this API returned for you; start again without it."})
+		return
+	}
+	if err != nil {
+		a.internalError(w, r, "list orders", err)
+		return
+	}
+	page := orderPage{Orders: make([]orderSummary, 0, len(orders)), NextCursor: next}
+	for _, o := range orders {
+		page.Orders = append(page.Orders, orderSummary{ID: o.ID, Status: o.Status, Reason: o.Reason, TradeMode: o.TradeMode,
+			Destination: o.Destination(), Total: o.Total, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
+			Links: map[string]any{"self": orderLocation(o.ID)}})
+	}
+	body, err := json.Marshal(page)
+	if err != nil {
+		a.internalError(w, r, "encode orders", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+// readJSONBody enforces the media type and the size limit and returns the raw body.
+func readJSONBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || (mt != "application/json" && !(len(mt) > 5 && mt[len(mt)-5:] == "+json")) {
+		writeProblem(w, r, Problem{Type: problemMediaType, Status: http.StatusUnsupportedMediaType,
+			Detail: "Send the order as application/json."})
+		return nil, false
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		writeProblem(w, r, Problem{Type: problemTooLarge, Status: http.StatusRequestEntityTooLarge,
+			Detail: fmt.Sprintf("The body is larger than %d bytes.", MaxBodyBytes)})
+		return nil, false
+	}
+	if err != nil {
+		writeProblem(w, r, Problem{Type: problemBadRequest, Status: http.StatusBadRequest, Detail: "The body could not be read."})
+		return nil, false
+	}
+	return raw, true
+}
+
+// decodeStrict decodes exactly one JSON object with no unknown fields.
+func decodeStrict(raw []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return describeJSONError(err)
+	}
+	if dec.More() {
+		return errors.New("the body must hold a single JSON object")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("the body must hold a single JSON object")
+	}
+	return nil
+}
+
+func describeJSONError(err error) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return fmt.Errorf("malformed JSON at byte %d", syntax.Offset)
+	case errors.As(err, &typ):
+		if typ.Field != "" {
+			return fmt.Errorf("field %q must be a JSON %s", typ.Field, jsonKind(typ.Type.Kind().String()))
+		}
+		return fmt.Errorf("the body must be a JSON object")
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return errors.New("the body is empty or truncated JSON")
+	}
+	// DisallowUnknownFields: `json: unknown field "x"`.
+	return fmt.Errorf("%s", trimJSONPrefix(err.Error()))
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "int", "int64", "int32":
+		return "integer"
+	case "struct", "map":
+		return "object"
+	case "slice":
+		return "array"
+	}
+	return goKind
+}
+
+func trimJSONPrefix(s string) string {
+	const p = "json: "
+	if len(s) > len(p) && s[:len(p)] == p {
+		return s[len(p):]
+	}
+	return s
+}
+
+// canonicalHash fingerprints a JSON body ignoring insignificant whitespace,
+// so a client that re-serialises the same request still matches.
+func canonicalHash(raw []byte) string {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, raw); err != nil {
+		return idempotency.Hash(raw)
+	}
+	return idempotency.Hash(buf.Bytes())
+}
+
+// checkIdempotencyKey returns why key is unacceptable, or "".
+func checkIdempotencyKey(key string) string {
+	if key == "" {
+		return "The Idempotency-Key header is required: send a fresh unique value (a UUID) per order, and the same value when retrying it."
+	}
+	if len(key) > 255 {
+		return "The Idempotency-Key header must be at most 255 characters."
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] < 0x21 || key[i] > 0x7e {
+			return "The Idempotency-Key header must be printable ASCII without spaces."
+		}
+	}
+	return ""
+}
+
+func newOwner() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,167 @@
+// Package order is the cross-border order: what a shopper or partner asks for
+// (a Draft), how it is validated, and the Order the pipeline carries through
+// its statuses. It is pure Go and knows nothing of AWS.
+package order
+
+import (
+	"errors"
+	"time"
+
+	"github.com/xborder/xborder/shared/money"
+)
+
+// Channel is how the order reached us.
+type Channel string
+
+// Channels.
+const (
+	ChannelMobile  Channel = "mobile"
+	ChannelPartner Channel = "partner"
+	ChannelWeb     Channel = "web"
+)
+
+// TradeMode is the business mode of the sale.
+type TradeMode string
+
+// Trade modes (see ../shared/seeds): business to business, business to
+// consumer, consumer to consumer, and manufacturer to business to consumer
+// (stock moved ahead to an overseas warehouse and sold locally).
+const (
+	TradeB2B   TradeMode = "B2B"
+	TradeB2C   TradeMode = "B2C"
+	TradeC2C   TradeMode = "C2C"
+	TradeM2B2C TradeMode = "M2B2C"
+)
+
+// Fulfilment is where the goods ship from.
+type Fulfilment string
+
+// Fulfilment modes.
+const (
+	FulfilOverseasWarehouse Fulfilment = "overseas_warehouse"
+	FulfilDirectMail        Fulfilment = "direct_mail"
+	FulfilSupplierDirect    Fulfilment = "supplier_direct"
+	FulfilBondedWarehouse   Fulfilment = "bonded_warehouse"
+)
+
+// Incoterm says who pays duties and taxes: DDP (the seller, quoted at
+// checkout) or DAP (the buyer, on delivery).
+type Incoterm string
+
+// Incoterms accepted.
+const (
+	IncotermDDP Incoterm = "DDP"
+	IncotermDAP Incoterm = "DAP"
+)
+
+// Address is a postal address; Country is ISO 3166-1 alpha-2.
+type Address struct {
+	Line1      string `json:"line1" dynamodbav:"line1"`
+	Line2      string `json:"line2,omitempty" dynamodbav:"line2,omitempty"`
+	City       string `json:"city" dynamodbav:"city"`
+	Region     string `json:"region,omitempty" dynamodbav:"region,omitempty"`
+	PostalCode string `json:"postalCode,omitempty" dynamodbav:"postalCode,omitempty"`
+	Country    string `json:"country" dynamodbav:"country"`
+}
+
+// Party is a buyer or a consignee.
+type Party struct {
+	Name    string  `json:"name" dynamodbav:"name"`
+	Email   string  `json:"email,omitempty" dynamodbav:"email,omitempty"`
+	Phone   string  `json:"phone,omitempty" dynamodbav:"phone,omitempty"`
+	Address Address `json:"address" dynamodbav:"address"`
+	// VATNumber is an EU VAT identification number (country prefix + digits).
+	VATNumber string `json:"vatNumber,omitempty" dynamodbav:"vatNumber,omitempty"`
+	// IOSSNumber is the EU Import One-Stop Shop number ("IM" + 10 digits).
+	IOSSNumber string `json:"iossNumber,omitempty" dynamodbav:"iossNumber,omitempty"`
+	// BusinessRegistration is the buyer's company registration; required for B2B.
+	BusinessRegistration string `json:"businessRegistration,omitempty" dynamodbav:"businessRegistration,omitempty"`
+}
+
+// Line is one product line of an order.
+type Line struct {
+	SKU       string      `json:"sku" dynamodbav:"sku"`
+	Title     string      `json:"title" dynamodbav:"title"`
+	HSCode    string      `json:"hsCode" dynamodbav:"hsCode"`
+	Quantity  int64       `json:"quantity" dynamodbav:"quantity"`
+	UnitPrice money.Money `json:"unitPrice" dynamodbav:"unitPrice"`
+	// LineTotal must equal UnitPrice × Quantity.
+	LineTotal     money.Money `json:"lineTotal" dynamodbav:"lineTotal"`
+	WeightGrams   int64       `json:"weightGrams" dynamodbav:"weightGrams"`
+	OriginCountry string      `json:"originCountry" dynamodbav:"originCountry"`
+}
+
+// Payment names how the shopper pays. Token is a provider token (never card
+// data) and is never logged.
+type Payment struct {
+	Method string `json:"method" dynamodbav:"method"`
+	Token  string `json:"token" dynamodbav:"token"`
+}
+
+// Draft is an order as submitted, before the pipeline accepts it.
+type Draft struct {
+	Channel    Channel    `json:"channel" dynamodbav:"channel"`
+	TradeMode  TradeMode  `json:"tradeMode" dynamodbav:"tradeMode"`
+	Fulfilment Fulfilment `json:"fulfilment" dynamodbav:"fulfilment"`
+	Incoterm   Incoterm   `json:"incoterm,omitempty" dynamodbav:"incoterm,omitempty"`
+	Currency   string     `json:"currency" dynamodbav:"currency"`
+	Buyer      Party      `json:"buyer" dynamodbav:"buyer"`
+	Consignee  Party      `json:"consignee" dynamodbav:"consignee"`
+	Lines      []Line     `json:"lines" dynamodbav:"lines"`
+	// Shipping is the shipping charge; it may be omitted (free shipping).
+	Shipping *money.Money `json:"shipping,omitempty" dynamodbav:"shipping,omitempty"`
+	// Total must equal Σ line totals + shipping.
+	Total   money.Money `json:"total" dynamodbav:"total"`
+	Payment Payment     `json:"payment" dynamodbav:"payment"`
+	// PartnerOrderRef is the partner's own reference, for partner orders.
+	PartnerOrderRef string `json:"partnerOrderRef,omitempty" dynamodbav:"partnerOrderRef,omitempty"`
+}
+
+// Destination is the consignee's country, where the goods are imported.
+func (d *Draft) Destination() string { return d.Consignee.Address.Country }
+
+// Order is an accepted order and where it stands.
+type Order struct {
+	ID         string `json:"orderId" dynamodbav:"orderId"`
+	CustomerID string `json:"customerId" dynamodbav:"customerId"`
+	Status     Status `json:"status" dynamodbav:"status"`
+	// Reason explains a failure or terminal status (see the failure table).
+	Reason string `json:"reason,omitempty" dynamodbav:"reason,omitempty"`
+	// Version increases by one on every change; writes are conditional on it.
+	Version   int64     `json:"version" dynamodbav:"version"`
+	CreatedAt time.Time `json:"createdAt" dynamodbav:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt" dynamodbav:"updatedAt"`
+	Draft
+}
+
+// Event is one entry of an order's append-only history.
+type Event struct {
+	OrderID string    `json:"-" dynamodbav:"orderId"`
+	Version int64     `json:"version" dynamodbav:"version"`
+	At      time.Time `json:"at" dynamodbav:"at"`
+	From    Status    `json:"from,omitempty" dynamodbav:"from,omitempty"`
+	To      Status    `json:"to" dynamodbav:"to"`
+	Reason  string    `json:"reason,omitempty" dynamodbav:"reason,omitempty"`
+	// Actor is who caused the change: "customer:<sub>", "partner:<id>",
+	// "workflow", "ops:<sub>".
+	Actor string `json:"actor" dynamodbav:"actor"`
+}
+
+// Accept turns a validated draft into a RECEIVED order with its first history
+// event. It does not validate: call Validate first.
+func Accept(d Draft, id, customerID, actor string, now time.Time) (*Order, Event) {
+	now = now.UTC()
+	if d.Incoterm == "" {
+		d.Incoterm = IncotermDDP
+	}
+	o := &Order{ID: id, CustomerID: customerID, Status: StatusReceived, Version: 1, CreatedAt: now, UpdatedAt: now, Draft: d}
+	return o, Event{OrderID: id, Version: 1, At: now, To: StatusReceived, Actor: actor}
+}
+
+// Errors an order store returns.
+var (
+	ErrNotFound        = errors.New("order: not found")
+	ErrExists          = errors.New("order: already exists")
+	ErrVersionConflict = errors.New("order: changed by someone else (version conflict)")
+	ErrInvalidCursor   = errors.New("order: invalid page cursor")
+)
