@@ -129,17 +129,13 @@ func (s *Store) ClaimKey(ctx context.Context, rec idempotency.Record, now time.T
 	if err != nil {
 		return idempotency.Record{}, err
 	}
+	names, values := keyFree(now)
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:           aws.String(s.table),
-		Item:                item,
-		ConditionExpression: aws.String("attribute_not_exists(PK) OR #exp <= :now OR (#state = :inflight AND #lease <= :now)"),
-		ExpressionAttributeNames: map[string]string{
-			"#exp": AttrTTL, "#state": "state", "#lease": "leaseUntil",
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":now":      &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Unix(), 10)},
-			":inflight": &types.AttributeValueMemberS{Value: string(idempotency.StateInFlight)},
-		},
+		TableName:                           aws.String(s.table),
+		Item:                                item,
+		ConditionExpression:                 aws.String(keyFreeCondition),
+		ExpressionAttributeNames:            names,
+		ExpressionAttributeValues:           values,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	var failed *types.ConditionalCheckFailedException
@@ -176,48 +172,67 @@ func (s *Store) ReleaseKey(ctx context.Context, scope, k, owner string) error {
 }
 
 // CreateOrder writes the order, its first history event and the completed
-// idempotency record in one transaction: all of them or none.
-func (s *Store) CreateOrder(ctx context.Context, o *order.Order, first order.Event, done idempotency.Record) error {
+// idempotency record done in one transaction, on condition that done's key is
+// free (never used, expired, or an in-flight claim whose lease ran out). If
+// the key is taken it writes nothing and returns the key's record with
+// idempotency.ErrClaimed; if a concurrent transaction holds it,
+// idempotency.ErrBusy.
+func (s *Store) CreateOrder(ctx context.Context, o *order.Order, first order.Event, done idempotency.Record, now time.Time) (idempotency.Record, error) {
 	oi, err := marshal(newOrderItem(o))
 	if err != nil {
-		return err
+		return idempotency.Record{}, err
 	}
 	ei, err := marshal(newEventItem(first))
 	if err != nil {
-		return err
+		return idempotency.Record{}, err
 	}
 	done.State = idempotency.StateCompleted
 	ki, err := marshal(keyItem{PK: idempotencyPK(done.Scope, done.Key), SK: idempotencySK, Type: "idempotency", Record: done})
 	if err != nil {
-		return err
+		return idempotency.Record{}, err
 	}
+	names, values := keyFree(now)
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{Put: &types.Put{TableName: aws.String(s.table), Item: ki,
-			ConditionExpression:      aws.String("#state = :inflight AND #owner = :owner"),
-			ExpressionAttributeNames: map[string]string{"#state": "state", "#owner": "owner"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":inflight": &types.AttributeValueMemberS{Value: string(idempotency.StateInFlight)},
-				":owner":    &types.AttributeValueMemberS{Value: done.Owner},
-			}}},
+		{Put: &types.Put{TableName: aws.String(s.table), Item: ki, ConditionExpression: aws.String(keyFreeCondition),
+			ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
 		{Put: &types.Put{TableName: aws.String(s.table), Item: oi, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 		{Put: &types.Put{TableName: aws.String(s.table), Item: ei, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 	}})
 	if err == nil {
-		return nil
+		return done, nil
 	}
+	var cancelled *types.TransactionCanceledException
 	switch failedItem(err) {
 	case 0:
-		return fmt.Errorf("dynamostore: create order %s: %w", o.ID, idempotency.ErrClaimLost)
+		errors.As(err, &cancelled)
+		var old keyItem
+		if err := attributevalue.UnmarshalMap(cancelled.CancellationReasons[0].Item, &old); err != nil || old.PK == "" {
+			// The record vanished between the check and the read (TTL):
+			// the key is contended, not lost.
+			return idempotency.Record{}, fmt.Errorf("dynamostore: create order %s: %w", o.ID, idempotency.ErrBusy)
+		}
+		return old.Record, fmt.Errorf("dynamostore: create order %s: %w", o.ID, idempotency.ErrClaimed)
 	case 1, 2:
-		return fmt.Errorf("dynamostore: create order %s: %w", o.ID, order.ErrExists)
+		return idempotency.Record{}, fmt.Errorf("dynamostore: create order %s: %w", o.ID, order.ErrExists)
 	}
 	var conflict *types.TransactionConflictException
 	if errors.As(err, &conflict) || cancelledFor(err, "TransactionConflict") {
-		// Another transaction touched the same key at the same moment: only
-		// a competing request for this key can, so ours no longer holds it.
-		return fmt.Errorf("dynamostore: create order %s: %w", o.ID, idempotency.ErrClaimLost)
+		return idempotency.Record{}, fmt.Errorf("dynamostore: create order %s: %w", o.ID, idempotency.ErrBusy)
 	}
-	return fmt.Errorf("dynamostore: create order %s: %w", o.ID, err)
+	return idempotency.Record{}, fmt.Errorf("dynamostore: create order %s: %w", o.ID, err)
+}
+
+// keyFreeCondition holds when an idempotency key may be taken: never used,
+// past its expiry (TTL deletes lazily), or an in-flight claim whose lease ran out.
+const keyFreeCondition = "attribute_not_exists(PK) OR #exp <= :now OR (#state = :inflight AND #lease <= :now)"
+
+func keyFree(now time.Time) (map[string]string, map[string]types.AttributeValue) {
+	return map[string]string{"#exp": AttrTTL, "#state": "state", "#lease": "leaseUntil"},
+		map[string]types.AttributeValue{
+			":now":      &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Unix(), 10)},
+			":inflight": &types.AttributeValueMemberS{Value: string(idempotency.StateInFlight)},
+		}
 }
 
 // failedItem returns the index of the item whose condition failed in a

@@ -22,9 +22,10 @@ import (
 
 // OrderStore is what the API needs of the order store.
 type OrderStore interface {
-	ClaimKey(ctx context.Context, rec idempotency.Record, now time.Time) (idempotency.Record, error)
-	ReleaseKey(ctx context.Context, scope, key, owner string) error
-	CreateOrder(ctx context.Context, o *order.Order, first order.Event, done idempotency.Record) error
+	// CreateOrder writes the order, its first event and the completed
+	// idempotency record at once if the key is free; otherwise it returns the
+	// key's record with idempotency.ErrClaimed, or idempotency.ErrBusy.
+	CreateOrder(ctx context.Context, o *order.Order, first order.Event, done idempotency.Record, now time.Time) (idempotency.Record, error)
 	GetOrder(ctx context.Context, id string) (*order.Order, error)
 	History(ctx context.Context, id string) ([]order.Event, error)
 	ListByCustomer(ctx context.Context, customerID string, limit int, cursor string) ([]order.Order, string, error)

@@ -22,6 +22,7 @@ import (
 	"github.com/xborder/xborder/shared/httpapi"
 	"github.com/xborder/xborder/shared/idempotency"
 	"github.com/xborder/xborder/shared/memstore"
+	"github.com/xborder/xborder/shared/storetest"
 )
 
 const secret = "test-secret-at-least-16-chars"
@@ -29,12 +30,12 @@ const secret = "test-secret-at-least-16-chars"
 // backend is an order store the whole API suite runs against.
 type backend struct {
 	name  string
-	store func(t *testing.T) httpapi.OrderStore
+	store func(t *testing.T) storetest.Store
 }
 
 var backends = []backend{
-	{"memory", func(t *testing.T) httpapi.OrderStore { return memstore.New() }},
-	{"dynamodb-local", func(t *testing.T) httpapi.OrderStore {
+	{"memory", func(t *testing.T) storetest.Store { return memstore.New() }},
+	{"dynamodb-local", func(t *testing.T) storetest.Store {
 		c := dynamotest.Client(t)
 		return dynamostore.New(c, dynamotest.Table(t, c))
 	}},
@@ -43,10 +44,10 @@ var backends = []backend{
 type harness struct {
 	t     *testing.T
 	srv   *httptest.Server
-	store httpapi.OrderStore
+	store storetest.Store
 }
 
-func newHarness(t *testing.T, store httpapi.OrderStore) *harness {
+func newHarness(t *testing.T, store storetest.Store) *harness {
 	t.Helper()
 	authn, err := auth.NewLocalHS256(secret)
 	if err != nil {

@@ -2,8 +2,6 @@ package httpapi
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -68,37 +66,28 @@ func (a *API) createOrder(w http.ResponseWriter, r *http.Request) {
 
 	now := a.cfg.Now().UTC()
 	scope := "customer:" + caller.Subject
-	claim := idempotency.Record{
-		Scope: scope, Key: key, RequestHash: canonicalHash(raw), State: idempotency.StateInFlight,
-		Owner: newOwner(), LeaseUntil: now.Add(idempotency.Lease), CreatedAt: now, ExpiresAt: now.Add(idempotency.Retention),
-	}
-	existing, err := a.cfg.Store.ClaimKey(ctx, claim, now)
-	if errors.Is(err, idempotency.ErrClaimed) {
-		a.answerRepeat(w, r, existing, claim.RequestHash, now)
-		return
-	}
-	if err != nil {
-		a.internalError(w, r, "claim idempotency key", err)
-		return
-	}
-
 	o, first := order.Accept(draft, a.cfg.NewID(), caller.Subject, scope, now)
 	body, err := json.Marshal(viewOf(o, nil))
 	if err != nil {
-		a.release(r, claim)
 		a.internalError(w, r, "encode order", err)
 		return
 	}
-	done := claim
-	done.State, done.StatusCode, done.Location, done.Body, done.ResourceID =
-		idempotency.StateCompleted, http.StatusAccepted, orderLocation(o.ID), body, o.ID
-	switch err := a.cfg.Store.CreateOrder(ctx, o, first, done); {
-	case errors.Is(err, idempotency.ErrClaimLost):
-		writeProblem(w, r, Problem{Type: problemConflict, Status: http.StatusConflict,
-			Detail: "Another request with this Idempotency-Key took over; retry to get its result."})
+	// The order, its history and the idempotency record are one transaction,
+	// on condition that the key is free: a retry finds the record instead.
+	done := idempotency.Record{
+		Scope: scope, Key: key, RequestHash: canonicalHash(raw), State: idempotency.StateCompleted,
+		StatusCode: http.StatusAccepted, Location: orderLocation(o.ID), Body: body, ResourceID: o.ID,
+		CreatedAt: now, ExpiresAt: now.Add(idempotency.Retention),
+	}
+	existing, err := a.cfg.Store.CreateOrder(ctx, o, first, done, now)
+	switch {
+	case errors.Is(err, idempotency.ErrClaimed):
+		a.answerRepeat(w, r, existing, done.RequestHash, now)
+		return
+	case errors.Is(err, idempotency.ErrBusy):
+		writeInFlight(w, r)
 		return
 	case err != nil:
-		a.release(r, claim)
 		a.internalError(w, r, "create order", err)
 		return
 	}
@@ -122,16 +111,14 @@ func (a *API) answerRepeat(w http.ResponseWriter, r *http.Request, existing idem
 			Title:  "Idempotency-Key reused",
 			Detail: "This Idempotency-Key was already used with a different request body; use a new key for a new order."})
 	default:
-		w.Header().Set("Retry-After", "1")
-		writeProblem(w, r, Problem{Type: problemConflict, Status: http.StatusConflict,
-			Detail: "A request with this Idempotency-Key is still being processed; retry shortly."})
+		writeInFlight(w, r)
 	}
 }
 
-func (a *API) release(r *http.Request, claim idempotency.Record) {
-	if err := a.cfg.Store.ReleaseKey(r.Context(), claim.Scope, claim.Key, claim.Owner); err != nil {
-		a.cfg.Logger.WarnContext(r.Context(), "release idempotency key", "requestId", requestID(r.Context()), "error", err.Error())
-	}
+func writeInFlight(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Retry-After", "1")
+	writeProblem(w, r, Problem{Type: problemConflict, Status: http.StatusConflict,
+		Detail: "A request with this Idempotency-Key is still being processed; retry shortly."})
 }
 
 func (a *API) internalError(w http.ResponseWriter, r *http.Request, what string, err error) {
@@ -331,8 +318,3 @@ func checkIdempotencyKey(key string) string {
 	return ""
 }
 
-func newOwner() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}

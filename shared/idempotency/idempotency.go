@@ -3,9 +3,17 @@
 // processed; same key and body, completed → the first response replayed;
 // same key, different body → 422; same key still in flight → 409.
 //
-// A key is claimed with a short lease before the work starts and completed in
-// the same transaction as the work's own writes, so a crash between the two
-// never strands the key: the lease runs out and a retry takes over.
+// Two ways to honour a key, both kept by the store:
+//
+//   - One shot, when the work is one transaction (placing an order): the
+//     completed record is written in the same transaction as the work, on
+//     condition that the key is free. A duplicate that loses the race finds
+//     the record and replays it; one that collides with the transaction
+//     still running is told the first is in flight (ErrBusy).
+//   - Claim, then complete, when the work spans several calls: the key is
+//     claimed IN_FLIGHT with a short lease first and completed with the
+//     work's last write, so a crash in between never strands it — the lease
+//     runs out and a retry takes over.
 package idempotency
 
 import (
@@ -54,9 +62,9 @@ type Record struct {
 var (
 	// ErrClaimed: the key already has a record (returned with it).
 	ErrClaimed = errors.New("idempotency: key already claimed")
-	// ErrClaimLost: the claim is no longer ours (its lease ran out and another
-	// request took it over); nothing was written.
-	ErrClaimLost = errors.New("idempotency: claim lost")
+	// ErrBusy: a concurrent request for the same key is being written at this
+	// very moment; nothing was written. The caller answers 409.
+	ErrBusy = errors.New("idempotency: a concurrent request holds the key")
 )
 
 // Outcome is what to do with a request whose key already has a record.

@@ -38,13 +38,17 @@ func clone(o order.Order) order.Order {
 	return o
 }
 
+// keyFree reports whether a key may be taken at now.
+func keyFree(old idempotency.Record, ok bool, now time.Time) bool {
+	return !ok || !now.Before(old.ExpiresAt) || (old.State == idempotency.StateInFlight && !now.Before(old.LeaseUntil))
+}
+
 // ClaimKey claims an idempotency key (see storetest for the contract).
 func (s *Store) ClaimKey(_ context.Context, rec idempotency.Record, now time.Time) (idempotency.Record, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := [2]string{rec.Scope, rec.Key}
-	if old, ok := s.keys[k]; ok && !now.After(old.ExpiresAt) &&
-		(old.State == idempotency.StateCompleted || now.Before(old.LeaseUntil)) {
+	if old, ok := s.keys[k]; !keyFree(old, ok, now) {
 		old.Body = append([]byte(nil), old.Body...)
 		return old, idempotency.ErrClaimed
 	}
@@ -64,23 +68,25 @@ func (s *Store) ReleaseKey(_ context.Context, scope, key, owner string) error {
 	return nil
 }
 
-// CreateOrder writes the order, its first event and completes the key, all or nothing.
-func (s *Store) CreateOrder(_ context.Context, o *order.Order, first order.Event, done idempotency.Record) error {
+// CreateOrder writes the order, its first event and the completed key, all
+// or nothing, if the key is free.
+func (s *Store) CreateOrder(_ context.Context, o *order.Order, first order.Event, done idempotency.Record, now time.Time) (idempotency.Record, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := [2]string{done.Scope, done.Key}
-	if old, ok := s.keys[k]; !ok || old.State != idempotency.StateInFlight || old.Owner != done.Owner {
-		return fmt.Errorf("memstore: create order %s: %w", o.ID, idempotency.ErrClaimLost)
+	if old, ok := s.keys[k]; !keyFree(old, ok, now) {
+		old.Body = append([]byte(nil), old.Body...)
+		return old, fmt.Errorf("memstore: create order %s: %w", o.ID, idempotency.ErrClaimed)
 	}
 	if _, ok := s.orders[o.ID]; ok {
-		return fmt.Errorf("memstore: create order %s: %w", o.ID, order.ErrExists)
+		return idempotency.Record{}, fmt.Errorf("memstore: create order %s: %w", o.ID, order.ErrExists)
 	}
 	done.State = idempotency.StateCompleted
 	done.Body = append([]byte(nil), done.Body...)
 	s.keys[k] = done
 	s.orders[o.ID] = clone(*o)
 	s.history[o.ID] = []order.Event{first}
-	return nil
+	return done, nil
 }
 
 // GetOrder returns one order.

@@ -288,7 +288,9 @@ func digits(s string) bool {
 	return s != ""
 }
 
-func isAlnum(c byte) bool { return c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' }
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z'
+}
 
 func skuChars(s string) bool {
 	for i := 0; i < len(s); i++ {

@@ -21,7 +21,7 @@ import (
 type Store interface {
 	ClaimKey(ctx context.Context, rec idempotency.Record, now time.Time) (idempotency.Record, error)
 	ReleaseKey(ctx context.Context, scope, key, owner string) error
-	CreateOrder(ctx context.Context, o *order.Order, first order.Event, done idempotency.Record) error
+	CreateOrder(ctx context.Context, o *order.Order, first order.Event, done idempotency.Record, now time.Time) (idempotency.Record, error)
 	GetOrder(ctx context.Context, id string) (*order.Order, error)
 	History(ctx context.Context, id string) ([]order.Event, error)
 	ListByCustomer(ctx context.Context, customerID string, limit int, cursor string) ([]order.Order, string, error)
@@ -59,18 +59,21 @@ func claim(scope, key, owner string, now time.Time) idempotency.Record {
 		LeaseUntil: now.Add(idempotency.Lease), CreatedAt: now, ExpiresAt: now.Add(idempotency.Retention)}
 }
 
-// create claims a fresh key and creates o with it.
+func completed(scope, key, id string, now time.Time) idempotency.Record {
+	return idempotency.Record{Scope: scope, Key: key, RequestHash: "hash-" + key, State: idempotency.StateCompleted,
+		StatusCode: 202, Location: "/v1/orders/" + id, Body: []byte(`{"orderId":"` + id + `"}`), ResourceID: id,
+		CreatedAt: now, ExpiresAt: now.Add(idempotency.Retention)}
+}
+
+func firstEvent(o *order.Order) order.Event {
+	return order.Event{OrderID: o.ID, Version: 1, At: o.CreatedAt, To: order.StatusReceived, Actor: "customer:" + o.CustomerID}
+}
+
+// create creates o with a fresh idempotency key.
 func create(t *testing.T, s Store, o *order.Order) {
 	t.Helper()
-	ctx := context.Background()
-	c := claim("customer:"+o.CustomerID, "create-"+o.ID, "owner-"+o.ID, o.CreatedAt)
-	if _, err := s.ClaimKey(ctx, c, o.CreatedAt); err != nil {
-		t.Fatalf("claim: %v", err)
-	}
-	done := c
-	done.State, done.StatusCode, done.Body, done.ResourceID = idempotency.StateCompleted, 202, []byte(`{"orderId":"`+o.ID+`"}`), o.ID
-	first := order.Event{OrderID: o.ID, Version: 1, At: o.CreatedAt, To: order.StatusReceived, Actor: "customer:" + o.CustomerID}
-	if err := s.CreateOrder(ctx, o, first, done); err != nil {
+	done := completed("customer:"+o.CustomerID, "create-"+o.ID, o.ID, o.CreatedAt)
+	if _, err := s.CreateOrder(context.Background(), o, firstEvent(o), done, o.CreatedAt); err != nil {
 		t.Fatalf("create %s: %v", o.ID, err)
 	}
 }
@@ -79,35 +82,33 @@ func create(t *testing.T, s Store, o *order.Order) {
 func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	ctx := context.Background()
 
-	t.Run("claim, complete, replay", func(t *testing.T) {
+	t.Run("create replays a completed key and writes nothing", func(t *testing.T) {
 		s := newStore(t)
-		c := claim("customer:a", "k1", "owner-1", base)
-		got, err := s.ClaimKey(ctx, c, base)
-		if err != nil || got.Owner != "owner-1" {
-			t.Fatalf("first claim: %+v %v", got, err)
-		}
-		// A second claim while the first is in flight is refused with the record.
-		other := claim("customer:a", "k1", "owner-2", base.Add(time.Second))
-		got, err = s.ClaimKey(ctx, other, base.Add(time.Second))
-		if !errors.Is(err, idempotency.ErrClaimed) || got.Owner != "owner-1" || got.State != idempotency.StateInFlight ||
-			idempotency.Decide(got, other.RequestHash, base.Add(time.Second)) != idempotency.InFlight {
-			t.Fatalf("claim while in flight: %+v %v", got, err)
-		}
 		o := Order("01KAAAAAAAAAAAAAAAAAAAAAA1", "a", base)
-		done := c
-		done.State, done.StatusCode, done.Location, done.Body, done.ResourceID = idempotency.StateCompleted, 202, "/v1/orders/"+o.ID, []byte(`{"orderId":"x"}`), o.ID
-		if err := s.CreateOrder(ctx, o, order.Event{OrderID: o.ID, Version: 1, At: base, To: order.StatusReceived, Actor: "customer:a"}, done); err != nil {
-			t.Fatal(err)
+		done := completed("customer:a", "k1", o.ID, base)
+		if got, err := s.CreateOrder(ctx, o, firstEvent(o), done, base); err != nil || got.State != idempotency.StateCompleted {
+			t.Fatalf("first create: %+v %v", got, err)
 		}
-		// Completed: refused with the stored response, even after the lease.
 		later := base.Add(10 * time.Minute)
-		got, err = s.ClaimKey(ctx, claim("customer:a", "k1", "owner-3", later), later)
+		o2 := Order("01KAAAAAAAAAAAAAAAAAAAAAA2", "a", later)
+		got, err := s.CreateOrder(ctx, o2, firstEvent(o2), completed("customer:a", "k1", o2.ID, later), later)
 		if !errors.Is(err, idempotency.ErrClaimed) || got.State != idempotency.StateCompleted || got.StatusCode != 202 ||
-			string(got.Body) != `{"orderId":"x"}` || got.Location != "/v1/orders/"+o.ID || got.ResourceID != o.ID || got.RequestHash != c.RequestHash {
-			t.Fatalf("claim after completion: %+v %v", got, err)
+			string(got.Body) != string(done.Body) || got.Location != done.Location || got.ResourceID != o.ID || got.RequestHash != done.RequestHash {
+			t.Fatalf("create with a used key: %+v %v", got, err)
+		}
+		if _, err := s.GetOrder(ctx, o2.ID); !errors.Is(err, order.ErrNotFound) {
+			t.Fatalf("a refused create wrote the order: %v", err)
+		}
+		if h, _ := s.History(ctx, o2.ID); len(h) != 0 {
+			t.Fatalf("a refused create wrote history: %v", h)
+		}
+		// ClaimKey sees the completed record too.
+		if got, err := s.ClaimKey(ctx, claim("customer:a", "k1", "x", later), later); !errors.Is(err, idempotency.ErrClaimed) || got.ResourceID != o.ID {
+			t.Fatalf("claim of a completed key: %+v %v", got, err)
 		}
 		// Keys are scoped: the same key for another customer is free.
-		if _, err := s.ClaimKey(ctx, claim("customer:b", "k1", "owner-4", base), base); err != nil {
+		o3 := Order("01KAAAAAAAAAAAAAAAAAAAAAA3", "b", base)
+		if _, err := s.CreateOrder(ctx, o3, firstEvent(o3), completed("customer:b", "k1", o3.ID, base), base); err != nil {
 			t.Fatalf("same key, other scope: %v", err)
 		}
 		// Scope and key cannot collide by sharing a separator.
@@ -116,28 +117,33 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		}
 	})
 
-	t.Run("expired lease is taken over; the old owner's commit is refused", func(t *testing.T) {
+	t.Run("a live claim blocks; an expired one is taken over", func(t *testing.T) {
 		s := newStore(t)
-		c := claim("customer:a", "k", "crashed", base)
-		if _, err := s.ClaimKey(ctx, c, base); err != nil {
-			t.Fatal(err)
+		c := claim("customer:a", "k", "first", base)
+		if got, err := s.ClaimKey(ctx, c, base); err != nil || got.Owner != "first" {
+			t.Fatalf("claim: %+v %v", got, err)
+		}
+		soon := base.Add(time.Second)
+		got, err := s.ClaimKey(ctx, claim("customer:a", "k", "second", soon), soon)
+		if !errors.Is(err, idempotency.ErrClaimed) || got.Owner != "first" || got.State != idempotency.StateInFlight ||
+			idempotency.Decide(got, c.RequestHash, soon) != idempotency.InFlight {
+			t.Fatalf("claim while in flight: %+v %v", got, err)
+		}
+		o := Order("01KAAAAAAAAAAAAAAAAAAAAAA4", "a", soon)
+		if got, err := s.CreateOrder(ctx, o, firstEvent(o), completed("customer:a", "k", o.ID, soon), soon); !errors.Is(err, idempotency.ErrClaimed) || got.State != idempotency.StateInFlight {
+			t.Fatalf("create over a live claim: %+v %v", got, err)
 		}
 		after := base.Add(idempotency.Lease + time.Second)
-		if _, err := s.ClaimKey(ctx, claim("customer:a", "k", "retry", after), after); err != nil {
-			t.Fatalf("take-over after the lease: %v", err)
+		if _, err := s.CreateOrder(ctx, o, firstEvent(o), completed("customer:a", "k", o.ID, after), after); err != nil {
+			t.Fatalf("create after the lease ran out: %v", err)
 		}
-		o := Order("01KAAAAAAAAAAAAAAAAAAAAAA2", "a", base)
-		done := c
-		done.State = idempotency.StateCompleted
-		err := s.CreateOrder(ctx, o, order.Event{OrderID: o.ID, Version: 1, At: base, To: order.StatusReceived}, done)
-		if !errors.Is(err, idempotency.ErrClaimLost) {
-			t.Fatalf("commit by the old owner: %v, want ErrClaimLost", err)
+		if _, err := s.GetOrder(ctx, o.ID); err != nil {
+			t.Fatal(err)
 		}
-		if _, err := s.GetOrder(ctx, o.ID); !errors.Is(err, order.ErrNotFound) {
-			t.Fatalf("a refused commit wrote the order: %v", err)
-		}
-		if h, _ := s.History(ctx, o.ID); len(h) != 0 {
-			t.Fatalf("a refused commit wrote history: %v", h)
+		// An expired record (TTL not yet run) is free again.
+		gone := after.Add(idempotency.Retention + time.Second)
+		if _, err := s.ClaimKey(ctx, claim("customer:a", "k", "third", gone), gone); err != nil {
+			t.Fatalf("claim after expiry: %v", err)
 		}
 	})
 
@@ -165,22 +171,46 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 
 	t.Run("create is all or nothing; ids are unique", func(t *testing.T) {
 		s := newStore(t)
-		o := Order("01KAAAAAAAAAAAAAAAAAAAAAA3", "a", base)
+		o := Order("01KAAAAAAAAAAAAAAAAAAAAAA5", "a", base)
 		create(t, s, o)
-		c := claim("customer:a", "dup", "o", base)
-		if _, err := s.ClaimKey(ctx, c, base); err != nil {
-			t.Fatal(err)
-		}
-		done := c
-		done.State = idempotency.StateCompleted
-		err := s.CreateOrder(ctx, o, order.Event{OrderID: o.ID, Version: 1, At: base, To: order.StatusReceived}, done)
+		_, err := s.CreateOrder(ctx, o, firstEvent(o), completed("customer:a", "dup", o.ID, base), base)
 		if !errors.Is(err, order.ErrExists) {
 			t.Fatalf("duplicate id: %v, want ErrExists", err)
 		}
-		// The key was not completed by the failed transaction.
-		got, err := s.ClaimKey(ctx, claim("customer:a", "dup", "p", base), base)
-		if !errors.Is(err, idempotency.ErrClaimed) || got.State != idempotency.StateInFlight {
-			t.Fatalf("failed create completed the key: %+v %v", got, err)
+		// The failed transaction did not take the key.
+		if _, err := s.ClaimKey(ctx, claim("customer:a", "dup", "p", base), base); err != nil {
+			t.Fatalf("failed create took the key: %v", err)
+		}
+	})
+
+	t.Run("concurrent creates with one key: one order", func(t *testing.T) {
+		s := newStore(t)
+		var wins, replays, busy atomic.Int32
+		var wg sync.WaitGroup
+		for i := range 50 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				o := Order(fmt.Sprintf("01KAAAAAAAAAAAAAAAAAAAAE%02d", i), "a", base)
+				_, err := s.CreateOrder(ctx, o, firstEvent(o), completed("customer:a", "hot", o.ID, base), base)
+				switch {
+				case err == nil:
+					wins.Add(1)
+				case errors.Is(err, idempotency.ErrClaimed):
+					replays.Add(1)
+				case errors.Is(err, idempotency.ErrBusy):
+					busy.Add(1)
+				default:
+					t.Errorf("unexpected: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		if wins.Load() != 1 || replays.Load()+busy.Load() != 49 {
+			t.Fatalf("%d created, %d replayed, %d busy; want exactly one created", wins.Load(), replays.Load(), busy.Load())
+		}
+		if list, _, _ := s.ListByCustomer(ctx, "a", 100, ""); len(list) != 1 {
+			t.Fatalf("%d orders stored, want 1", len(list))
 		}
 	})
 
