@@ -317,4 +317,3 @@ func checkIdempotencyKey(key string) string {
 	}
 	return ""
 }
-
