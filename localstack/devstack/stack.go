@@ -26,11 +26,11 @@ import (
 
 // The local stack is one fixed account and region, like LocalStack.
 const (
-	localRegion  = "us-east-1"
-	localTable   = "xborder-orders"
-	dynamoPort   = 8000
-	apiAddr      = "127.0.0.1:8080"
-	stopGraceful = 10 * time.Second
+	localRegion       = "us-east-1"
+	localTable        = "xborder-orders"
+	defaultDynamoPort = 8000
+	defaultAPIAddr    = "127.0.0.1:8080"
+	stopGraceful      = 10 * time.Second
 )
 
 // localAWSEnv points every AWS SDK client at loopback with dummy credentials,
@@ -62,18 +62,20 @@ func up(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("up", flag.ContinueOnError)
 	tools := fs.String("tools", ".tools", "where `make tools` installed the services")
 	data := fs.String("data", ".local", "where state persists across restarts")
+	apiAddr := fs.String("api", defaultAPIAddr, "address the API listens on")
+	dynamoPort := fs.Int("dynamodb-port", defaultDynamoPort, "port of DynamoDB Local")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	for _, addr := range []string{fmt.Sprintf("127.0.0.1:%d", dynamoPort), apiAddr} {
+	for _, addr := range []string{fmt.Sprintf("127.0.0.1:%d", *dynamoPort), *apiAddr} {
 		if l, err := net.Listen("tcp", addr); err != nil {
 			return fmt.Errorf("%s is taken (is another `make dev` running?): %w", addr, err)
 		} else {
 			l.Close()
 		}
 	}
-	ddb, err := services.DynamoDBLocal{ToolsDir: *tools, Port: dynamoPort, DataDir: filepath.Join(*data, "dynamodb"),
+	ddb, err := services.DynamoDBLocal{ToolsDir: *tools, Port: *dynamoPort, DataDir: filepath.Join(*data, "dynamodb"),
 		LogPath: filepath.Join(*data, "logs", "dynamodb.log")}.Start(ctx)
 	if err != nil {
 		return err
@@ -98,8 +100,8 @@ func up(ctx context.Context, args []string) error {
 		return err
 	}
 	api := httpapi.New(httpapi.Config{Store: dynamostore.New(client, localTable), Auth: authn, Logger: logger})
-	srv := &http.Server{Addr: apiAddr, Handler: api, ReadHeaderTimeout: 10 * time.Second}
-	ln, err := net.Listen("tcp", apiAddr)
+	srv := &http.Server{Addr: *apiAddr, Handler: api, ReadHeaderTimeout: 10 * time.Second}
+	ln, err := net.Listen("tcp", *apiAddr)
 	if err != nil {
 		return err
 	}
@@ -118,7 +120,7 @@ xborder local stack is up (Ctrl-C stops it; state persists in %s, `+"`make dev-r
 
   another one:   go run ./localstack/devstack token -sub alice [-groups ops]
 
-`, *data, apiAddr, ddb.Endpoint, localTable, tok)
+`, *data, *apiAddr, ddb.Endpoint, localTable, tok)
 
 	select {
 	case <-ctx.Done():
