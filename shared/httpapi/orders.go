@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/xborder/xborder/shared/idempotency"
+	"github.com/xborder/xborder/shared/money"
 	"github.com/xborder/xborder/shared/order"
 )
 
@@ -124,7 +125,7 @@ func writeInFlight(w http.ResponseWriter, r *http.Request) {
 func (a *API) internalError(w http.ResponseWriter, r *http.Request, what string, err error) {
 	a.cfg.Logger.ErrorContext(r.Context(), what, "requestId", requestID(r.Context()), "error", err.Error())
 	writeProblem(w, r, Problem{Type: problemInternal, Status: http.StatusInternalServerError,
-		Detail: "Something went wrong on our side; retrying with the same Idempotency-Key is safe."})
+		Detail: "Something went wrong on our side; retrying is safe (with the same Idempotency-Key for a POST)."})
 }
 
 // getOrder returns one order with its history, to its owner only: anyone else
@@ -161,7 +162,7 @@ type orderSummary struct {
 	Reason      string          `json:"reason,omitempty"`
 	TradeMode   order.TradeMode `json:"tradeMode"`
 	Destination string          `json:"destination"`
-	Total       any             `json:"total"`
+	Total       money.Money     `json:"total"`
 	CreatedAt   time.Time       `json:"createdAt"`
 	UpdatedAt   time.Time       `json:"updatedAt"`
 	Links       map[string]any  `json:"links"`

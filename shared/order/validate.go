@@ -3,6 +3,7 @@ package order
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/xborder/xborder/shared/country"
@@ -54,32 +55,11 @@ func (p *problems) add(field, code, msg string) {
 // Validate reports every problem with d at once; nil means valid.
 func (d *Draft) Validate() []FieldError {
 	var p problems
-	switch d.Channel {
-	case ChannelMobile, ChannelPartner, ChannelWeb:
-	case "":
-		p.add("/channel", CodeRequired, "channel is required: mobile, partner or web")
-	default:
-		p.add("/channel", CodeInvalid, "channel must be mobile, partner or web")
-	}
-	switch d.TradeMode {
-	case TradeB2C, TradeB2B, TradeC2C, TradeM2B2C:
-	case "":
-		p.add("/tradeMode", CodeRequired, "tradeMode is required: B2C, B2B, C2C or M2B2C")
-	default:
-		p.add("/tradeMode", CodeInvalid, "tradeMode must be B2C, B2B, C2C or M2B2C")
-	}
-	switch d.Fulfilment {
-	case FulfilOverseasWarehouse, FulfilDirectMail, FulfilSupplierDirect, FulfilBondedWarehouse:
-	case "":
-		p.add("/fulfilment", CodeRequired, "fulfilment is required: overseas_warehouse, direct_mail, supplier_direct or bonded_warehouse")
-	default:
-		p.add("/fulfilment", CodeInvalid, "fulfilment must be overseas_warehouse, direct_mail, supplier_direct or bonded_warehouse")
-	}
-	switch d.Incoterm {
-	case "", IncotermDDP, IncotermDAP:
-	default:
-		p.add("/incoterm", CodeInvalid, "incoterm must be DDP (duties prepaid at checkout) or DAP (paid by the buyer on delivery)")
-	}
+	p.enum("/channel", string(d.Channel), true, string(ChannelMobile), string(ChannelPartner), string(ChannelWeb))
+	p.enum("/tradeMode", string(d.TradeMode), true, string(TradeB2C), string(TradeB2B), string(TradeC2C), string(TradeM2B2C))
+	p.enum("/fulfilment", string(d.Fulfilment), true, string(FulfilOverseasWarehouse), string(FulfilDirectMail),
+		string(FulfilSupplierDirect), string(FulfilBondedWarehouse))
+	p.enum("/incoterm", string(d.Incoterm), false, string(IncotermDDP), string(IncotermDAP))
 	currencyOK := money.Valid(d.Currency)
 	switch {
 	case d.Currency == "":
@@ -149,6 +129,24 @@ func (d *Draft) Validate() []FieldError {
 		return nil
 	}
 	return p
+}
+
+// enum checks that v is one of allowed (or empty, when not required).
+func (p *problems) enum(path, v string, required bool, allowed ...string) {
+	if v == "" && !required {
+		return
+	}
+	for _, a := range allowed {
+		if v == a {
+			return
+		}
+	}
+	list := strings.Join(allowed, ", ")
+	if v == "" {
+		p.add(path, CodeRequired, path[1:]+" is required: one of "+list)
+		return
+	}
+	p.add(path, CodeInvalid, path[1:]+" must be one of "+list)
 }
 
 // line checks one order line; it reports whether its total can be summed.
