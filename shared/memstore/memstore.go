@@ -35,6 +35,10 @@ func clone(o order.Order) order.Order {
 		s := *o.Shipping
 		o.Shipping = &s
 	}
+	if o.Charge != nil {
+		c := *o.Charge
+		o.Charge = &c
+	}
 	return o
 }
 

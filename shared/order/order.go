@@ -132,6 +132,38 @@ type Order struct {
 	CreatedAt time.Time `json:"createdAt" dynamodbav:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt" dynamodbav:"updatedAt"`
 	Draft
+	// Fulfilment records what the workflow has done, so that compensation
+	// undoes exactly that and a retried step does nothing twice.
+	Warehouse      string  `json:"warehouse,omitempty" dynamodbav:"warehouse,omitempty"`
+	StockReserved  bool    `json:"stockReserved,omitempty" dynamodbav:"stockReserved,omitempty"`
+	Charge         *Charge `json:"charge,omitempty" dynamodbav:"charge,omitempty"`
+	TrackingNumber string  `json:"trackingNumber,omitempty" dynamodbav:"trackingNumber,omitempty"`
+	// CancelRequested is set by POST /v1/orders/{id}/cancel; the workflow
+	// checks it before each step.
+	CancelRequested bool   `json:"cancelRequested,omitempty" dynamodbav:"cancelRequested,omitempty"`
+	CancelledBy     string `json:"-" dynamodbav:"cancelledBy,omitempty"`
+	// TaskToken is the token of the step waiting on the customs broker or the
+	// warehouse, stored when its worker picks it up, so a cancellation can
+	// fail it. Never shown to callers.
+	TaskToken string `json:"-" dynamodbav:"taskToken,omitempty"`
+}
+
+// ChargeStatus is where the order's payment stands.
+type ChargeStatus string
+
+// Charge statuses.
+const (
+	ChargeAuthorized ChargeStatus = "authorized"
+	ChargeCaptured   ChargeStatus = "captured"
+	ChargeVoided     ChargeStatus = "voided"
+	ChargeRefunded   ChargeStatus = "refunded"
+)
+
+// Charge is the order's payment at the provider.
+type Charge struct {
+	ID     string       `json:"id" dynamodbav:"id"`
+	Status ChargeStatus `json:"status" dynamodbav:"status"`
+	Amount money.Money  `json:"amount" dynamodbav:"amount"`
 }
 
 // Event is one entry of an order's append-only history.

@@ -94,3 +94,32 @@ func (o *Order) Transition(to Status, reason, actor string, now time.Time) (Even
 	o.Status, o.Reason, o.Version, o.UpdatedAt = to, reason, o.Version+1, now
 	return ev, nil
 }
+
+// ErrTooLate reports a cancellation after the goods left.
+var ErrTooLate = errors.New("order: too late to cancel, the order was dispatched")
+
+// RequestCancel records that the owner or an operator asked to cancel. The
+// workflow notices before its next step (or through the waiting task token)
+// and compensates. A second request changes nothing and returns ok=false.
+func (o *Order) RequestCancel(actor string, now time.Time) (Event, bool, error) {
+	if o.CancelRequested {
+		return Event{}, false, nil
+	}
+	if o.Status == StatusDispatched || o.Status == StatusDelivered {
+		return Event{}, false, ErrTooLate
+	}
+	if o.Status.Terminal() {
+		return Event{}, false, nil // already ended: nothing to cancel
+	}
+	now = now.UTC()
+	o.CancelRequested, o.CancelledBy, o.Version, o.UpdatedAt = true, actor, o.Version+1, now
+	return Event{OrderID: o.ID, Version: o.Version, At: now, From: o.Status, To: o.Status, Reason: "cancel_requested", Actor: actor}, true, nil
+}
+
+// Note records a change that is not a status change (a payment authorized,
+// stock reserved, a token stored) in the history, bumping the version.
+func (o *Order) Note(reason, actor string, now time.Time) Event {
+	now = now.UTC()
+	o.Version, o.UpdatedAt = o.Version+1, now
+	return Event{OrderID: o.ID, Version: o.Version, At: now, From: o.Status, To: o.Status, Reason: reason, Actor: actor}
+}

@@ -1,0 +1,90 @@
+package workflow
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/xborder/xborder/shared/order"
+)
+
+// Business errors end the order with a terminal status after compensation.
+// Their Go type names are the error names Step Functions' Catch matches
+// (aws-lambda-go reports a returned error's type name as its errorType), and
+// their messages are the reason codes stored on the order.
+
+// Rejected: screening refused the order (restricted_goods, denied_party) or
+// no warehouse can fulfil it (out_of_stock).
+type Rejected struct{ Reason string }
+
+// PaymentDeclined: the payment provider declined (card_declined, insufficient_funds).
+type PaymentDeclined struct{ Reason string }
+
+// CustomsRejected: the broker or the customs authority refused the declaration.
+type CustomsRejected struct{ Reason string }
+
+// OrderCancelled: the owner or an operator cancelled before dispatch.
+type OrderCancelled struct{ Reason string }
+
+// OrderFailed: a business failure after capture (warehouse cannot ship) or
+// an authorization that expired before capture.
+type OrderFailed struct{ Reason string }
+
+func (e *Rejected) Error() string        { return e.Reason }
+func (e *PaymentDeclined) Error() string { return e.Reason }
+func (e *CustomsRejected) Error() string { return e.Reason }
+func (e *OrderCancelled) Error() string  { return e.Reason }
+func (e *OrderFailed) Error() string     { return e.Reason }
+
+// TransientError is a failure worth retrying (a timeout, a 5xx, throttling).
+// When the retries run out the execution fails and the order is STALLED.
+type TransientError struct{ Err error }
+
+func (e *TransientError) Error() string { return e.Err.Error() }
+func (e *TransientError) Unwrap() error { return e.Err }
+
+// Error names as Step Functions sees them.
+const (
+	ErrRejected        = "Rejected"
+	ErrPaymentDeclined = "PaymentDeclined"
+	ErrCustomsRejected = "CustomsRejected"
+	ErrOrderCancelled  = "OrderCancelled"
+	ErrOrderFailed     = "OrderFailed"
+	ErrTransient       = "TransientError"
+)
+
+// BusinessErrors are caught into compensation.
+var BusinessErrors = []string{ErrRejected, ErrPaymentDeclined, ErrCustomsRejected, ErrOrderCancelled, ErrOrderFailed}
+
+// TransientErrors are retried: ours, and the Lambda service's own.
+var TransientErrors = []string{ErrTransient, "Lambda.ServiceException", "Lambda.AWSLambdaException",
+	"Lambda.SdkClientException", "Lambda.TooManyRequestsException"}
+
+// terminal maps each business error to the status it ends the order in.
+var terminal = map[string]order.Status{
+	ErrRejected:        order.StatusRejected,
+	ErrPaymentDeclined: order.StatusPaymentDeclined,
+	ErrCustomsRejected: order.StatusCustomsRejected,
+	ErrOrderCancelled:  order.StatusCancelled,
+	ErrOrderFailed:     order.StatusFailed,
+}
+
+// Outcome says which terminal status and reason a caught error leads to.
+// cause is the Catch's Cause: a Lambda error's JSON ({"errorMessage": …})
+// or the plain text a worker passed to SendTaskFailure.
+func Outcome(errorName, cause string) (order.Status, string, bool) {
+	st, ok := terminal[errorName]
+	if !ok {
+		return "", "", false
+	}
+	reason := strings.TrimSpace(cause)
+	var lambdaErr struct {
+		ErrorMessage string `json:"errorMessage"`
+	}
+	if json.Unmarshal([]byte(reason), &lambdaErr) == nil && lambdaErr.ErrorMessage != "" {
+		reason = lambdaErr.ErrorMessage
+	}
+	if reason == "" {
+		reason = strings.ToLower(string(st))
+	}
+	return st, reason, true
+}

@@ -1,0 +1,82 @@
+// Package workflow is the order workflow's contract and its pure logic: the
+// names the CDK stack, the Lambda handlers and the local stack share; the
+// payload each step receives and returns; the named errors Step Functions'
+// Retry and Catch match; and which terminal status each failure leads to.
+//
+// The workflow (Standard, JSONPath):
+//
+//	Screen → ReserveStock → AuthorizePayment → Customs → CapturePayment → Dispatch → MarkDispatched → Dispatched
+//	                                         (SQS + task token)          (SQS + task token)
+//
+// A business error from any step is caught into Compensate, which undoes
+// whatever the order's records show was done (void or refund the payment,
+// release the stock), writes the terminal status with its reason and ends in
+// Compensated. A transient error is retried with backoff and jitter; when the
+// retries run out the execution fails without compensating and the order is
+// marked STALLED, for an operator to redrive or cancel.
+package workflow
+
+// Lambda functions, by the folder of their main under functions/.
+const (
+	FnAPI              = "api"
+	FnStarter          = "starter"
+	FnReconciler       = "reconciler"
+	FnScreen           = "screen"
+	FnReserveStock     = "reserve-stock"
+	FnAuthorizePayment = "authorize-payment"
+	FnCapturePayment   = "capture-payment"
+	FnMarkDispatched   = "mark-dispatched"
+	FnCompensate       = "compensate"
+	FnMarkStalled      = "mark-stalled"
+	FnCustomsWorker    = "customs-worker"
+	FnWarehouseWorker  = "warehouse-worker"
+)
+
+// Queues (each has a dead-letter queue named <name>-dlq) and the topic.
+const (
+	QueueOrdersAccepted   = "orders-accepted"
+	QueueCustoms          = "customs"
+	QueueWarehouse        = "warehouse"
+	QueuePartnerCallbacks = "partner-callbacks"
+	TopicOrderEvents      = "order-events"
+	StateMachineName      = "order-workflow"
+)
+
+// States of the definition.
+const (
+	StateScreen           = "Screen"
+	StateReserveStock     = "ReserveStock"
+	StateAuthorizePayment = "AuthorizePayment"
+	StateCustoms          = "Customs"
+	StateCapturePayment   = "CapturePayment"
+	StateDispatch         = "Dispatch"
+	StateMarkDispatched   = "MarkDispatched"
+	StateCompensate       = "Compensate"
+	StateCompensated      = "Compensated"
+	StateDispatched       = "Dispatched"
+)
+
+// Environment variables the functions read.
+const (
+	EnvTable           = "TABLE_NAME"
+	EnvTopicARN        = "ORDER_EVENTS_TOPIC_ARN"
+	EnvStateMachineARN = "STATE_MACHINE_ARN"
+	EnvQueueURL        = "QUEUE_URL" // the queue a function sends to (api → orders-accepted)
+)
+
+// Retry policy for transient errors of every Lambda step.
+const (
+	RetryIntervalSeconds = 2
+	RetryMaxAttempts     = 4
+	RetryBackoffRate     = 2.0
+	RetryMaxDelaySeconds = 30
+)
+
+// Task-token steps: how long the workflow waits for the customs broker and
+// the warehouse, and how often their workers must show signs of life.
+const (
+	CustomsTimeoutSeconds    = 6 * 3600
+	CustomsHeartbeatSeconds  = 900
+	DispatchTimeoutSeconds   = 48 * 3600
+	DispatchHeartbeatSeconds = 3600
+)
