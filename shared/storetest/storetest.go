@@ -59,6 +59,9 @@ func claim(scope, key, owner string, now time.Time) idempotency.Record {
 		LeaseUntil: now.Add(idempotency.Lease), CreatedAt: now, ExpiresAt: now.Add(idempotency.Retention)}
 }
 
+// Completed is a completed idempotency record for creating order id.
+func Completed(scope, key, id string, now time.Time) idempotency.Record { return completed(scope, key, id, now) }
+
 func completed(scope, key, id string, now time.Time) idempotency.Record {
 	return idempotency.Record{Scope: scope, Key: key, RequestHash: "hash-" + key, State: idempotency.StateCompleted,
 		StatusCode: 202, Location: "/v1/orders/" + id, Body: []byte(`{"orderId":"` + id + `"}`), ResourceID: id,

@@ -1,0 +1,164 @@
+package payment
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/xborder/xborder/shared/money"
+)
+
+// Simulator is a deterministic payment provider whose behaviour the payment
+// token decides, like a provider's test cards:
+//
+//	tok_chargeDeclined                    declined, card_declined
+//	tok_chargeDeclinedInsufficientFunds   declined, insufficient_funds
+//	tok_transient_<n>                     every call fails transiently n times per key, then succeeds
+//	tok_expiredAuthorization              authorizes; capture finds it expired
+//	anything else                         succeeds
+//
+// It keeps its ledger in memory: one process (the local stack, tests).
+type Simulator struct {
+	mu      sync.Mutex
+	charges map[string]*simCharge // by charge id
+	byKey   map[string]string     // idempotency key → charge id
+	fails   map[string]int        // idempotency key → transient failures so far
+	seq     int
+}
+
+type simCharge struct {
+	token                      string
+	amount                     money.Money
+	captured, voided, refunded bool
+}
+
+// NewSimulator returns an empty simulator.
+func NewSimulator() *Simulator {
+	return &Simulator{charges: map[string]*simCharge{}, byKey: map[string]string{}, fails: map[string]int{}}
+}
+
+func (s *Simulator) transient(key, token string) bool {
+	n, ok := strings.CutPrefix(token, "tok_transient_")
+	if !ok {
+		return false
+	}
+	limit, _ := strconv.Atoi(n)
+	if s.fails[key] < limit {
+		s.fails[key]++
+		return true
+	}
+	return false
+}
+
+// Authorize places a hold for amount; the same key returns the same charge.
+func (s *Simulator) Authorize(_ context.Context, key string, amount money.Money, token string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if id, ok := s.byKey[key]; ok {
+		return id, nil
+	}
+	if s.transient(key, token) {
+		return "", fmt.Errorf("simulator authorize: %w", ErrTransient)
+	}
+	switch token {
+	case "tok_chargeDeclined":
+		return "", &Declined{Reason: "card_declined"}
+	case "tok_chargeDeclinedInsufficientFunds":
+		return "", &Declined{Reason: "insufficient_funds"}
+	}
+	s.seq++
+	id := fmt.Sprintf("ch_sim_%06d", s.seq)
+	s.charges[id] = &simCharge{token: token, amount: amount}
+	s.byKey[key] = id
+	return id, nil
+}
+
+func (s *Simulator) charge(id string) (*simCharge, error) {
+	c, ok := s.charges[id]
+	if !ok {
+		return nil, fmt.Errorf("simulator: no charge %s", id)
+	}
+	return c, nil
+}
+
+// Capture takes the authorized money, once.
+func (s *Simulator) Capture(_ context.Context, key, chargeID string, amount money.Money) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.charge(chargeID)
+	if err != nil {
+		return err
+	}
+	if s.transient(key, c.token) {
+		return fmt.Errorf("simulator capture: %w", ErrTransient)
+	}
+	switch {
+	case c.captured:
+		return nil
+	case c.voided:
+		return fmt.Errorf("simulator: capture of voided charge %s", chargeID)
+	case c.token == "tok_expiredAuthorization":
+		return ErrAuthorizationExpired
+	case amount.Currency != c.amount.Currency || amount.Amount > c.amount.Amount:
+		return fmt.Errorf("simulator: capture %s exceeds the authorized %s", amount, c.amount)
+	}
+	c.captured, c.amount = true, amount
+	return nil
+}
+
+// Void releases an uncaptured authorization, once.
+func (s *Simulator) Void(_ context.Context, key, chargeID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.charge(chargeID)
+	if err != nil {
+		return err
+	}
+	if s.transient(key, c.token) {
+		return fmt.Errorf("simulator void: %w", ErrTransient)
+	}
+	if c.captured {
+		return ErrAlreadyCaptured
+	}
+	c.voided = true
+	return nil
+}
+
+// Refund returns captured money, once.
+func (s *Simulator) Refund(_ context.Context, key, chargeID string, amount money.Money) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.charge(chargeID)
+	if err != nil {
+		return err
+	}
+	if s.transient(key, c.token) {
+		return fmt.Errorf("simulator refund: %w", ErrTransient)
+	}
+	if !c.captured {
+		return fmt.Errorf("simulator: refund of uncaptured charge %s", chargeID)
+	}
+	c.refunded = true
+	return nil
+}
+
+// Ledger counts what happened, for tests: charges authorized, captured, voided, refunded.
+func (s *Simulator) Ledger() (authorized, captured, voided, refunded int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.charges {
+		authorized++
+		if c.captured {
+			captured++
+		}
+		if c.voided {
+			voided++
+		}
+		if c.refunded {
+			refunded++
+		}
+	}
+	return
+}
