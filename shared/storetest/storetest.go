@@ -60,7 +60,9 @@ func claim(scope, key, owner string, now time.Time) idempotency.Record {
 }
 
 // Completed is a completed idempotency record for creating order id.
-func Completed(scope, key, id string, now time.Time) idempotency.Record { return completed(scope, key, id, now) }
+func Completed(scope, key, id string, now time.Time) idempotency.Record {
+	return completed(scope, key, id, now)
+}
 
 func completed(scope, key, id string, now time.Time) idempotency.Record {
 	return idempotency.Record{Scope: scope, Key: key, RequestHash: "hash-" + key, State: idempotency.StateCompleted,
