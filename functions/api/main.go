@@ -10,11 +10,13 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/xborder/xborder/shared/auth"
 	"github.com/xborder/xborder/shared/dynamostore"
 	"github.com/xborder/xborder/shared/httpapi"
+	"github.com/xborder/xborder/shared/stepfunctions"
 )
 
 func main() {
@@ -30,6 +32,7 @@ func main() {
 		os.Exit(1)
 	}
 	store := dynamostore.New(dynamodb.NewFromConfig(awsCfg), table)
-	api := httpapi.New(httpapi.Config{Store: store, Auth: auth.APIGatewayClaims{}, Logger: logger})
+	tasks := stepfunctions.Tasks{Client: sfn.NewFromConfig(awsCfg)}
+	api := httpapi.New(httpapi.Config{Store: store, Auth: auth.APIGatewayClaims{}, Tasks: tasks, Logger: logger})
 	lambda.Start(httpadapter.NewV2(api).ProxyWithContext)
 }

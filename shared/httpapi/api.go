@@ -29,6 +29,13 @@ type OrderStore interface {
 	GetOrder(ctx context.Context, id string) (*order.Order, error)
 	History(ctx context.Context, id string) ([]order.Event, error)
 	ListByCustomer(ctx context.Context, customerID string, limit int, cursor string) ([]order.Order, string, error)
+	SaveTransition(ctx context.Context, o *order.Order, ev order.Event) error
+}
+
+// TaskFailer fails a workflow step waiting on a task token (Step Functions
+// SendTaskFailure); a token nobody waits on any more is not an error.
+type TaskFailer interface {
+	FailTask(ctx context.Context, token, errorName, cause string) error
 }
 
 // Authenticator tells who sent a request, or fails with auth.ErrUnauthenticated.
@@ -38,8 +45,11 @@ type Authenticator interface {
 
 // Config wires the API to its dependencies.
 type Config struct {
-	Store  OrderStore
-	Auth   Authenticator
+	Store OrderStore
+	Auth  Authenticator
+	// Tasks fails the waiting step of a cancelled order; nil leaves it to
+	// the workflow's check before its next step.
+	Tasks  TaskFailer
 	Logger *slog.Logger
 	// Now and NewID default to the clock and ULIDs; tests replace them.
 	Now   func() time.Time
@@ -60,6 +70,7 @@ var Routes = []Route{
 	{http.MethodPost, "/v1/orders"},
 	{http.MethodGet, "/v1/orders"},
 	{http.MethodGet, "/v1/orders/{id}"},
+	{http.MethodPost, "/v1/orders/{id}/cancel"},
 }
 
 // API is the HTTP API.
@@ -81,9 +92,10 @@ func New(cfg Config) *API {
 	}
 	a := &API{cfg: cfg, mux: http.NewServeMux()}
 	handlers := map[Route]http.HandlerFunc{
-		{http.MethodPost, "/v1/orders"}:     a.createOrder,
-		{http.MethodGet, "/v1/orders"}:      a.listOrders,
-		{http.MethodGet, "/v1/orders/{id}"}: a.getOrder,
+		{http.MethodPost, "/v1/orders"}:             a.createOrder,
+		{http.MethodGet, "/v1/orders"}:              a.listOrders,
+		{http.MethodGet, "/v1/orders/{id}"}:         a.getOrder,
+		{http.MethodPost, "/v1/orders/{id}/cancel"}: a.cancelOrder,
 	}
 	for _, rt := range Routes {
 		a.mux.HandleFunc(rt.Method+" "+rt.Path, handlers[rt])

@@ -22,6 +22,7 @@ import (
 	"github.com/xborder/xborder/shared/httpapi"
 	"github.com/xborder/xborder/shared/idempotency"
 	"github.com/xborder/xborder/shared/memstore"
+	"github.com/xborder/xborder/shared/order"
 	"github.com/xborder/xborder/shared/storetest"
 )
 
@@ -45,6 +46,20 @@ type harness struct {
 	t     *testing.T
 	srv   *httptest.Server
 	store storetest.Store
+	tasks *taskRecorder
+}
+
+// taskRecorder stands in for Step Functions' SendTaskFailure.
+type taskRecorder struct {
+	mu     sync.Mutex
+	failed []string
+}
+
+func (r *taskRecorder) FailTask(_ context.Context, token, errorName, cause string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.failed = append(r.failed, token+" "+errorName+" "+cause)
+	return nil
 }
 
 func newHarness(t *testing.T, store storetest.Store) *harness {
@@ -53,9 +68,10 @@ func newHarness(t *testing.T, store storetest.Store) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{Store: store, Auth: authn}))
+	tasks := &taskRecorder{}
+	srv := httptest.NewServer(httpapi.New(httpapi.Config{Store: store, Auth: authn, Tasks: tasks}))
 	t.Cleanup(srv.Close)
-	return &harness{t: t, srv: srv, store: store}
+	return &harness{t: t, srv: srv, store: store, tasks: tasks}
 }
 
 func tokenFor(t *testing.T, sub string) string {
@@ -153,6 +169,7 @@ func TestAPI(t *testing.T) {
 			t.Run("authentication", func(t *testing.T) { testAuthentication(t, newHarness(t, b.store(t))) })
 			t.Run("idempotency", func(t *testing.T) { testIdempotency(t, newHarness(t, b.store(t))) })
 			t.Run("concurrent retries", func(t *testing.T) { testConcurrentRetries(t, newHarness(t, b.store(t))) })
+			t.Run("cancel", func(t *testing.T) { testCancel(t, newHarness(t, b.store(t))) })
 		})
 	}
 }
@@ -451,4 +468,57 @@ func testConcurrentRetries(t *testing.T, h *harness) {
 		t.Fatalf("frank has %d orders, want 1 (err %v)", len(list), err)
 	}
 	t.Logf("50 concurrent: 1 created, %d replayed, %d told 409", replayed, conflicts)
+}
+
+func testCancel(t *testing.T, h *harness) {
+	ctx := context.Background()
+	r := h.post("gina", "c1", sample(t, "mobile-b2c-de.json"))
+	wantStatus(t, r, http.StatusAccepted)
+	id := r.json(t)["orderId"].(string)
+	path := "/v1/orders/" + id + "/cancel"
+
+	wantProblem(t, h.do(http.MethodPost, path, "mallory", nil, nil), http.StatusNotFound, "/problems/not-found")
+	for range 2 { // the second call returns the same 202 and records nothing more
+		c := h.do(http.MethodPost, path, "gina", nil, nil)
+		wantStatus(t, c, http.StatusAccepted)
+		if c.json(t)["cancelRequested"] != true {
+			t.Fatalf("cancel: %s", c.body)
+		}
+	}
+	hist, _ := h.store.History(ctx, id)
+	if len(hist) != 2 || hist[1].Reason != "cancel_requested" || hist[1].Actor != "customer:gina" {
+		t.Fatalf("history %+v, want RECEIVED then one cancel_requested by gina", hist)
+	}
+
+	// A step waiting on a task token is failed with OrderCancelled.
+	r = h.post("gina", "c2", sample(t, "mobile-b2c-de.json"))
+	id2 := r.json(t)["orderId"].(string)
+	o, _ := h.store.GetOrder(ctx, id2)
+	ev := o.Note("awaiting_customs", "workflow", time.Now())
+	o.TaskToken = "token-customs-123"
+	if err := h.store.SaveTransition(ctx, o, ev); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, h.do(http.MethodPost, "/v1/orders/"+id2+"/cancel", "gina", nil, nil), http.StatusAccepted)
+	if len(h.tasks.failed) != 1 || h.tasks.failed[0] != "token-customs-123 OrderCancelled cancelled_by_customer" {
+		t.Fatalf("task failures %v", h.tasks.failed)
+	}
+
+	// After dispatch: 409, and nothing recorded.
+	r = h.post("gina", "c3", sample(t, "mobile-b2c-de.json"))
+	id3 := r.json(t)["orderId"].(string)
+	o, _ = h.store.GetOrder(ctx, id3)
+	for _, st := range []order.Status{order.StatusStockReserved, order.StatusPaymentAuthorized, order.StatusCustomsCleared, order.StatusPaymentCaptured, order.StatusDispatched} {
+		ev, err := o.Transition(st, "", "workflow", time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.store.SaveTransition(ctx, o, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantProblem(t, h.do(http.MethodPost, "/v1/orders/"+id3+"/cancel", "gina", nil, nil), http.StatusConflict, "/problems/conflict")
+	if o, _ := h.store.GetOrder(ctx, id3); o.CancelRequested {
+		t.Fatal("a refused cancellation was recorded")
+	}
 }
