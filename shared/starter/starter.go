@@ -1,0 +1,73 @@
+// Package starter turns accepted orders into workflow executions. Each SQS
+// message from orders-accepted names one order; the execution is named by
+// the order id, so a redelivered message, a Lambda retry or the reconciler's
+// re-enqueue can never start a second one: Step Functions returns the
+// running execution for the same name and input, and refuses a closed one's
+// name with ExecutionAlreadyExists, which counts as done.
+package starter
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+)
+
+// Message is the body of an orders-accepted message.
+type Message struct {
+	OrderID string `json:"orderId"`
+}
+
+// Executions is what the starter needs of Step Functions.
+type Executions interface {
+	StartExecution(ctx context.Context, in *sfn.StartExecutionInput, opts ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error)
+}
+
+// Handler starts one execution per message.
+type Handler struct {
+	Executions      Executions
+	StateMachineARN string
+	Logger          *slog.Logger
+}
+
+// Handle processes a batch, reporting the messages to redeliver. A message
+// that can never start an execution (not JSON, no order id) is reported too:
+// after the queue's maxReceiveCount it moves to the dead-letter queue,
+// where an operator sees it — it is never dropped silently.
+func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	var resp events.SQSEventResponse
+	for _, m := range ev.Records {
+		if err := h.start(ctx, m.Body); err != nil {
+			h.Logger.ErrorContext(ctx, "start execution", "messageId", m.MessageId, "error", err.Error())
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+		}
+	}
+	return resp, nil
+}
+
+func (h *Handler) start(ctx context.Context, body string) error {
+	var msg Message
+	if err := json.Unmarshal([]byte(body), &msg); err != nil || msg.OrderID == "" {
+		return fmt.Errorf("unusable message (want {\"orderId\": …}): %v", err)
+	}
+	input, _ := json.Marshal(msg) // canonical, so a repeat has the same input
+	_, err := h.Executions.StartExecution(ctx, &sfn.StartExecutionInput{
+		StateMachineArn: aws.String(h.StateMachineARN), Name: aws.String(msg.OrderID), Input: aws.String(string(input)),
+	})
+	var exists *types.ExecutionAlreadyExists
+	if errors.As(err, &exists) {
+		h.Logger.InfoContext(ctx, "execution already exists", "orderId", msg.OrderID)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("order %s: %w", msg.OrderID, err)
+	}
+	h.Logger.InfoContext(ctx, "execution started", "orderId", msg.OrderID)
+	return nil
+}
