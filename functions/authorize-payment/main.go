@@ -2,14 +2,12 @@
 package main
 
 import (
-	"context"
-
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/xborder/xborder/functions/internal/wiring"
 )
 
 func main() {
-	s := wiring.Must(wiring.Steps(context.Background(), wiring.Logger()))
+	s := wiring.Must(wiring.Steps(wiring.Logger()))
 	lambda.Start(s.AuthorizePayment)
 }

@@ -32,6 +32,11 @@ type OrderStore interface {
 	SaveTransition(ctx context.Context, o *order.Order, ev order.Event) error
 }
 
+// Enqueuer hands an accepted order to the workflow (SQS orders-accepted).
+type Enqueuer interface {
+	Enqueue(ctx context.Context, orderID string) error
+}
+
 // TaskFailer fails a workflow step waiting on a task token (Step Functions
 // SendTaskFailure); a token nobody waits on any more is not an error.
 type TaskFailer interface {
@@ -49,8 +54,11 @@ type Config struct {
 	Auth  Authenticator
 	// Tasks fails the waiting step of a cancelled order; nil leaves it to
 	// the workflow's check before its next step.
-	Tasks  TaskFailer
-	Logger *slog.Logger
+	Tasks TaskFailer
+	// Workflow receives each new order; if handing it over fails, the
+	// reconciler re-enqueues orders left RECEIVED.
+	Workflow Enqueuer
+	Logger   *slog.Logger
 	// Now and NewID default to the clock and ULIDs; tests replace them.
 	Now   func() time.Time
 	NewID func() string

@@ -47,6 +47,32 @@ type harness struct {
 	srv   *httptest.Server
 	store storetest.Store
 	tasks *taskRecorder
+	queue *enqueueRecorder
+}
+
+// enqueueRecorder stands in for the orders-accepted queue.
+type enqueueRecorder struct {
+	mu  sync.Mutex
+	ids []string
+}
+
+func (r *enqueueRecorder) Enqueue(_ context.Context, id string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ids = append(r.ids, id)
+	return nil
+}
+
+func (r *enqueueRecorder) count(id string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, x := range r.ids {
+		if x == id {
+			n++
+		}
+	}
+	return n
 }
 
 // taskRecorder stands in for Step Functions' SendTaskFailure.
@@ -68,10 +94,10 @@ func newHarness(t *testing.T, store storetest.Store) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tasks := &taskRecorder{}
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{Store: store, Auth: authn, Tasks: tasks}))
+	tasks, queue := &taskRecorder{}, &enqueueRecorder{}
+	srv := httptest.NewServer(httpapi.New(httpapi.Config{Store: store, Auth: authn, Tasks: tasks, Workflow: queue}))
 	t.Cleanup(srv.Close)
-	return &harness{t: t, srv: srv, store: store, tasks: tasks}
+	return &harness{t: t, srv: srv, store: store, tasks: tasks, queue: queue}
 }
 
 func tokenFor(t *testing.T, sub string) string {
@@ -186,6 +212,9 @@ func testCreateAndGet(t *testing.T, h *harness) {
 			}
 			if r.header.Get("Idempotent-Replayed") != "" {
 				t.Fatal("first response must not be marked replayed")
+			}
+			if h.queue.count(id) != 1 {
+				t.Fatal("the new order was not handed to the workflow")
 			}
 			if pay := got["payment"].(map[string]any); pay["token"] != nil {
 				t.Fatal("the payment token must not be echoed back")
@@ -462,6 +491,11 @@ func testConcurrentRetries(t *testing.T, h *harness) {
 	}
 	if created != 1 || len(ids) != 1 {
 		t.Fatalf("created %d, distinct order ids %d; want exactly one order", created, len(ids))
+	}
+	for id := range ids {
+		if n := h.queue.count(id); n != 1 {
+			t.Fatalf("order handed to the workflow %d times, want once", n)
+		}
 	}
 	list, _, err := h.store.ListByCustomer(context.Background(), "frank", 100, "")
 	if err != nil || len(list) != 1 {

@@ -92,6 +92,12 @@ func (a *API) createOrder(w http.ResponseWriter, r *http.Request) {
 		a.internalError(w, r, "create order", err)
 		return
 	}
+	if a.cfg.Workflow != nil {
+		if err := a.cfg.Workflow.Enqueue(ctx, o.ID); err != nil {
+			// The order is stored: the reconciler hands it over within minutes.
+			a.cfg.Logger.WarnContext(ctx, "hand order to workflow", "requestId", requestID(ctx), "orderId", o.ID, "error", err.Error())
+		}
+	}
 	a.cfg.Logger.InfoContext(ctx, "order received", "requestId", requestID(ctx), "orderId", o.ID,
 		"tradeMode", o.TradeMode, "destination", o.Destination(), "lines", len(o.Lines))
 	w.Header().Set("Location", done.Location)

@@ -17,12 +17,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
-)
 
-// Message is the body of an orders-accepted message.
-type Message struct {
-	OrderID string `json:"orderId"`
-}
+	"github.com/xborder/xborder/shared/workflow"
+)
 
 // Executions is what the starter needs of Step Functions.
 type Executions interface {
@@ -52,7 +49,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 }
 
 func (h *Handler) start(ctx context.Context, body string) error {
-	var msg Message
+	var msg workflow.OrderAccepted
 	if err := json.Unmarshal([]byte(body), &msg); err != nil || msg.OrderID == "" {
 		return fmt.Errorf("unusable message (want {\"orderId\": …}): %v", err)
 	}

@@ -80,3 +80,9 @@ const (
 	DispatchTimeoutSeconds   = 48 * 3600
 	DispatchHeartbeatSeconds = 3600
 )
+
+// OrderAccepted is the orders-accepted message that hands an order to the
+// workflow; it is also the execution's input.
+type OrderAccepted struct {
+	OrderID string `json:"orderId"`
+}

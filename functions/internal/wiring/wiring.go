@@ -4,15 +4,10 @@
 package wiring
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
-
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/xborder/xborder/shared/dynamostore"
 	"github.com/xborder/xborder/shared/orderevents"
@@ -30,10 +25,14 @@ const EnvPaymentProvider = "PAYMENT_PROVIDER"
 func Logger() *slog.Logger { return slog.New(slog.NewJSONHandler(os.Stdout, nil)) }
 
 // Steps builds the step handlers from the environment.
-func Steps(ctx context.Context, logger *slog.Logger) (*steps.Steps, error) {
-	table, topic := os.Getenv(workflow.EnvTable), os.Getenv(workflow.EnvTopicARN)
-	if table == "" || topic == "" {
-		return nil, fmt.Errorf("wiring: %s and %s must be set", workflow.EnvTable, workflow.EnvTopicARN)
+func Steps(logger *slog.Logger) (*steps.Steps, error) {
+	table, err := Env(workflow.EnvTable)
+	if err != nil {
+		return nil, err
+	}
+	topic, err := Env(workflow.EnvTopicARN)
+	if err != nil {
+		return nil, err
 	}
 	var pay steps.Payments
 	switch p := os.Getenv(EnvPaymentProvider); p {
@@ -42,16 +41,16 @@ func Steps(ctx context.Context, logger *slog.Logger) (*steps.Steps, error) {
 	default:
 		return nil, errors.New("wiring: unknown " + EnvPaymentProvider + " " + p)
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := AWSConfig()
 	if err != nil {
-		return nil, fmt.Errorf("wiring: AWS config: %w", err)
+		return nil, err
 	}
-	db := dynamodb.NewFromConfig(cfg)
+	db := DynamoDB(cfg)
 	return &steps.Steps{
 		Orders:   dynamostore.New(db, table),
 		Stock:    dynamostore.NewStock(db, table),
 		Payments: pay,
-		Events:   orderevents.Publisher{Client: sns.NewFromConfig(cfg), TopicARN: topic},
+		Events:   orderevents.Publisher{Client: SNS(cfg), TopicARN: topic},
 		Logger:   logger,
 	}, nil
 }
@@ -63,4 +62,12 @@ func Must[T any](v T, err error) T {
 		os.Exit(1)
 	}
 	return v
+}
+
+// Env reads a required environment variable.
+func Env(name string) (string, error) {
+	if v := os.Getenv(name); v != "" {
+		return v, nil
+	}
+	return "", fmt.Errorf("wiring: %s is not set", name)
 }

@@ -1,0 +1,39 @@
+// Package queue sends JSON messages to an SQS queue.
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/xborder/xborder/shared/workflow"
+)
+
+// Sender sends to one queue.
+type Sender struct {
+	Client *sqs.Client
+	URL    string
+}
+
+// Send sends v as a JSON message body.
+func (s Sender) Send(ctx context.Context, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("queue: encode: %w", err)
+	}
+	if _, err := s.Client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(s.URL), MessageBody: aws.String(string(body))}); err != nil {
+		return fmt.Errorf("queue: send to %s: %w", s.URL, err)
+	}
+	return nil
+}
+
+// Accepted hands orders to the workflow through the orders-accepted queue.
+type Accepted struct{ Sender Sender }
+
+// Enqueue sends the order id to orders-accepted.
+func (a Accepted) Enqueue(ctx context.Context, orderID string) error {
+	return a.Sender.Send(ctx, workflow.OrderAccepted{OrderID: orderID})
+}

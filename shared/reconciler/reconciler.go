@@ -1,0 +1,86 @@
+// Package reconciler makes sure no order stays RECEIVED for ever: the API
+// stores an order and then hands it to the workflow, and a crash between the
+// two would strand it. Every minute the reconciler hands over again the
+// orders still RECEIVED after a minute. That is safe because the execution is
+// named by the order id: a second start of a running or finished execution
+// starts nothing.
+package reconciler
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/xborder/xborder/shared/order"
+)
+
+// Orders lists orders by status.
+type Orders interface {
+	ListByStatus(ctx context.Context, status order.Status, since, until time.Time, limit int, cursor string) ([]order.Order, string, error)
+}
+
+// Enqueuer hands an order to the workflow.
+type Enqueuer interface {
+	Enqueue(ctx context.Context, orderID string) error
+}
+
+// Handler is the scheduled reconciler.
+type Handler struct {
+	Orders   Orders
+	Workflow Enqueuer
+	Logger   *slog.Logger
+	Now      func() time.Time
+	// MinAge leaves young orders to the API's own hand-over (default 1 min);
+	// Window bounds how far back it looks (default 24 h).
+	MinAge, Window time.Duration
+}
+
+// Report says what one run did.
+type Report struct {
+	Requeued int `json:"requeued"`
+	Failed   int `json:"failed"`
+}
+
+// Reconcile re-enqueues stranded orders. It fails (and the schedule runs it
+// again) only if it could not list them; a failed hand-over is counted and
+// retried on the next run.
+func (h *Handler) Reconcile(ctx context.Context, _ events.EventBridgeEvent) (Report, error) {
+	now := time.Now()
+	if h.Now != nil {
+		now = h.Now()
+	}
+	minAge, window := h.MinAge, h.Window
+	if minAge == 0 {
+		minAge = time.Minute
+	}
+	if window == 0 {
+		window = 24 * time.Hour
+	}
+	var rep Report
+	cursor := ""
+	for {
+		page, next, err := h.Orders.ListByStatus(ctx, order.StatusReceived, now.Add(-window), now.Add(-minAge), 100, cursor)
+		if err != nil {
+			return rep, fmt.Errorf("reconciler: list RECEIVED orders: %w", err)
+		}
+		for _, o := range page {
+			if err := h.Workflow.Enqueue(ctx, o.ID); err != nil {
+				rep.Failed++
+				h.Logger.WarnContext(ctx, "re-enqueue order", "orderId", o.ID, "error", err.Error())
+				continue
+			}
+			rep.Requeued++
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if rep.Requeued+rep.Failed > 0 {
+		h.Logger.InfoContext(ctx, "reconciled stranded orders", "requeued", rep.Requeued, "failed", rep.Failed)
+	}
+	return rep, nil
+}
