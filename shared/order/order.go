@@ -134,10 +134,11 @@ type Order struct {
 	Draft
 	// Fulfilment records what the workflow has done, so that compensation
 	// undoes exactly that and a retried step does nothing twice.
-	Warehouse      string  `json:"warehouse,omitempty" dynamodbav:"warehouse,omitempty"`
-	StockReserved  bool    `json:"stockReserved,omitempty" dynamodbav:"stockReserved,omitempty"`
-	Charge         *Charge `json:"charge,omitempty" dynamodbav:"charge,omitempty"`
-	TrackingNumber string  `json:"trackingNumber,omitempty" dynamodbav:"trackingNumber,omitempty"`
+	Warehouse          string  `json:"warehouse,omitempty" dynamodbav:"warehouse,omitempty"`
+	StockReserved      bool    `json:"stockReserved,omitempty" dynamodbav:"stockReserved,omitempty"`
+	Charge             *Charge `json:"charge,omitempty" dynamodbav:"charge,omitempty"`
+	CustomsDeclaration string  `json:"customsDeclaration,omitempty" dynamodbav:"customsDeclaration,omitempty"`
+	TrackingNumber     string  `json:"trackingNumber,omitempty" dynamodbav:"trackingNumber,omitempty"`
 	// CancelRequested is set by POST /v1/orders/{id}/cancel; the workflow
 	// checks it before each step.
 	CancelRequested bool   `json:"cancelRequested,omitempty" dynamodbav:"cancelRequested,omitempty"`

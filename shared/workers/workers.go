@@ -1,0 +1,206 @@
+// Package workers consumes the workflow's long steps from SQS: the customs
+// broker and the overseas warehouse. Each message carries the order id and
+// the Step Functions task token the workflow waits on; the worker calls the
+// outside party and answers the token with success or a named failure.
+//
+// Exactly once in effect: SQS may deliver a message twice, so the worker
+// reads the order first — a step already done is answered again, not redone —
+// and the outside parties are called with the order id as their key.
+package workers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/xborder/xborder/shared/order"
+	"github.com/xborder/xborder/shared/steps"
+	"github.com/xborder/xborder/shared/workflow"
+)
+
+// TaskMessage is the body the workflow sends with sqs:sendMessage.waitForTaskToken.
+type TaskMessage struct {
+	OrderID   string `json:"orderId"`
+	TaskToken string `json:"taskToken"`
+}
+
+// Tasks answers task tokens (Step Functions SendTask*).
+type Tasks interface {
+	SucceedTask(ctx context.Context, token, output string) error
+	FailTask(ctx context.Context, token, errorName, cause string) error
+	Heartbeat(ctx context.Context, token string) error
+}
+
+// Refused is an outside party's business refusal, with its reason code.
+type Refused struct{ Reason string }
+
+func (e *Refused) Error() string { return "refused: " + e.Reason }
+
+// Broker clears an order through customs.
+type Broker interface {
+	// Clear files the declaration and returns its reference; *Refused when
+	// the broker or the authority refuses it; any other error is transient.
+	Clear(ctx context.Context, o *order.Order) (string, error)
+}
+
+// Warehouse ships an order.
+type Warehouse interface {
+	// Ship hands the goods to the carrier and returns the tracking number;
+	// *Refused when it cannot ship; any other error is transient.
+	Ship(ctx context.Context, o *order.Order) (string, error)
+}
+
+// worker is what both workers share: one long step's message loop.
+type worker struct {
+	steps *steps.Steps
+	tasks Tasks
+	log   *slog.Logger
+	name  string
+	// waiting is the history note written when the token is stored.
+	waiting string
+	// done reads the step's result off the order ("" while not done).
+	done func(o *order.Order) string
+	// call asks the outside party; record writes its result on the order
+	// and returns the history event to store with it.
+	call   func(ctx context.Context, o *order.Order) (string, error)
+	record func(o *order.Order, result string, now time.Time) (order.Event, error)
+	// refusal names the business error a *Refused becomes.
+	refusal string
+	// output is what the waiting step receives.
+	output func(result string) any
+}
+
+// handle processes a batch; failed messages come back after the queue's
+// visibility timeout, and after maxReceiveCount go to its dead-letter queue.
+func (w *worker) handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	var resp events.SQSEventResponse
+	for _, m := range ev.Records {
+		if err := w.one(ctx, m.Body); err != nil {
+			w.log.ErrorContext(ctx, "task message", "messageId", m.MessageId, "worker", w.name, "error", err.Error())
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+		}
+	}
+	return resp, nil
+}
+
+func (w *worker) succeed(ctx context.Context, token, result string) error {
+	out, _ := json.Marshal(w.output(result))
+	return w.tasks.SucceedTask(ctx, token, string(out))
+}
+
+func (w *worker) one(ctx context.Context, body string) error {
+	var msg TaskMessage
+	if err := json.Unmarshal([]byte(body), &msg); err != nil || msg.OrderID == "" || msg.TaskToken == "" {
+		return fmt.Errorf("unusable message (want orderId and taskToken): %v", err)
+	}
+	for attempt := 0; ; attempt++ {
+		o, err := w.steps.Orders.GetOrder(ctx, msg.OrderID)
+		if err != nil {
+			return fmt.Errorf("read order %s: %w", msg.OrderID, err)
+		}
+		if r := w.done(o); r != "" {
+			return w.succeed(ctx, msg.TaskToken, r) // a redelivery: answer again, do nothing again
+		}
+		if o.CancelRequested {
+			return w.tasks.FailTask(ctx, msg.TaskToken, workflow.ErrOrderCancelled, "cancelled")
+		}
+		if o.Status.Terminal() {
+			return nil // the workflow has ended; nobody waits on this token
+		}
+		if o.TaskToken != msg.TaskToken {
+			// Keep the token with the order so a cancellation can fail it.
+			o.TaskToken = msg.TaskToken
+			err := w.steps.Orders.SaveTransition(ctx, o, o.Note(w.waiting, "workflow", time.Now()))
+			if errors.Is(err, order.ErrVersionConflict) && attempt < 3 {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("store task token of %s: %w", o.ID, err)
+			}
+		}
+		if err := w.tasks.Heartbeat(ctx, msg.TaskToken); err != nil {
+			return err
+		}
+		result, err := w.call(ctx, o)
+		var refused *Refused
+		if errors.As(err, &refused) {
+			return w.tasks.FailTask(ctx, msg.TaskToken, w.refusal, refused.Reason)
+		}
+		if err != nil {
+			return err // transient: the message comes back
+		}
+		ev, err := w.record(o, result, time.Now())
+		if err != nil {
+			return err
+		}
+		o.TaskToken = ""
+		err = w.steps.Orders.SaveTransition(ctx, o, ev)
+		if errors.Is(err, order.ErrVersionConflict) && attempt < 3 {
+			continue // the party is keyed by order id: asking again is safe
+		}
+		if err != nil {
+			return fmt.Errorf("record %s result of %s: %w", w.name, o.ID, err)
+		}
+		if ev.From != ev.To && w.steps.Events != nil {
+			if err := w.steps.Events.Publish(ctx, o, ev); err != nil {
+				w.log.WarnContext(ctx, "publish order event", "orderId", o.ID, "error", err.Error())
+			}
+		}
+		return w.succeed(ctx, msg.TaskToken, result)
+	}
+}
+
+// Customs is the customs-worker: broker clearance for the Customs step.
+type Customs struct{ w worker }
+
+// NewCustoms returns the customs worker.
+func NewCustoms(s *steps.Steps, tasks Tasks, broker Broker, log *slog.Logger) *Customs {
+	return &Customs{w: worker{steps: s, tasks: tasks, log: log, name: "customs", waiting: "awaiting_customs",
+		done: func(o *order.Order) string {
+			if steps.Reached(o, order.StatusCustomsCleared) {
+				return o.CustomsDeclaration
+			}
+			return ""
+		},
+		call: broker.Clear,
+		record: func(o *order.Order, ref string, now time.Time) (order.Event, error) {
+			o.CustomsDeclaration = ref
+			return o.Transition(order.StatusCustomsCleared, "", "customs-broker", now)
+		},
+		refusal: workflow.ErrCustomsRejected,
+		output:  func(ref string) any { return map[string]string{"declaration": ref} },
+	}}
+}
+
+// Handle consumes the customs queue.
+func (c *Customs) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	return c.w.handle(ctx, ev)
+}
+
+// Dispatch is the warehouse-worker: the overseas warehouse ships the goods
+// for the Dispatch step; MarkDispatched then records the status.
+type Dispatch struct{ w worker }
+
+// NewDispatch returns the warehouse worker.
+func NewDispatch(s *steps.Steps, tasks Tasks, wh Warehouse, log *slog.Logger) *Dispatch {
+	return &Dispatch{w: worker{steps: s, tasks: tasks, log: log, name: "warehouse", waiting: "awaiting_warehouse",
+		done: func(o *order.Order) string { return o.TrackingNumber },
+		call: wh.Ship,
+		record: func(o *order.Order, tracking string, now time.Time) (order.Event, error) {
+			o.TrackingNumber = tracking
+			return o.Note("shipped", "warehouse:"+o.Warehouse, now), nil
+		},
+		refusal: workflow.ErrOrderFailed,
+		output:  func(tracking string) any { return map[string]string{"trackingNumber": tracking} },
+	}}
+}
+
+// Handle consumes the warehouse queue.
+func (d *Dispatch) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	return d.w.handle(ctx, ev)
+}
