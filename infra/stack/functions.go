@@ -1,0 +1,119 @@
+package stack
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/xborder/xborder/shared/workflow"
+)
+
+// functionTimeouts: the API answers fast, steps are short, workers call out.
+var functionTimeouts = map[string]int{
+	workflow.FnAPI: apiTimeoutSeconds, workflow.FnCustomsWorker: workerTimeoutSeconds, workflow.FnWarehouseWorker: workerTimeoutSeconds,
+}
+
+// AllFunctions lists every Lambda, by its folder under functions/.
+var AllFunctions = []string{
+	workflow.FnAPI, workflow.FnStarter, workflow.FnReconciler, workflow.FnScreen, workflow.FnReserveStock,
+	workflow.FnAuthorizePayment, workflow.FnCapturePayment, workflow.FnMarkDispatched, workflow.FnCompensate,
+	workflow.FnMarkStalled, workflow.FnCustomsWorker, workflow.FnWarehouseWorker,
+}
+
+type functions struct {
+	st  awscdk.Stack
+	fn  map[string]awslambda.Function
+	msg *messaging
+}
+
+func timeoutOf(name string) int {
+	if t, ok := functionTimeouts[name]; ok {
+		return t
+	}
+	return stepTimeoutSeconds
+}
+
+// newFunctions makes the Lambdas (provided.al2023, arm64, X-Ray, a month of
+// logs) with the least each needs: table access, queues, topic.
+func newFunctions(st awscdk.Stack, binDir string, removal awscdk.RemovalPolicy, d *data, m *messaging) *functions {
+	f := &functions{st: st, fn: map[string]awslambda.Function{}, msg: m}
+	for _, name := range AllFunctions {
+		id := pascal(name)
+		logs := awslogs.NewLogGroup(st, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
+			Retention: awslogs.RetentionDays_ONE_MONTH, RemovalPolicy: removal,
+		})
+		env := map[string]*string{workflow.EnvTable: d.table.TableName()}
+		fn := awslambda.NewFunction(st, jsii.String(id+"Function"), &awslambda.FunctionProps{
+			Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+			Architecture: awslambda.Architecture_ARM_64(),
+			Handler:      jsii.String("bootstrap"),
+			Code:         awslambda.Code_FromAsset(jsii.String(codeDir(binDir, name)), nil),
+			MemorySize:   jsii.Number(256),
+			Timeout:      awscdk.Duration_Seconds(jsii.Number(float64(timeoutOf(name)))),
+			Tracing:      awslambda.Tracing_ACTIVE,
+			LogGroup:     logs,
+			Environment:  &env,
+			Description:  jsii.String("xborder " + name),
+		})
+		awscdk.Tags_Of(fn).Add(jsii.String("xborder:function"), jsii.String(name), nil)
+		f.fn[name] = fn
+	}
+	publishers := []string{workflow.FnReserveStock, workflow.FnAuthorizePayment, workflow.FnCapturePayment, workflow.FnMarkDispatched,
+		workflow.FnCompensate, workflow.FnMarkStalled, workflow.FnCustomsWorker, workflow.FnWarehouseWorker}
+	for _, name := range append(publishers, workflow.FnScreen) {
+		f.fn[name].AddEnvironment(jsii.String(workflow.EnvTopicARN), m.topic.TopicArn(), nil)
+	}
+	for _, name := range publishers {
+		d.table.GrantReadWriteData(f.fn[name])
+		m.topic.GrantPublish(f.fn[name])
+	}
+	d.table.GrantReadData(f.fn[workflow.FnScreen])
+	d.table.GrantReadWriteData(f.fn[workflow.FnAPI])
+	d.table.GrantReadData(f.fn[workflow.FnReconciler])
+	for _, name := range []string{workflow.FnAuthorizePayment, workflow.FnCapturePayment, workflow.FnCompensate} {
+		// The simulator until the payments issue plugs in Stripe.
+		f.fn[name].AddEnvironment(jsii.String("PAYMENT_PROVIDER"), jsii.String("simulator"), nil)
+	}
+	accepted := m.queues[workflow.QueueOrdersAccepted]
+	for _, name := range []string{workflow.FnAPI, workflow.FnReconciler} {
+		f.fn[name].AddEnvironment(jsii.String(workflow.EnvQueueURL), accepted.QueueUrl(), nil)
+		accepted.GrantSendMessages(f.fn[name])
+	}
+	source := func(fn, queue string, batch int) {
+		f.fn[fn].AddEventSource(awslambdaeventsources.NewSqsEventSource(m.queues[queue], &awslambdaeventsources.SqsEventSourceProps{
+			BatchSize: jsii.Number(float64(batch)), ReportBatchItemFailures: jsii.Bool(true),
+		}))
+	}
+	source(workflow.FnStarter, workflow.QueueOrdersAccepted, 10)
+	source(workflow.FnCustomsWorker, workflow.QueueCustoms, 5)
+	source(workflow.FnWarehouseWorker, workflow.QueueWarehouse, 5)
+	awsevents.NewRule(st, jsii.String("ReconcileEveryMinute"), &awsevents.RuleProps{
+		Schedule: awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(1))),
+		Targets:  &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(f.fn[workflow.FnReconciler], nil)},
+	})
+	return f
+}
+
+// wireWorkflow gives the functions what they need of the state machine.
+func (f *functions) wireWorkflow(wf *workflowParts) {
+	f.fn[workflow.FnStarter].AddEnvironment(jsii.String(workflow.EnvStateMachineARN), wf.machine.StateMachineArn(), nil)
+	wf.machine.GrantStartExecution(f.fn[workflow.FnStarter])
+	for _, name := range []string{workflow.FnCustomsWorker, workflow.FnWarehouseWorker, workflow.FnAPI} {
+		wf.machine.GrantTaskResponse(f.fn[name])
+	}
+	awsevents.NewRule(f.st, jsii.String("ExecutionStalled"), &awsevents.RuleProps{
+		EventPattern: &awsevents.EventPattern{
+			Source:     jsii.Strings("aws.states"),
+			DetailType: jsii.Strings("Step Functions Execution Status Change"),
+			Detail: &map[string]interface{}{
+				"status":          []string{"FAILED", "TIMED_OUT", "ABORTED"},
+				"stateMachineArn": []*string{wf.machine.StateMachineArn()},
+			},
+		},
+		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(f.fn[workflow.FnMarkStalled], nil)},
+	})
+}

@@ -1,0 +1,70 @@
+// Package stack is xborder's CDK stack: one stack composed of constructs per
+// concern — data, messaging, functions, workflow, api, observability.
+package stack
+
+import (
+	"os"
+	"path/filepath"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Props configure the stack.
+type Props struct {
+	awscdk.StackProps
+	// BinDir holds bin/<function>/bootstrap from `make build`; a function
+	// whose binary is missing gets a placeholder, so synthesis and the tests
+	// never need a build.
+	BinDir string
+	// Destroy makes the table and log groups go with the stack (for test
+	// deployments); by default they are retained.
+	Destroy bool
+}
+
+// New builds the stack.
+func New(scope constructs.Construct, id string, props *Props) awscdk.Stack {
+	st := awscdk.NewStack(scope, &id, &props.StackProps)
+	removal := awscdk.RemovalPolicy_RETAIN
+	if props.Destroy {
+		removal = awscdk.RemovalPolicy_DESTROY
+	}
+	data := newData(st, removal)
+	msg := newMessaging(st)
+	fns := newFunctions(st, props.BinDir, removal, data, msg)
+	wf := newWorkflow(st, fns, msg, removal)
+	fns.wireWorkflow(wf)
+	api := newAPI(st, fns)
+	newObservability(st, msg)
+
+	out := func(name, value string) {
+		awscdk.NewCfnOutput(st, jsii.String(name), &awscdk.CfnOutputProps{Value: jsii.String(value)})
+	}
+	out("ApiUrl", *api.api.Url())
+	out("UserPoolId", *api.pool.UserPoolId())
+	out("UserPoolClientId", *api.client.UserPoolClientId())
+	out("TableName", *data.table.TableName())
+	out("StateMachineArn", *wf.machine.StateMachineArn())
+	return st
+}
+
+// codeDir is where a function's bootstrap is, or the placeholder.
+func codeDir(binDir, fn string) string {
+	dir := filepath.Join(binDir, fn)
+	if _, err := os.Stat(filepath.Join(dir, "bootstrap")); err == nil {
+		return dir
+	}
+	return placeholderDir()
+}
+
+// placeholderDir finds infra/placeholder from the stack package or infra/.
+func placeholderDir() string {
+	for _, d := range []string{"placeholder", "../placeholder"} {
+		if _, err := os.Stat(filepath.Join(d, "bootstrap")); err == nil {
+			abs, _ := filepath.Abs(d)
+			return abs
+		}
+	}
+	return "placeholder"
+}

@@ -1,0 +1,302 @@
+package stack
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/xborder/xborder/shared/dynamostore"
+	"github.com/xborder/xborder/shared/httpapi"
+	"github.com/xborder/xborder/shared/workflow"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/cdk from a fresh synthesis")
+
+// resources of one type, by logical id.
+func resources(typ string) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	for id, r := range tmpl["Resources"].(map[string]any) {
+		res := r.(map[string]any)
+		if res["Type"] == typ {
+			out[id] = res["Properties"].(map[string]any)
+		}
+	}
+	return out
+}
+
+func tag(props map[string]any, key string) string {
+	return tagOf(map[string]any{"Properties": props}, key)
+}
+
+func js(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+func TestTable(t *testing.T) {
+	template.HasResourceProperties(jsii.String("AWS::DynamoDB::Table"), &map[string]any{
+		"BillingMode":                      "PAY_PER_REQUEST",
+		"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true},
+		"TimeToLiveSpecification":          map[string]any{"AttributeName": dynamostore.AttrTTL, "Enabled": true},
+		"KeySchema": []any{
+			map[string]any{"AttributeName": dynamostore.AttrPK, "KeyType": "HASH"},
+			map[string]any{"AttributeName": dynamostore.AttrSK, "KeyType": "RANGE"},
+		},
+	})
+	for _, props := range resources("AWS::DynamoDB::Table") {
+		var names []string
+		for _, g := range props["GlobalSecondaryIndexes"].([]any) {
+			gm := g.(map[string]any)
+			names = append(names, gm["IndexName"].(string)+":"+js(gm["KeySchema"])+":"+js(gm["Projection"]))
+		}
+		sort.Strings(names)
+		want := []string{
+			dynamostore.IndexCustomer + `:[{"AttributeName":"GSI1PK","KeyType":"HASH"},{"AttributeName":"GSI1SK","KeyType":"RANGE"}]:{"ProjectionType":"ALL"}`,
+			dynamostore.IndexStatus + `:[{"AttributeName":"GSI2PK","KeyType":"HASH"},{"AttributeName":"GSI2SK","KeyType":"RANGE"}]:{"ProjectionType":"ALL"}`,
+		}
+		if !slices.Equal(names, want) {
+			t.Fatalf("GSIs %v", names)
+		}
+	}
+	if js(tmpl["Resources"]) == "" || !strings.Contains(js(tmpl), `"DeletionPolicy":"Retain"`) {
+		t.Fatal("the table must be retained by default")
+	}
+}
+
+func TestQueuesHaveDLQsAndSafeVisibility(t *testing.T) {
+	queues := resources("AWS::SQS::Queue")
+	if len(queues) != 8 {
+		t.Fatalf("%d queues, want 4 and their 4 DLQs", len(queues))
+	}
+	byName := map[string]map[string]any{}
+	idOf := map[string]string{}
+	for id, q := range queues {
+		name := tag(q, "xborder:queue")
+		byName[name], idOf[name] = q, id
+		if q["SqsManagedSseEnabled"] != true {
+			t.Errorf("%s is not encrypted", name)
+		}
+	}
+	for _, name := range []string{workflow.QueueOrdersAccepted, workflow.QueueCustoms, workflow.QueueWarehouse, workflow.QueuePartnerCallbacks} {
+		q := byName[name]
+		rp, _ := q["RedrivePolicy"].(map[string]any)
+		if rp == nil || rp["maxReceiveCount"] != float64(maxReceiveCount) || !strings.Contains(js(rp["deadLetterTargetArn"]), idOf[name+"-dlq"]) {
+			t.Errorf("%s: redrive %v", name, rp)
+		}
+	}
+	// Each event source's queue keeps a message invisible ≥ 6 × its consumer's timeout.
+	fns := resources("AWS::Lambda::Function")
+	maps := resources("AWS::Lambda::EventSourceMapping")
+	if len(maps) != 3 {
+		t.Fatalf("%d event source mappings, want 3", len(maps))
+	}
+	consumers := map[string]string{}
+	for _, m := range maps {
+		if js(m["FunctionResponseTypes"]) != `["ReportBatchItemFailures"]` {
+			t.Errorf("mapping without partial batch failures: %v", m)
+		}
+		fnID := m["FunctionName"].(map[string]any)["Ref"].(string)
+		qID := m["EventSourceArn"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
+		fn, q := fns[fnID], queues[qID]
+		consumers[tag(q, "xborder:queue")] = tag(fn, "xborder:function")
+		if vis, to := q["VisibilityTimeout"].(float64), fn["Timeout"].(float64); vis < 6*to {
+			t.Errorf("%s visibility %v < 6 × %s timeout %v", tag(q, "xborder:queue"), vis, tag(fn, "xborder:function"), to)
+		}
+	}
+	want := map[string]string{workflow.QueueOrdersAccepted: workflow.FnStarter, workflow.QueueCustoms: workflow.FnCustomsWorker, workflow.QueueWarehouse: workflow.FnWarehouseWorker}
+	if fmt.Sprint(consumers) != fmt.Sprint(want) {
+		t.Fatalf("consumers %v", consumers)
+	}
+}
+
+func TestTopicFeedsPartnerCallbacks(t *testing.T) {
+	template.ResourceCountIs(jsii.String("AWS::SNS::Topic"), jsii.Number(1))
+	template.HasResourceProperties(jsii.String("AWS::SNS::Subscription"), &map[string]any{"Protocol": "sqs", "RawMessageDelivery": true})
+}
+
+func TestFunctions(t *testing.T) {
+	fns := resources("AWS::Lambda::Function")
+	var names []string
+	for _, f := range fns {
+		names = append(names, tag(f, "xborder:function"))
+		if f["Runtime"] != "provided.al2023" || js(f["Architectures"]) != `["arm64"]` || f["Handler"] != "bootstrap" ||
+			js(f["TracingConfig"]) != `{"Mode":"Active"}` || f["LoggingConfig"] == nil {
+			t.Errorf("%s: %s %s %s %s", tag(f, "xborder:function"), f["Runtime"], js(f["Architectures"]), js(f["TracingConfig"]), js(f["LoggingConfig"]))
+		}
+	}
+	sort.Strings(names)
+	want := append([]string{}, AllFunctions...)
+	sort.Strings(want)
+	if !slices.Equal(names, want) {
+		t.Fatalf("functions %v", names)
+	}
+	for _, lg := range resources("AWS::Logs::LogGroup") {
+		if lg["RetentionInDays"] != float64(30) {
+			t.Errorf("log group kept %v days", lg["RetentionInDays"])
+		}
+	}
+}
+
+func TestStateMachine(t *testing.T) {
+	template.HasResourceProperties(jsii.String("AWS::StepFunctions::StateMachine"), &map[string]any{
+		"StateMachineType":     "STANDARD",
+		"TracingConfiguration": map[string]any{"Enabled": true},
+		"LoggingConfiguration": map[string]any{"Level": "ALL", "IncludeExecutionData": true},
+	})
+	asl, err := LocalASL(tmpl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var def struct {
+		StartAt string
+		States  map[string]struct {
+			Type, Next, Resource, ResultPath string
+			Retry                            []map[string]any
+			Catch                            []map[string]any
+			HeartbeatSeconds, TimeoutSeconds float64
+			Parameters                       map[string]any
+		}
+	}
+	if err := json.Unmarshal([]byte(asl), &def); err != nil {
+		t.Fatal(err)
+	}
+	// The order of the steps.
+	var path []string
+	for s := def.StartAt; s != ""; s = def.States[s].Next {
+		path = append(path, s)
+	}
+	if strings.Join(path, ">") != "Screen>ReserveStock>AuthorizePayment>Customs>CapturePayment>Dispatch>MarkDispatched>Dispatched" {
+		t.Fatalf("path %v", path)
+	}
+	if def.States[workflow.StateCompensate].Next != workflow.StateCompensated || def.States[workflow.StateCompensated].Type != "Succeed" {
+		t.Fatal("Compensate must end in Compensated")
+	}
+	lambdaSteps := map[string]string{workflow.StateScreen: workflow.FnScreen, workflow.StateReserveStock: workflow.FnReserveStock,
+		workflow.StateAuthorizePayment: workflow.FnAuthorizePayment, workflow.StateCapturePayment: workflow.FnCapturePayment,
+		workflow.StateMarkDispatched: workflow.FnMarkDispatched, workflow.StateCompensate: workflow.FnCompensate}
+	waitSteps := map[string]string{workflow.StateCustoms: workflow.QueueCustoms, workflow.StateDispatch: workflow.QueueWarehouse}
+	for name, st := range def.States {
+		if st.Type != "Task" {
+			continue
+		}
+		// One retrier, for exactly the transient errors, with backoff and jitter.
+		wantErrs := workflow.TransientErrors
+		if _, wait := waitSteps[name]; wait {
+			wantErrs = append(append([]string{}, wantErrs...), "SQS.SdkClientException", "SQS.AmazonSQSException")
+		}
+		if len(st.Retry) != 1 || js(st.Retry[0]["ErrorEquals"]) != js(wantErrs) || st.Retry[0]["MaxAttempts"] != float64(workflow.RetryMaxAttempts) ||
+			st.Retry[0]["JitterStrategy"] != "FULL" || st.Retry[0]["BackoffRate"] != workflow.RetryBackoffRate || st.Retry[0]["MaxDelaySeconds"] != float64(workflow.RetryMaxDelaySeconds) {
+			t.Errorf("%s: Retry %s", name, js(st.Retry))
+		}
+		// Business errors go to compensation; nothing else is caught, so an
+		// exhausted transient error fails the execution (STALLED).
+		if name == workflow.StateCompensate {
+			if len(st.Catch) != 0 {
+				t.Errorf("Compensate must not catch")
+			}
+		} else if len(st.Catch) != 1 || js(st.Catch[0]["ErrorEquals"]) != js(workflow.BusinessErrors) ||
+			st.Catch[0]["Next"] != workflow.StateCompensate || st.Catch[0]["ResultPath"] != "$.error" {
+			t.Errorf("%s: Catch %s", name, js(st.Catch))
+		}
+		if fn, ok := lambdaSteps[name]; ok && st.Resource != "arn:aws:lambda:us-east-1:000000000000:function:"+fn {
+			t.Errorf("%s runs %s", name, st.Resource)
+		}
+		if q, ok := waitSteps[name]; ok {
+			if st.Resource != "arn:aws:states:::sqs:sendMessage.waitForTaskToken" || st.HeartbeatSeconds == 0 || st.TimeoutSeconds == 0 ||
+				st.Parameters["QueueUrl"] != LocalSQS+"/000000000000/"+q || js(st.Parameters["MessageBody"]) != `{"orderId.$":"$.orderId","taskToken.$":"$$.Task.Token"}` {
+				t.Errorf("%s: %s %v %v %s", name, st.Resource, st.HeartbeatSeconds, st.TimeoutSeconds, js(st.Parameters))
+			}
+		}
+	}
+	if strings.Contains(asl, "States.ALL") {
+		t.Fatal("no state may catch States.ALL: transient failures must stall, not compensate")
+	}
+}
+
+// notResourceScoped are actions AWS cannot scope to a resource.
+var notResourceScoped = []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets",
+	"logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery", "logs:ListLogDeliveries",
+	"logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups"}
+
+func TestLeastPrivilege(t *testing.T) {
+	for id, p := range resources("AWS::IAM::Policy") {
+		for _, s := range p["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+			st := s.(map[string]any)
+			var actions []string
+			switch a := st["Action"].(type) {
+			case string:
+				actions = []string{a}
+			case []any:
+				for _, x := range a {
+					actions = append(actions, x.(string))
+				}
+			}
+			for _, a := range actions {
+				if a == "*" || strings.HasSuffix(a, ":*") {
+					t.Errorf("%s allows %s", id, a)
+				}
+			}
+			if st["Resource"] == "*" {
+				for _, a := range actions {
+					if !slices.Contains(notResourceScoped, a) {
+						t.Errorf("%s allows %s on every resource", id, a)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestAPIRoutesAndAuthorizer(t *testing.T) {
+	template.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Authorizer"), &map[string]any{"AuthorizerType": "JWT"})
+	var routes []string
+	for _, r := range resources("AWS::ApiGatewayV2::Route") {
+		routes = append(routes, r["RouteKey"].(string))
+		if r["AuthorizationType"] != "JWT" {
+			t.Errorf("%s is not behind the JWT authorizer", r["RouteKey"])
+		}
+	}
+	var served []string
+	for _, r := range httpapi.Routes {
+		served = append(served, r.Method+" "+r.Path)
+	}
+	sort.Strings(routes)
+	sort.Strings(served)
+	if !slices.Equal(routes, served) {
+		t.Fatalf("API Gateway routes %v, the handler serves %v", routes, served)
+	}
+	template.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolGroup"), &map[string]any{"GroupName": "ops"})
+}
+
+// TestCheckedInCopiesAreFresh keeps testdata/cdk in step with the stack: the
+// local stack reads those files instead of running the CDK.
+func TestCheckedInCopiesAreFresh(t *testing.T) {
+	masked, err := Masked(tmpl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	asl, err := LocalASL(tmpl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{"../../testdata/cdk/template.json": masked, "../../testdata/cdk/order-workflow.asl.json": asl}
+	for path, fresh := range files {
+		if *update {
+			if err := os.MkdirAll("../../testdata/cdk", 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, []byte(fresh), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		old, err := os.ReadFile(path)
+		if err != nil || string(old) != fresh {
+			t.Errorf("%s is stale: run `make synth-golden` (go test ./stack -run TestCheckedInCopiesAreFresh -update in infra/) and commit it", path)
+		}
+	}
+}
