@@ -27,4 +27,3 @@ func TestMain(m *testing.M) {
 	jsii.Close()
 	os.Exit(code)
 }
-
