@@ -66,8 +66,9 @@ fuzz: ## longer fuzzing (FUZZTIME=5m by default here)
 	$(GO) test -run='^$$' -fuzz=FuzzValidate -fuzztime=$(or $(filter-out 10s,$(FUZZTIME)),5m) ./shared/order
 
 .PHONY: bench
-bench: tools devstack ## benchmarks against DynamoDB Local; results into BENCHMARKS.md
+bench: tools devstack build ## benchmarks against DynamoDB Local and the Lambda sizes; results into BENCHMARKS.md
 	$(DEVSTACK) with-services -tools $(TOOLS) -- $(GO) run ./localstack/benchreport -out BENCHMARKS.md
+	$(GO) run ./localstack/benchreport -sizes bin -out BENCHMARKS.md
 
 .PHONY: lint
 lint: ## gofmt, go vet, go mod tidy check, staticcheck

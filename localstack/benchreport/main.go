@@ -51,7 +51,15 @@ func main() {
 	out := flag.String("out", "BENCHMARKS.md", "file to update")
 	count := flag.Int("count", 5, "runs of each benchmark")
 	benchtime := flag.String("benchtime", "1s", "go test -benchtime")
+	sizes := flag.String("sizes", "", "record the Lambda binaries' sizes under this bin/ folder instead of benchmarking")
 	flag.Parse()
+	if *sizes != "" {
+		if err := recordSizes(*sizes, *out); err != nil {
+			fmt.Fprintln(os.Stderr, "benchreport:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" {
 		fmt.Fprintln(os.Stderr, "benchreport: no DynamoDB endpoint; run it through `make bench`")
 		os.Exit(1)
@@ -144,8 +152,45 @@ func cpuModel() string {
 	return "unknown CPU"
 }
 
+// maxLambdaBytes is the ceiling each function binary must stay under.
+const maxLambdaBytes = 10 << 20
+
+// recordSizes writes the size of every bin/<fn>/bootstrap into path.
+func recordSizes(bin, path string) error {
+	entries, err := os.ReadDir(bin)
+	if err != nil {
+		return fmt.Errorf("read %s (run make build first): %w", bin, err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "<!-- bench:lambda-sizes -->\n## Lambda binaries\n\n- date: %s\n- command: `make bench` (after `make build`: linux/arm64, CGO_ENABLED=0, -tags lambda.norpc, -trimpath, -ldflags='-s -w')\n- ceiling: 10 MiB each\n\n| function | size | under 10 MiB |\n|---|---:|---|\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"))
+	over := 0
+	for _, e := range entries {
+		fi, err := os.Stat(bin + "/" + e.Name() + "/bootstrap")
+		if err != nil {
+			continue
+		}
+		ok := "yes"
+		if fi.Size() > maxLambdaBytes {
+			ok, over = "**no**", over+1
+		}
+		fmt.Fprintf(&b, "| %s | %.2f MiB | %s |\n", e.Name(), float64(fi.Size())/(1<<20), ok)
+	}
+	b.WriteString("<!-- /bench:lambda-sizes -->\n")
+	fmt.Print(b.String())
+	if err := spliceMarked(path, b.String(), "<!-- bench:lambda-sizes -->", "<!-- /bench:lambda-sizes -->"); err != nil {
+		return err
+	}
+	if over > 0 {
+		return fmt.Errorf("%d binaries over 10 MiB", over)
+	}
+	return nil
+}
+
 // splice replaces the marked section of path (or appends it).
-func splice(path, section string) error {
+func splice(path, section string) error { return spliceMarked(path, section, begin, end) }
+
+func spliceMarked(path, section, begin, end string) error {
 	old, err := os.ReadFile(path)
 	if err != nil && !os.IsNotExist(err) {
 		return err
@@ -158,7 +203,7 @@ func splice(path, section string) error {
 	if i >= 0 && j > i {
 		s = s[:i] + strings.TrimSuffix(section, "\n") + s[j+len(end):]
 	} else {
-		s += section
+		s += "\n" + section
 	}
 	return os.WriteFile(path, []byte(s), 0o644)
 }

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sort"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/xborder/xborder/shared/memstore"
 	"github.com/xborder/xborder/shared/order"
@@ -65,5 +67,18 @@ func TestReconcileRequeuesOnlyStrandedOrders(t *testing.T) {
 	sort.Strings(q.ids)
 	if fmt.Sprint(q.ids) != fmt.Sprint(want) {
 		t.Fatal("requeued the wrong orders")
+	}
+}
+
+func TestReconcilerTakesTheScheduledEvent(t *testing.T) {
+	raw, err := os.ReadFile("../../events/eventbridge/scheduled.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := &enqueued{}
+	h := &Handler{Orders: memstore.New(), Workflow: q, Logger: slog.New(slog.DiscardHandler)}
+	out, err := lambda.NewHandler(h.Reconcile).Invoke(context.Background(), raw)
+	if err != nil || string(out) != `{"requeued":0,"failed":0}` {
+		t.Fatalf("%s %v", out, err)
 	}
 }

@@ -327,3 +327,36 @@ func TestErrorNamesThroughLambda(t *testing.T) {
 		t.Fatalf("compensate through Lambda: %s %v", out, err)
 	}
 }
+
+// TestEveryStepThroughLambda runs the whole happy path with the step input
+// event from events/, through the same Invoke the Lambda runtime uses.
+func TestEveryStepThroughLambda(t *testing.T) {
+	f := newFixture(t, "tok_visa")
+	raw, err := os.ReadFile("../../events/workflow/step-input.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw = []byte(strings.ReplaceAll(string(raw), "01KSAMPLEORDER00000000000000", f.id))
+	for _, tc := range []struct {
+		name string
+		h    any
+		want order.Status
+	}{
+		{"screen", f.steps.Screen, order.StatusReceived},
+		{"reserve-stock", f.steps.ReserveStock, order.StatusStockReserved},
+		{"authorize-payment", f.steps.AuthorizePayment, order.StatusPaymentAuthorized},
+		{"customs (worker)", nil, order.StatusCustomsCleared},
+		{"capture-payment", f.steps.CapturePayment, order.StatusPaymentCaptured},
+		{"mark-dispatched", f.steps.MarkDispatched, order.StatusDispatched},
+	} {
+		if tc.h == nil {
+			f.clearCustoms(t)
+			continue
+		}
+		out, err := lambda.NewHandler(tc.h).Invoke(context.Background(), raw)
+		var res steps.Result
+		if err != nil || json.Unmarshal(out, &res) != nil || res.Status != tc.want || res.OrderID != f.id {
+			t.Fatalf("%s: %s %v, want %s", tc.name, out, err, tc.want)
+		}
+	}
+}

@@ -185,3 +185,19 @@ func TestWarehouseShipsOrRefuses(t *testing.T) {
 		t.Fatalf("answers %v", f.tasks.answers)
 	}
 }
+
+func TestWarehouseEventThroughLambda(t *testing.T) {
+	f := newFixture()
+	o := f.newOrder(t, 7, order.StatusPaymentCaptured, nil)
+	raw, err := os.ReadFile("../../events/sqs/warehouse.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw = []byte(strings.ReplaceAll(string(raw), "01KSAMPLEORDER00000000000001", o.ID))
+	w := NewDispatch(f.s, f.tasks, &WarehouseSimulator{}, slog.New(slog.DiscardHandler))
+	out, err := lambda.NewHandler(w.Handle).Invoke(context.Background(), raw)
+	if err != nil || strings.Contains(string(out), "itemIdentifier") || len(f.tasks.answers) != 1 ||
+		!strings.HasPrefix(f.tasks.answers[0], "token-warehouse-1 success") {
+		t.Fatalf("%s %v %v", out, err, f.tasks.answers)
+	}
+}
