@@ -2,6 +2,8 @@ package payment
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -19,7 +21,10 @@ import (
 //	tok_expiredAuthorization              authorizes; capture finds it expired
 //	anything else                         succeeds
 //
-// It keeps its ledger in memory: one process (the local stack, tests).
+// Its decisions need no shared state: a charge id says what its token was,
+// so the Lambdas that authorize, capture and compensate — separate processes
+// in AWS — agree about a charge. The ledger each process keeps in memory is
+// for counting in tests, and for answering a repeated key the same way.
 type Simulator struct {
 	mu      sync.Mutex
 	charges map[string]*simCharge // by charge id
@@ -32,6 +37,9 @@ type simCharge struct {
 	token                      string
 	amount                     money.Money
 	captured, voided, refunded bool
+	// remote: authorized by another process, rebuilt from its id; its
+	// capture state is the caller's to know.
+	remote bool
 }
 
 // NewSimulator returns an empty simulator.
@@ -68,26 +76,39 @@ func (s *Simulator) Authorize(_ context.Context, key string, amount money.Money,
 	case "tok_chargeDeclinedInsufficientFunds":
 		return "", &Declined{Reason: "insufficient_funds"}
 	}
-	s.seq++
-	id := fmt.Sprintf("ch_sim_%06d", s.seq)
+	kind := "ok"
+	if token == "tok_expiredAuthorization" {
+		kind = "exp"
+	}
+	sum := sha256.Sum256([]byte(key))
+	id := fmt.Sprintf("ch_sim_%s_%s", kind, hex.EncodeToString(sum[:8]))
 	s.charges[id] = &simCharge{token: token, amount: amount}
 	s.byKey[key] = id
 	return id, nil
 }
 
-func (s *Simulator) charge(id string) (*simCharge, error) {
-	c, ok := s.charges[id]
-	if !ok {
+// charge finds a charge, or rebuilds one another process authorized from
+// what its id says.
+func (s *Simulator) charge(id string, amount money.Money) (*simCharge, error) {
+	if c, ok := s.charges[id]; ok {
+		return c, nil
+	}
+	switch {
+	case strings.HasPrefix(id, "ch_sim_ok_"):
+		s.charges[id] = &simCharge{token: "tok_visa", amount: amount, remote: true}
+	case strings.HasPrefix(id, "ch_sim_exp_"):
+		s.charges[id] = &simCharge{token: "tok_expiredAuthorization", amount: amount, remote: true}
+	default:
 		return nil, fmt.Errorf("simulator: no charge %s", id)
 	}
-	return c, nil
+	return s.charges[id], nil
 }
 
 // Capture takes the authorized money, once.
 func (s *Simulator) Capture(_ context.Context, key, chargeID string, amount money.Money) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, err := s.charge(chargeID)
+	c, err := s.charge(chargeID, amount)
 	if err != nil {
 		return err
 	}
@@ -112,7 +133,7 @@ func (s *Simulator) Capture(_ context.Context, key, chargeID string, amount mone
 func (s *Simulator) Void(_ context.Context, key, chargeID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, err := s.charge(chargeID)
+	c, err := s.charge(chargeID, money.Money{})
 	if err != nil {
 		return err
 	}
@@ -130,14 +151,14 @@ func (s *Simulator) Void(_ context.Context, key, chargeID string) error {
 func (s *Simulator) Refund(_ context.Context, key, chargeID string, amount money.Money) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, err := s.charge(chargeID)
+	c, err := s.charge(chargeID, amount)
 	if err != nil {
 		return err
 	}
 	if s.transient(key, c.token) {
 		return fmt.Errorf("simulator refund: %w", ErrTransient)
 	}
-	if !c.captured {
+	if !c.captured && !c.remote {
 		return fmt.Errorf("simulator: refund of uncaptured charge %s", chargeID)
 	}
 	c.refunded = true
