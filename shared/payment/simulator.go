@@ -30,7 +30,6 @@ type Simulator struct {
 	charges map[string]*simCharge // by charge id
 	byKey   map[string]string     // idempotency key → charge id
 	fails   map[string]int        // idempotency key → transient failures so far
-	seq     int
 }
 
 type simCharge struct {
