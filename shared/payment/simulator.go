@@ -17,7 +17,7 @@ import (
 //
 //	tok_chargeDeclined                    declined, card_declined
 //	tok_chargeDeclinedInsufficientFunds   declined, insufficient_funds
-//	tok_transient_<n>                     every call fails transiently n times per key, then succeeds
+//	tok_transient_<n>                     authorization fails transiently n times, then succeeds
 //	tok_expiredAuthorization              authorizes; capture finds it expired
 //	anything else                         succeeds
 //
@@ -111,9 +111,6 @@ func (s *Simulator) Capture(_ context.Context, key, chargeID string, amount mone
 	if err != nil {
 		return err
 	}
-	if s.transient(key, c.token) {
-		return fmt.Errorf("simulator capture: %w", ErrTransient)
-	}
 	switch {
 	case c.captured:
 		return nil
@@ -136,9 +133,6 @@ func (s *Simulator) Void(_ context.Context, key, chargeID string) error {
 	if err != nil {
 		return err
 	}
-	if s.transient(key, c.token) {
-		return fmt.Errorf("simulator void: %w", ErrTransient)
-	}
 	if c.captured {
 		return ErrAlreadyCaptured
 	}
@@ -153,9 +147,6 @@ func (s *Simulator) Refund(_ context.Context, key, chargeID string, amount money
 	c, err := s.charge(chargeID, amount)
 	if err != nil {
 		return err
-	}
-	if s.transient(key, c.token) {
-		return fmt.Errorf("simulator refund: %w", ErrTransient)
 	}
 	if !c.captured && !c.remote {
 		return fmt.Errorf("simulator: refund of uncaptured charge %s", chargeID)

@@ -1,0 +1,399 @@
+// Package sfn is xborder's local Step Functions engine: it serves the Step
+// Functions API (AWS JSON 1.0) and runs Amazon States Language definitions
+// (JSONPath) so that the production sfn client, any AWS SDK or the CLI work
+// against it unchanged. What it cannot run it refuses when the state machine
+// is created, naming the feature and the state.
+package sfn
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Account and region of the local stack.
+const (
+	Account = "000000000000"
+	Region  = "us-east-1"
+)
+
+// Engine holds state machines and runs their executions.
+type Engine struct {
+	// Invoker runs Lambda functions; Queues sends SQS messages.
+	Invoker Invoker
+	Queues  MessageSender
+	// TimeScale multiplies every wait, retry interval and timeout (tests use
+	// small values); 0 means 1, real time.
+	TimeScale float64
+	Logger    *slog.Logger
+	Now       func() time.Time
+
+	mu       sync.Mutex
+	machines map[string]*stateMachine
+	execs    map[string]*execution
+	order    []string // execution ARNs, oldest first
+	tokens   map[string]*waiter
+	wg       sync.WaitGroup
+}
+
+type stateMachine struct {
+	ARN, Name, Definition, RoleARN, Type string
+	Created                              time.Time
+	def                                  *Definition
+}
+
+// Execution statuses.
+const (
+	StatusRunning   = "RUNNING"
+	StatusSucceeded = "SUCCEEDED"
+	StatusFailed    = "FAILED"
+	StatusTimedOut  = "TIMED_OUT"
+	StatusAborted   = "ABORTED"
+)
+
+type execution struct {
+	ARN, Name, MachineARN string
+	Status                string
+	Input                 string
+	Output                string
+	Error, Cause          string
+	Start, Stop           time.Time
+	RedriveCount          int
+	RedriveDate           time.Time
+	history               []HistoryEvent
+	machine               *stateMachine
+	cancel                context.CancelFunc
+	// where it failed, for RedriveExecution
+	failedState string
+	failedInput any
+	done        chan struct{}
+}
+
+// NewEngine returns an engine with no state machines.
+func NewEngine() *Engine {
+	return &Engine{machines: map[string]*stateMachine{}, execs: map[string]*execution{}, tokens: map[string]*waiter{}}
+}
+
+func (e *Engine) now() time.Time {
+	if e.Now != nil {
+		return e.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (e *Engine) scaled(d time.Duration) time.Duration {
+	if e.TimeScale <= 0 {
+		return d
+	}
+	return time.Duration(float64(d) * e.TimeScale)
+}
+
+func (e *Engine) log() *slog.Logger {
+	if e.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return e.Logger
+}
+
+// APIError is an error of the Step Functions API, by its AWS name.
+type APIError struct {
+	Code, Message string
+}
+
+func (e *APIError) Error() string { return e.Code + ": " + e.Message }
+
+func apiErr(code, format string, a ...any) error {
+	return &APIError{Code: code, Message: fmt.Sprintf(format, a...)}
+}
+
+func machineARN(name string) string {
+	return fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s", Region, Account, name)
+}
+
+func executionARN(machine, name string) string {
+	return fmt.Sprintf("arn:aws:states:%s:%s:execution:%s:%s", Region, Account, machine, name)
+}
+
+// CreateStateMachine parses, checks and stores a state machine.
+func (e *Engine) CreateStateMachine(name, definition, roleARN, typ string) (*stateMachine, error) {
+	if name == "" || len(name) > 80 {
+		return nil, apiErr("InvalidName", "invalid state machine name %q", name)
+	}
+	if typ == "" {
+		typ = "STANDARD"
+	}
+	if typ != "STANDARD" {
+		return nil, apiErr("ValidationException", "the local engine runs STANDARD state machines only, not %s", typ)
+	}
+	def, err := ParseDefinition(definition)
+	if err != nil {
+		return nil, apiErr("InvalidDefinition", "%v", err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	arn := machineARN(name)
+	if old, ok := e.machines[arn]; ok {
+		if old.Definition == definition && old.RoleARN == roleARN {
+			return old, nil // AWS: creating the same machine again returns it
+		}
+		return nil, apiErr("StateMachineAlreadyExists", "State Machine Already Exists: '%s'", arn)
+	}
+	sm := &stateMachine{ARN: arn, Name: name, Definition: definition, RoleARN: roleARN, Type: typ, Created: e.now(), def: def}
+	e.machines[arn] = sm
+	return sm, nil
+}
+
+// UpdateStateMachine replaces a definition; running executions keep theirs.
+func (e *Engine) UpdateStateMachine(arn, definition, roleARN string) (*stateMachine, error) {
+	def, err := ParseDefinition(definition)
+	if err != nil {
+		return nil, apiErr("InvalidDefinition", "%v", err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	old, ok := e.machines[arn]
+	if !ok {
+		return nil, apiErr("StateMachineDoesNotExist", "State Machine Does Not Exist: '%s'", arn)
+	}
+	sm := *old
+	sm.Definition, sm.def = definition, def
+	if roleARN != "" {
+		sm.RoleARN = roleARN
+	}
+	e.machines[arn] = &sm
+	return &sm, nil
+}
+
+// StateMachine returns one state machine.
+func (e *Engine) StateMachine(arn string) (*stateMachine, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	sm, ok := e.machines[arn]
+	if !ok {
+		return nil, apiErr("StateMachineDoesNotExist", "State Machine Does Not Exist: '%s'", arn)
+	}
+	return sm, nil
+}
+
+// StateMachines lists state machines by name.
+func (e *Engine) StateMachines() []*stateMachine {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]*stateMachine, 0, len(e.machines))
+	for _, sm := range e.machines {
+		out = append(out, sm)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// DeleteStateMachine removes a state machine (its executions stay listed).
+func (e *Engine) DeleteStateMachine(arn string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.machines, arn)
+}
+
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// StartExecution starts (or, as AWS does for the same name and input while
+// it runs, returns) an execution.
+func (e *Engine) StartExecution(machineARN, name, input string) (*execution, error) {
+	if input == "" {
+		input = "{}"
+	}
+	in, err := decodeJSON([]byte(input))
+	if err != nil {
+		return nil, apiErr("InvalidExecutionInput", "the input is not JSON: %v", err)
+	}
+	if name == "" {
+		name = newID()
+	}
+	e.mu.Lock()
+	sm, ok := e.machines[machineARN]
+	if !ok {
+		e.mu.Unlock()
+		return nil, apiErr("StateMachineDoesNotExist", "State Machine Does Not Exist: '%s'", machineARN)
+	}
+	arn := executionARN(sm.Name, name)
+	if old, ok := e.execs[arn]; ok {
+		e.mu.Unlock()
+		if old.Status == StatusRunning && old.Input == input {
+			return old, nil
+		}
+		return nil, apiErr("ExecutionAlreadyExists", "Execution Already Exists: '%s'", arn)
+	}
+	x := &execution{ARN: arn, Name: name, MachineARN: sm.ARN, Status: StatusRunning, Input: input, Start: e.now(), machine: sm, done: make(chan struct{})}
+	e.execs[arn] = x
+	e.order = append(e.order, arn)
+	e.record(x, "ExecutionStarted", map[string]any{
+		"input": input, "inputDetails": map[string]any{"truncated": false}, "roleArn": sm.RoleARN,
+		"stateMachineArn": sm.ARN,
+	})
+	e.mu.Unlock()
+	e.launch(x, sm.def.StartAt, in)
+	return x, nil
+}
+
+// record appends an event; the caller holds e.mu.
+func (e *Engine) record(x *execution, typ string, details map[string]any) int64 {
+	id := int64(len(x.history) + 1)
+	ev := HistoryEvent{Timestamp: e.now(), Type: typ, ID: id, PreviousEventID: id - 1, Details: details}
+	x.history = append(x.history, ev)
+	return id
+}
+
+func (e *Engine) event(x *execution, typ string, details map[string]any) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.record(x, typ, details)
+}
+
+func (e *Engine) launch(x *execution, state string, input any) {
+	ctx, cancel := context.WithCancel(context.Background())
+	e.mu.Lock()
+	x.cancel = cancel
+	e.mu.Unlock()
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		defer cancel()
+		e.run(ctx, x, state, input)
+	}()
+}
+
+// Wait blocks until every execution goroutine has returned (tests, shutdown).
+func (e *Engine) Wait() { e.wg.Wait() }
+
+// Execution returns one execution.
+func (e *Engine) Execution(arn string) (*execution, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	x, ok := e.execs[arn]
+	if !ok {
+		return nil, apiErr("ExecutionDoesNotExist", "Execution Does Not Exist: '%s'", arn)
+	}
+	return x, nil
+}
+
+// snapshot copies an execution's fields under the lock.
+func (e *Engine) snapshot(x *execution) execution {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c := *x
+	c.history = append([]HistoryEvent(nil), x.history...)
+	return c
+}
+
+// Executions lists a machine's executions, newest first, optionally by status.
+func (e *Engine) Executions(machineARN, status string) []execution {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []execution
+	for i := len(e.order) - 1; i >= 0; i-- {
+		x := e.execs[e.order[i]]
+		if x.MachineARN == machineARN && (status == "" || x.Status == status) {
+			c := *x
+			c.history = nil
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// StopExecution aborts a running execution.
+func (e *Engine) StopExecution(arn, errName, cause string) (time.Time, error) {
+	e.mu.Lock()
+	x, ok := e.execs[arn]
+	if !ok {
+		e.mu.Unlock()
+		return time.Time{}, apiErr("ExecutionDoesNotExist", "Execution Does Not Exist: '%s'", arn)
+	}
+	if x.Status != StatusRunning {
+		stop := x.Stop
+		e.mu.Unlock()
+		return stop, nil
+	}
+	x.Status, x.Error, x.Cause, x.Stop = StatusAborted, errName, cause, e.now()
+	e.record(x, "ExecutionAborted", map[string]any{"error": errName, "cause": cause})
+	cancel := x.cancel
+	stop := x.Stop
+	e.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	return stop, nil
+}
+
+// errStopped: the execution was aborted while a state ran.
+var errStopped = errors.New("execution stopped")
+
+// finish records the end of an execution, unless it was stopped meanwhile.
+func (e *Engine) finish(x *execution, status string, output any, errName, cause string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if x.Status != StatusRunning {
+		return
+	}
+	x.Status, x.Stop = status, e.now()
+	switch status {
+	case StatusSucceeded:
+		x.Output = mustJSON(output)
+		e.record(x, "ExecutionSucceeded", payloadDetails("output", x.Output))
+	case StatusFailed:
+		x.Error, x.Cause = errName, cause
+		e.record(x, "ExecutionFailed", map[string]any{"error": errName, "cause": cause})
+	case StatusTimedOut:
+		x.Error, x.Cause = errName, cause
+		e.record(x, "ExecutionTimedOut", map[string]any{"error": errName, "cause": cause})
+	}
+	close(x.done)
+}
+
+// RedriveExecution restarts a failed, timed-out or aborted execution at the
+// state that did not succeed, with that state's input.
+func (e *Engine) RedriveExecution(arn string) (time.Time, error) {
+	e.mu.Lock()
+	x, ok := e.execs[arn]
+	if !ok {
+		e.mu.Unlock()
+		return time.Time{}, apiErr("ExecutionDoesNotExist", "Execution Does Not Exist: '%s'", arn)
+	}
+	if x.Status == StatusRunning || x.Status == StatusSucceeded || x.failedState == "" {
+		e.mu.Unlock()
+		return time.Time{}, apiErr("ExecutionNotRedrivable", "Execution '%s' is %s and cannot be redriven", arn, x.Status)
+	}
+	x.Status, x.Error, x.Cause, x.Stop = StatusRunning, "", "", time.Time{}
+	x.RedriveCount++
+	x.RedriveDate = e.now()
+	x.done = make(chan struct{})
+	e.record(x, "ExecutionRedriven", map[string]any{"redriveCount": x.RedriveCount})
+	state, input := x.failedState, x.failedInput
+	x.failedState, x.failedInput = "", nil
+	date := x.RedriveDate
+	e.mu.Unlock()
+	e.launch(x, state, input)
+	return date, nil
+}
+
+// Done is closed when the execution ends.
+func (e *Engine) Done(arn string) <-chan struct{} {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if x, ok := e.execs[arn]; ok {
+		return x.done
+	}
+	c := make(chan struct{})
+	close(c)
+	return c
+}
