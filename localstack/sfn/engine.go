@@ -353,6 +353,7 @@ func (e *Engine) finish(x *execution, status string, output any, errName, cause 
 	case StatusFailed:
 		x.Error, x.Cause = errName, cause
 		e.record(x, "ExecutionFailed", map[string]any{"error": errName, "cause": cause})
+		e.log().Warn("execution failed", "execution", x.ARN, "error", errName)
 	case StatusTimedOut:
 		x.Error, x.Cause = errName, cause
 		e.record(x, "ExecutionTimedOut", map[string]any{"error": errName, "cause": cause})
