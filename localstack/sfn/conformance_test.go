@@ -132,7 +132,7 @@ func TestConformanceInputOutput(t *testing.T) {
 			name: "InputPath, ResultPath and OutputPath (developer guide)",
 			definition: `{"StartAt":"Hello","States":{"Hello":{"Type":"Task","Resource":"FN:hello",
 				"InputPath":"$.lambda","ResultPath":"$.data.lambdaresult","OutputPath":"$.data","End":true}}}`,
-			input: `{"comment":"An input comment.","data":{"val1":23,"val2":17},"extra":"foo","lambda":{"who":"AWS Step Functions"}}`,
+			input:  `{"comment":"An input comment.","data":{"val1":23,"val2":17},"extra":"foo","lambda":{"who":"AWS Step Functions"}}`,
 			tasks:  map[string][]string{"hello": {`"Hello, AWS Step Functions!"`}},
 			output: `{"val1":23,"val2":17,"lambdaresult":"Hello, AWS Step Functions!"}`,
 			events: []string{"ExecutionStarted", "TaskStateEntered", "LambdaFunctionScheduled", "LambdaFunctionStarted",
@@ -273,16 +273,16 @@ func TestConformanceChoice(t *testing.T) {
 		choice("Not", `{"Not":{"Variable":"$.type","StringEquals":"Private"},"Next":"Yes"}`, `{"type":"Public"}`, "yes"),
 		{name: "no rule and no Default", status: StatusFailed, errorN: "States.NoChoiceMatched", input: `{"a":1}`,
 			definition: `{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.a","NumericEquals":2,"Next":"Y"}]},"Y":{"Type":"Succeed"}}}`,
-			events: []string{"ExecutionStarted", "ChoiceStateEntered", "ExecutionFailed"}},
+			events:     []string{"ExecutionStarted", "ChoiceStateEntered", "ExecutionFailed"}},
 	})
 }
 
 func TestConformanceRetryCatchFail(t *testing.T) {
 	checkVectors(t, []vector{
 		{
-			name: "retry then succeed",
+			name:       "retry then succeed",
 			definition: `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"FN:f","Retry":[{"ErrorEquals":["Flaky"],"IntervalSeconds":1,"MaxAttempts":2}],"End":true}}}`,
-			input: `{}`, tasks: map[string][]string{"f": {"!Flaky:first", "!Flaky:second", `{"ok":true}`}}, output: `{"ok":true}`,
+			input:      `{}`, tasks: map[string][]string{"f": {"!Flaky:first", "!Flaky:second", `{"ok":true}`}}, output: `{"ok":true}`,
 			events: []string{"ExecutionStarted", "TaskStateEntered", "LambdaFunctionScheduled", "LambdaFunctionStarted", "LambdaFunctionFailed",
 				"LambdaFunctionScheduled", "LambdaFunctionStarted", "LambdaFunctionFailed", "LambdaFunctionScheduled", "LambdaFunctionStarted",
 				"LambdaFunctionSucceeded", "TaskStateExited", "ExecutionSucceeded"},
