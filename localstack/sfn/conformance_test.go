@@ -372,3 +372,45 @@ func TestUnsupportedFeaturesAreRefusedAtCreation(t *testing.T) {
 		}
 	}
 }
+
+func TestConformanceParallelAndMap(t *testing.T) {
+	checkVectors(t, []vector{
+		{
+			name: "Parallel: branch outputs in branch order",
+			definition: `{"StartAt":"P","States":{"P":{"Type":"Parallel","ResultPath":"$.branches","End":true,"Branches":[
+				{"StartAt":"A","States":{"A":{"Type":"Pass","Result":"a","End":true}}},
+				{"StartAt":"B","States":{"B":{"Type":"Task","Resource":"FN:b","End":true}}}]}}}`,
+			input: `{"x":1}`, tasks: map[string][]string{"b": {`{"b":true}`}}, output: `{"x":1,"branches":["a",{"b":true}]}`,
+		},
+		{
+			name: "Parallel: a failing branch is caught on the Parallel state",
+			definition: `{"StartAt":"P","States":{"P":{"Type":"Parallel","Next":"Done","Branches":[
+				{"StartAt":"A","States":{"A":{"Type":"Fail","Error":"BranchFailed","Cause":"no"}}},
+				{"StartAt":"B","States":{"B":{"Type":"Pass","End":true}}}],
+				"Catch":[{"ErrorEquals":["BranchFailed"],"ResultPath":"$.err","Next":"Done"}]},"Done":{"Type":"Succeed"}}}`,
+			input: `{}`, output: `{"err":{"Error":"BranchFailed","Cause":"no"}}`,
+		},
+		{
+			name: "Map: ItemsPath, ItemSelector with $$.Map.Item, results in order",
+			definition: `{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.lines","MaxConcurrency":2,
+				"ItemSelector":{"index.$":"$$.Map.Item.Index","sku.$":"$$.Map.Item.Value.sku","currency.$":"$.currency"},
+				"ItemProcessor":{"StartAt":"T","States":{"T":{"Type":"Pass","End":true}}},"ResultPath":"$.out","End":true}}}`,
+			input:  `{"currency":"EUR","lines":[{"sku":"A"},{"sku":"B"},{"sku":"C"}]}`,
+			output: `{"currency":"EUR","lines":[{"sku":"A"},{"sku":"B"},{"sku":"C"}],"out":[{"index":0,"sku":"A","currency":"EUR"},{"index":1,"sku":"B","currency":"EUR"},{"index":2,"sku":"C","currency":"EUR"}]}`,
+		},
+		{
+			name: "Map: an iteration failure fails the state",
+			definition: `{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.items",
+				"ItemProcessor":{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$","NumericEquals":2,"Next":"F"}],"Default":"S"},
+				"F":{"Type":"Fail","Error":"Two"},"S":{"Type":"Succeed"}}},"End":true}}}`,
+			input: `{"items":[1,2,3]}`, status: StatusFailed, errorN: "Two",
+		},
+		{
+			name: "Map over an empty list",
+			definition: `{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.items",
+				"ItemProcessor":{"StartAt":"S","States":{"S":{"Type":"Succeed"}}},"End":true}}}`,
+			input: `{"items":[]}`, output: `[]`,
+			events: []string{"ExecutionStarted", "MapStateEntered", "MapStateStarted", "MapStateSucceeded", "MapStateExited", "ExecutionSucceeded"},
+		},
+	})
+}

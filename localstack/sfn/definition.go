@@ -246,7 +246,6 @@ func (s *State) check(d *Definition) error {
 				return err
 			}
 		}
-		return s.unsupported("the Parallel state (it is checked, but the engine does not run it yet)")
 	case "Map":
 		if s.ItemReader != nil || s.ResultWriter != nil || s.ItemBatcher != nil || s.ToleratedFailureCount != nil || s.ToleratedFailurePercentage != nil {
 			return s.unsupported("distributed Map (ItemReader, ResultWriter, ItemBatcher, tolerated failures)")
@@ -272,7 +271,6 @@ func (s *State) check(d *Definition) error {
 		if s.itemsPath, _, err = optionalPath(s.ItemsPath, "ItemsPath"); err != nil {
 			return fmt.Errorf("state %q: %w", s.name, err)
 		}
-		return s.unsupported("the inline Map state (it is checked, but the engine does not run it yet)")
 	default:
 		return fmt.Errorf("state %q: unknown Type %q", s.name, s.Type)
 	}

@@ -30,6 +30,11 @@ func runtimeError(err error) *stateError {
 
 // contextObject is $$ for a state.
 func (e *Engine) contextObject(x *execution, s *State, entered time.Time, retryCount int, token string) map[string]any {
+	return e.contextWith(x, s, entered, retryCount, token, nil)
+}
+
+// contextWith adds extra top-level entries (such as Map) to the context object.
+func (e *Engine) contextWith(x *execution, s *State, entered time.Time, retryCount int, token string, extra map[string]any) map[string]any {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	in, _ := decodeJSON([]byte(x.Input))
@@ -44,6 +49,9 @@ func (e *Engine) contextObject(x *execution, s *State, entered time.Time, retryC
 	if token != "" {
 		ctx["Task"] = map[string]any{"Token": token}
 	}
+	for k, v := range extra {
+		ctx[k] = v
+	}
 	return ctx
 }
 
@@ -55,27 +63,33 @@ func (e *Engine) run(ctx context.Context, x *execution, state string, input any)
 		ctx, cancel = context.WithTimeout(ctx, e.scaled(time.Duration(def.TimeoutSeconds)*time.Second))
 		defer cancel()
 	}
+	output, failedState, failedInput, err := e.runStates(ctx, x, def, state, input)
+	switch {
+	case err == nil:
+		e.finish(x, StatusSucceeded, output, "", "")
+	case def.TimeoutSeconds > 0 && errors.Is(ctx.Err(), context.DeadlineExceeded):
+		e.markFailed(x, failedState, failedInput)
+		e.finish(x, StatusTimedOut, nil, "States.Timeout", "the execution ran longer than its TimeoutSeconds")
+	case errors.Is(err, errStopped) || ctx.Err() != nil:
+		e.markFailed(x, failedState, failedInput)
+	default:
+		se := runtimeError(err)
+		e.markFailed(x, failedState, failedInput)
+		e.finish(x, StatusFailed, nil, se.Name, se.Cause)
+	}
+}
+
+// runStates runs a definition (the machine, a Parallel branch or a Map
+// iteration) from state; on failure it says which state failed, with what input.
+func (e *Engine) runStates(ctx context.Context, x *execution, def *Definition, state string, input any) (any, string, any, error) {
 	for {
 		s := def.States[state]
 		output, next, err := e.runState(ctx, x, s, input)
-		if ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && def.TimeoutSeconds > 0 && err != nil {
-			e.markFailed(x, state, input)
-			e.finish(x, StatusTimedOut, nil, "States.Timeout", "the execution ran longer than its TimeoutSeconds")
-			return
-		}
 		if err != nil {
-			if errors.Is(err, errStopped) || ctx.Err() != nil {
-				e.markFailed(x, state, input)
-				return
-			}
-			se := runtimeError(err)
-			e.markFailed(x, state, input)
-			e.finish(x, StatusFailed, nil, se.Name, se.Cause)
-			return
+			return nil, state, input, err
 		}
 		if next == "" {
-			e.finish(x, StatusSucceeded, output, "", "")
-			return
+			return output, "", nil, nil
 		}
 		state, input = next, output
 	}
@@ -185,7 +199,36 @@ func (e *Engine) runState(ctx context.Context, x *execution, s *State, raw any) 
 		exit(out)
 		return out, nextOf(s), nil
 	case "Task":
-		return e.runTask(ctx, x, s, raw, entered, exit)
+		return e.withRetry(ctx, x, s, raw, entered, exit, func(retryCount int) (any, map[string]any, error) {
+			_, wait := splitResource(s.Resource)
+			token := ""
+			if wait {
+				token = e.newToken()
+			}
+			cobj := e.contextObject(x, s, entered, retryCount, token)
+			in, err := effectiveInput(s, raw, cobj)
+			if err != nil {
+				return nil, cobj, runtimeError(err)
+			}
+			out, err := e.invoke(ctx, x, s, in, cobj, token)
+			return out, cobj, err
+		})
+	case "Parallel":
+		return e.withRetry(ctx, x, s, raw, entered, exit, func(retryCount int) (any, map[string]any, error) {
+			cobj := e.contextObject(x, s, entered, retryCount, "")
+			in, err := effectiveInput(s, raw, cobj)
+			if err != nil {
+				return nil, cobj, runtimeError(err)
+			}
+			out, err := e.runParallel(ctx, x, s, in)
+			return out, cobj, err
+		})
+	case "Map":
+		return e.withRetry(ctx, x, s, raw, entered, exit, func(retryCount int) (any, map[string]any, error) {
+			cobj := e.contextObject(x, s, entered, retryCount, "")
+			out, err := e.runMap(ctx, x, s, raw, entered, retryCount)
+			return out, cobj, err
+		})
 	}
 	return nil, "", &UnsupportedError{Feature: "the " + s.Type + " state (not yet run by the local engine)", State: s.name}
 }
@@ -341,24 +384,14 @@ func maxAttempts(r Retrier) int {
 	return *r.MaxAttempts
 }
 
-// runTask runs a Task state with its retries and catchers.
-func (e *Engine) runTask(ctx context.Context, x *execution, s *State, raw any, entered time.Time, exit func(any)) (any, string, error) {
+// withRetry runs a state's work with its Retry and Catch: attempt does the
+// work once and returns its result and the context object it used.
+func (e *Engine) withRetry(ctx context.Context, x *execution, s *State, raw any, entered time.Time, exit func(any),
+	attempt func(retryCount int) (any, map[string]any, error)) (any, string, error) {
 	attempts := make([]int, len(s.Retry))
 	retryCount := 0
 	for {
-		_, wait := splitResource(s.Resource)
-		token := ""
-		if wait {
-			token = e.newToken()
-		}
-		cobj := e.contextObject(x, s, entered, retryCount, token)
-		result, err := func() (any, error) {
-			in, err := effectiveInput(s, raw, cobj)
-			if err != nil {
-				return nil, runtimeError(err)
-			}
-			return e.invoke(ctx, x, s, in, cobj, token)
-		}()
+		result, cobj, err := attempt(retryCount)
 		if err == nil {
 			out, err := finishOutput(s, raw, result, cobj, true)
 			if err != nil {
