@@ -33,6 +33,8 @@ type Engine struct {
 	TimeScale float64
 	Logger    *slog.Logger
 	Now       func() time.Time
+	// Store, when set, keeps machines and executions across restarts.
+	Store *Store
 
 	mu       sync.Mutex
 	machines map[string]*stateMachine
@@ -40,6 +42,7 @@ type Engine struct {
 	order    []string // execution ARNs, oldest first
 	tokens   map[string]*waiter
 	wg       sync.WaitGroup
+	closing  bool
 }
 
 type stateMachine struct {
@@ -69,6 +72,12 @@ type execution struct {
 	history               []HistoryEvent
 	machine               *stateMachine
 	cancel                context.CancelFunc
+	// resumeToken is the token a restored execution still waits on, for
+	// the state entry resumeEntered.
+	resumeToken   string
+	resumeEntered int64
+	// resuming: the state being resumed was entered before the restart.
+	resuming bool
 	// where it failed, for RedriveExecution
 	failedState string
 	failedInput any
@@ -146,6 +155,9 @@ func (e *Engine) CreateStateMachine(name, definition, roleARN, typ string) (*sta
 	}
 	sm := &stateMachine{ARN: arn, Name: name, Definition: definition, RoleARN: roleARN, Type: typ, Created: e.now(), def: def}
 	e.machines[arn] = sm
+	if err := e.Store.saveMachines(e.machineList()); err != nil {
+		return nil, apiErr("InternalServerError", "store: %v", err)
+	}
 	return sm, nil
 }
 
@@ -167,6 +179,9 @@ func (e *Engine) UpdateStateMachine(arn, definition, roleARN string) (*stateMach
 		sm.RoleARN = roleARN
 	}
 	e.machines[arn] = &sm
+	if err := e.Store.saveMachines(e.machineList()); err != nil {
+		return nil, apiErr("InternalServerError", "store: %v", err)
+	}
 	return &sm, nil
 }
 
@@ -198,6 +213,17 @@ func (e *Engine) DeleteStateMachine(arn string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	delete(e.machines, arn)
+	_ = e.Store.saveMachines(e.machineList())
+}
+
+// machineList lists machines; the caller holds e.mu.
+func (e *Engine) machineList() []*stateMachine {
+	out := make([]*stateMachine, 0, len(e.machines))
+	for _, m := range e.machines {
+		out = append(out, m)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
 }
 
 func newID() string {
@@ -236,6 +262,7 @@ func (e *Engine) StartExecution(machineARN, name, input string) (*execution, err
 	x := &execution{ARN: arn, Name: name, MachineARN: sm.ARN, Status: StatusRunning, Input: input, Start: e.now(), machine: sm, done: make(chan struct{})}
 	e.execs[arn] = x
 	e.order = append(e.order, arn)
+	e.Store.append(arn, record{Start: &startRecord{ARN: arn, Name: name, MachineARN: sm.ARN, Input: input, Start: x.Start}})
 	e.record(x, "ExecutionStarted", map[string]any{
 		"input": input, "inputDetails": map[string]any{"truncated": false}, "roleArn": sm.RoleARN,
 		"stateMachineArn": sm.ARN,
@@ -250,6 +277,7 @@ func (e *Engine) record(x *execution, typ string, details map[string]any) int64 
 	id := int64(len(x.history) + 1)
 	ev := HistoryEvent{Timestamp: e.now(), Type: typ, ID: id, PreviousEventID: id - 1, Details: details}
 	x.history = append(x.history, ev)
+	e.Store.append(x.ARN, record{Event: &ev})
 	return id
 }
 
@@ -328,11 +356,70 @@ func (e *Engine) StopExecution(arn, errName, cause string) (time.Time, error) {
 	e.record(x, "ExecutionAborted", map[string]any{"error": errName, "cause": cause})
 	cancel := x.cancel
 	stop := x.Stop
+	close(x.done)
 	e.mu.Unlock()
 	if cancel != nil {
-		cancel()
+		cancel() // run records where it stopped (persistEnd), for a redrive
 	}
 	return stop, nil
+}
+
+// persistEnd writes an ended execution's last record; the caller holds e.mu.
+func (e *Engine) persistEnd(x *execution) {
+	end := &endRecord{Status: x.Status, Output: x.Output, Error: x.Error, Cause: x.Cause, Stop: x.Stop, FailedState: x.failedState}
+	if x.failedState != "" {
+		end.FailedInput = []byte(mustJSON(x.failedInput))
+	}
+	e.Store.append(x.ARN, record{End: end})
+}
+
+// Restore loads the store and resumes what was running. Call it once, on a
+// new engine, before serving.
+func (e *Engine) Restore() error {
+	if e.Store == nil {
+		return nil
+	}
+	machines, execs, err := e.Store.load()
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	for _, m := range machines {
+		e.machines[m.ARN] = m
+	}
+	for _, r := range execs {
+		e.execs[r.x.ARN] = r.x
+		e.order = append(e.order, r.x.ARN)
+	}
+	e.mu.Unlock()
+	for _, r := range execs {
+		if r.x.Status != StatusRunning {
+			continue
+		}
+		r.x.resumeToken, r.x.resumeEntered, r.x.resuming = r.resumeToken, r.tokenEntered, true
+		e.log().Info("resuming execution", "execution", r.x.ARN, "state", r.resumeState)
+		e.launch(r.x, r.resumeState, r.resumeInput)
+	}
+	return nil
+}
+
+// Close stops every execution where it is, without ending it: a store keeps
+// them RUNNING for the next engine to resume.
+func (e *Engine) Close() {
+	e.mu.Lock()
+	e.closing = true
+	var cancels []context.CancelFunc
+	for _, x := range e.execs {
+		if x.Status == StatusRunning && x.cancel != nil {
+			cancels = append(cancels, x.cancel)
+		}
+	}
+	e.mu.Unlock()
+	for _, c := range cancels {
+		c()
+	}
+	e.wg.Wait()
+	e.Store.Close()
 }
 
 // errStopped: the execution was aborted while a state ran.
@@ -358,6 +445,7 @@ func (e *Engine) finish(x *execution, status string, output any, errName, cause 
 		x.Error, x.Cause = errName, cause
 		e.record(x, "ExecutionTimedOut", map[string]any{"error": errName, "cause": cause})
 	}
+	e.persistEnd(x)
 	close(x.done)
 }
 
@@ -378,6 +466,7 @@ func (e *Engine) RedriveExecution(arn string) (time.Time, error) {
 	x.RedriveCount++
 	x.RedriveDate = e.now()
 	x.done = make(chan struct{})
+	e.Store.append(x.ARN, record{Redrive: &x.RedriveDate})
 	e.record(x, "ExecutionRedriven", map[string]any{"redriveCount": x.RedriveCount})
 	state, input := x.failedState, x.failedInput
 	x.failedState, x.failedInput = "", nil

@@ -99,6 +99,9 @@ func (e *Engine) markFailed(x *execution, state string, input any) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	x.failedState, x.failedInput = state, input
+	if x.Status == StatusAborted && !e.closing {
+		e.persistEnd(x)
+	}
 }
 
 // nextOf is where a state goes after succeeding ("" when it ends).
@@ -112,7 +115,13 @@ func nextOf(s *State) string {
 func (e *Engine) runState(ctx context.Context, x *execution, s *State, raw any) (any, string, error) {
 	entered := e.now()
 	prefix := stateEventPrefix(s.Type)
-	e.event(x, prefix+"StateEntered", map[string]any{"name": s.name, "input": mustJSON(raw), "inputDetails": map[string]any{"truncated": false}})
+	e.mu.Lock()
+	resumed := x.resuming
+	x.resuming = false
+	if !resumed { // a resumed state was entered before the restart
+		e.record(x, prefix+"StateEntered", map[string]any{"name": s.name, "input": mustJSON(raw), "inputDetails": map[string]any{"truncated": false}})
+	}
+	e.mu.Unlock()
 	if ctx.Err() != nil {
 		return nil, "", errStopped
 	}
@@ -204,6 +213,9 @@ func (e *Engine) runState(ctx context.Context, x *execution, s *State, raw any) 
 			token := ""
 			if wait {
 				token = e.newToken()
+				if resumed := e.takeResumeToken(x); resumed != "" {
+					return e.resumeWait(ctx, x, s, entered, retryCount, resumed)
+				}
 			}
 			cobj := e.contextObject(x, s, entered, retryCount, token)
 			in, err := effectiveInput(s, raw, cobj)

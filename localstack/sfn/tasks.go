@@ -174,6 +174,7 @@ func (e *Engine) invoke(ctx context.Context, x *execution, s *State, in any, cob
 	if wait {
 		w = e.registerToken(token)
 		defer e.closeToken(token)
+		e.persistToken(x, s, token)
 	}
 	result, err := e.callService(tctx, service, action, params)
 	if err != nil {
@@ -314,4 +315,50 @@ func (e *Engine) callService(ctx context.Context, service, action string, p map[
 		return map[string]any{"MessageId": id, "MD5OfMessageBody": md5Hex(text)}, nil
 	}
 	return nil, &UnsupportedError{Feature: "the " + service + ":" + action + " integration (not yet run by the local engine)"}
+}
+
+// takeResumeToken hands a restored execution's waiting token to its task, once.
+func (e *Engine) takeResumeToken(x *execution) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t := x.resumeToken
+	x.resumeToken = ""
+	return t
+}
+
+// resumeWait goes on waiting for a token issued before a restart: the
+// message went out then, so only the wait resumes.
+func (e *Engine) resumeWait(ctx context.Context, x *execution, s *State, entered time.Time, retryCount int, token string) (any, map[string]any, error) {
+	cobj := e.contextObject(x, s, entered, retryCount, token)
+	timeout := 99999999
+	if s.TimeoutSeconds != nil {
+		timeout = *s.TimeoutSeconds
+	}
+	heartbeat := 0
+	if s.Heartbeat != nil {
+		heartbeat = *s.Heartbeat
+	}
+	w := e.registerToken(token)
+	defer e.closeToken(token)
+	e.persistToken(x, s, token)
+	tctx, cancel := context.WithTimeout(ctx, e.scaled(time.Duration(timeout)*time.Second))
+	defer cancel()
+	base, _ := splitResource(s.Resource)
+	service, _, _ := strings.Cut(strings.TrimPrefix(base, "arn:aws:states:::"), ":")
+	out, err := e.awaitToken(ctx, tctx, x, w, service, strings.TrimPrefix(s.Resource, "arn:aws:states:::"+service+":"), heartbeat)
+	return out, cobj, err
+}
+
+// persistToken records the token a task waits on, with its state entry.
+func (e *Engine) persistToken(x *execution, s *State, token string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var entered int64
+	for i := len(x.history) - 1; i >= 0; i-- {
+		if x.history[i].Type == "TaskStateEntered" && x.history[i].Details["name"] == s.name {
+			entered = x.history[i].ID
+			break
+		}
+	}
+	e.Store.append(x.ARN, record{Token: &tokenRecord{State: s.name, Token: token, Entered: entered}})
 }
