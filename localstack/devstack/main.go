@@ -3,6 +3,7 @@
 //
 //	devstack up                     # make dev: DynamoDB Local + the API, until Ctrl-C
 //	devstack token -sub alice       # a development bearer token
+//	devstack stepfunctions          # the local Step Functions engine on 127.0.0.1:8083
 //	devstack with-services -- CMD   # make test: services on free ports around CMD
 package main
 
@@ -36,6 +37,8 @@ func main() {
 		err = up(ctx, os.Args[2:])
 	case "token":
 		err = token(os.Args[2:], os.Stdout)
+	case "stepfunctions":
+		err = stepFunctions(ctx, os.Args[2:])
 	case "with-services":
 		code, err = withServices(ctx, os.Args[2:])
 	case "-h", "--help", "help":
@@ -59,6 +62,8 @@ func usage(w io.Writer) {
   devstack up [-tools DIR] [-data DIR]       run the local stack until Ctrl-C (make dev)
   devstack token -sub ID [-groups ops] [-ttl 24h]
                                              print a development bearer token
+  devstack stepfunctions [-addr 127.0.0.1:8083] [-lambda URL] [-time-scale F]
+                                             serve the local Step Functions engine
   devstack with-services [-tools DIR] -- CMD ARGS...
                                              run CMD with the local services on free
                                              loopback ports (make test)

@@ -43,6 +43,13 @@ func (e *Engine) Handler() http.Handler {
 			writeAPIError(w, err)
 			return
 		}
+		if m, ok := out.(map[string]any); ok {
+			for k, v := range m {
+				if v == nil {
+					delete(m, k) // absent, as AWS leaves unset members out
+				}
+			}
+		}
 		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 		_ = json.NewEncoder(w).Encode(out)
 	})
