@@ -26,8 +26,9 @@ const (
 // Engine holds state machines and runs their executions.
 type Engine struct {
 	// Invoker runs Lambda functions; Queues sends SQS messages.
-	Invoker Invoker
-	Queues  MessageSender
+	Invoker  Invoker
+	Queues   MessageSender
+	Services ServiceCaller
 	// TimeScale multiplies every wait, retry interval and timeout (tests use
 	// small values); 0 means 1, real time.
 	TimeScale float64

@@ -11,9 +11,13 @@ const (
 	suffixWaitForToken = ".waitForTaskToken"
 )
 
-// integrations the engine runs today; sns:publish, events:putEvents and the
-// dynamodb:* items are still to come and are refused until then.
-var integrations = map[string]bool{resLambdaInvoke: true, resSQSSend: true}
+// integrations the engine runs.
+var integrations = map[string]bool{
+	resLambdaInvoke: true, resSQSSend: true,
+	"arn:aws:states:::sns:publish": true, "arn:aws:states:::events:putEvents": true,
+	"arn:aws:states:::dynamodb:getItem": true, "arn:aws:states:::dynamodb:putItem": true,
+	"arn:aws:states:::dynamodb:updateItem": true, "arn:aws:states:::dynamodb:deleteItem": true,
+}
 
 // isLambdaARN reports a plain function ARN (arn:aws:lambda:region:account:function:name).
 func isLambdaARN(r string) bool {

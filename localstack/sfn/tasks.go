@@ -314,7 +314,10 @@ func (e *Engine) callService(ctx context.Context, service, action string, p map[
 		}
 		return map[string]any{"MessageId": id, "MD5OfMessageBody": md5Hex(text)}, nil
 	}
-	return nil, &UnsupportedError{Feature: "the " + service + ":" + action + " integration (not yet run by the local engine)"}
+	if e.Services == nil {
+		return nil, &stateError{"States.Runtime", "no endpoint configured for the " + service + ":" + action + " integration"}
+	}
+	return e.Services.Call(ctx, service, action, p)
 }
 
 // takeResumeToken hands a restored execution's waiting token to its task, once.
