@@ -218,11 +218,17 @@ func (e *Engine) runState(ctx context.Context, x *execution, s *State, raw any) 
 				}
 			}
 			cobj := e.contextObject(x, s, entered, retryCount, token)
-			in, err := effectiveInput(s, raw, cobj)
+			stateIn, err := inputPathOnly(s, raw)
 			if err != nil {
 				return nil, cobj, runtimeError(err)
 			}
-			out, err := e.invoke(ctx, x, s, in, cobj, token)
+			in := stateIn
+			if s.params != nil {
+				if in, err = s.params.eval(stateIn, cobj); err != nil {
+					return nil, cobj, runtimeError(err)
+				}
+			}
+			out, err := e.invoke(ctx, x, s, in, stateIn, cobj, token)
 			return out, cobj, err
 		})
 	case "Parallel":

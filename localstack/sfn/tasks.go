@@ -119,22 +119,27 @@ func (e *Engine) SendTaskHeartbeat(token string) error {
 // Invocation ---------------------------------------------------------------
 
 // invoke runs a Task's resource with its effective input.
-func (e *Engine) invoke(ctx context.Context, x *execution, s *State, in any, cobj map[string]any, token string) (any, error) {
+// stateInput (after InputPath) resolves TimeoutSecondsPath and HeartbeatSecondsPath.
+func (e *Engine) invoke(ctx context.Context, x *execution, s *State, in, stateInput any, cobj map[string]any, token string) (any, error) {
 	timeout := 99999999
 	if s.TimeoutSeconds != nil {
 		timeout = *s.TimeoutSeconds
 	} else if s.TimeoutPath != "" {
-		if f, ok := toFloat(valueAt(s.TimeoutPath, in, cobj)); ok {
-			timeout = int(f)
+		f, ok := toFloat(valueAt(s.TimeoutPath, stateInput, cobj))
+		if !ok || f <= 0 {
+			return nil, &stateError{"States.Runtime", "TimeoutSecondsPath must point at a positive number"}
 		}
+		timeout = int(f)
 	}
 	heartbeat := 0
 	if s.Heartbeat != nil {
 		heartbeat = *s.Heartbeat
 	} else if s.HeartbeatPath != "" {
-		if f, ok := toFloat(valueAt(s.HeartbeatPath, in, cobj)); ok {
-			heartbeat = int(f)
+		f, ok := toFloat(valueAt(s.HeartbeatPath, stateInput, cobj))
+		if !ok || f <= 0 {
+			return nil, &stateError{"States.Runtime", "HeartbeatSecondsPath must point at a positive number"}
 		}
+		heartbeat = int(f)
 	}
 	tctx, cancel := context.WithTimeout(ctx, e.scaled(time.Duration(timeout)*time.Second))
 	defer cancel()

@@ -1,0 +1,164 @@
+package sfn
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+)
+
+func apiClient(t *testing.T, e *Engine) *awssfn.Client {
+	t.Helper()
+	srv := httptest.NewServer(e.Handler())
+	t.Cleanup(srv.Close)
+	return awssfn.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")},
+		func(o *awssfn.Options) { o.BaseEndpoint = aws.String(srv.URL) })
+}
+
+const waitDef = `{"StartAt":"W","States":{"W":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+  "HeartbeatSeconds":2,"TimeoutSeconds":30,"Parameters":{"QueueUrl":"q","MessageBody":{"token.$":"$$.Task.Token"}},"End":true}}}`
+
+func TestAPIExecutionsLifecycle(t *testing.T) {
+	e := NewEngine()
+	q := &capture{}
+	e.Queues = q
+	c := apiClient(t, e)
+	ctx := context.Background()
+	sm, err := c.CreateStateMachine(ctx, &awssfn.CreateStateMachineInput{Name: aws.String("w"), Definition: aws.String(waitDef), RoleArn: aws.String("r")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Creating the same machine again returns it; a different definition is refused.
+	if _, err := c.CreateStateMachine(ctx, &awssfn.CreateStateMachineInput{Name: aws.String("w"), Definition: aws.String(waitDef), RoleArn: aws.String("r")}); err != nil {
+		t.Fatalf("same machine again: %v", err)
+	}
+	var exists *sfntypes.StateMachineAlreadyExists
+	if _, err := c.CreateStateMachine(ctx, &awssfn.CreateStateMachineInput{Name: aws.String("w"), Definition: aws.String(`{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`), RoleArn: aws.String("r")}); !errors.As(err, &exists) {
+		t.Fatalf("different machine, same name: %v", err)
+	}
+	start := func(name, input string) (*awssfn.StartExecutionOutput, error) {
+		return c.StartExecution(ctx, &awssfn.StartExecutionInput{StateMachineArn: sm.StateMachineArn, Name: aws.String(name), Input: aws.String(input)})
+	}
+	a, err := start("a", `{"n":1}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Same name and input while it runs: the same execution.
+	again, err := start("a", `{"n":1}`)
+	if err != nil || aws.ToString(again.ExecutionArn) != aws.ToString(a.ExecutionArn) {
+		t.Fatalf("same name and input: %v %v", again, err)
+	}
+	var already *sfntypes.ExecutionAlreadyExists
+	if _, err := start("a", `{"n":2}`); !errors.As(err, &already) {
+		t.Fatalf("same name, other input: %v", err)
+	}
+	for _, n := range []string{"b", "c"} {
+		if _, err := start(n, `{}`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Stop one: ABORTED.
+	if _, err := c.StopExecution(ctx, &awssfn.StopExecutionInput{ExecutionArn: a.ExecutionArn, Error: aws.String("Ops"), Cause: aws.String("stopped")}); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := c.DescribeExecution(ctx, &awssfn.DescribeExecutionInput{ExecutionArn: a.ExecutionArn})
+	if d.Status != sfntypes.ExecutionStatusAborted || aws.ToString(d.Error) != "Ops" {
+		t.Fatalf("stopped: %s %s", d.Status, aws.ToString(d.Error))
+	}
+	if _, err := start("a", `{"n":1}`); !errors.As(err, &already) {
+		t.Fatalf("a closed execution's name: %v", err)
+	}
+	// ListExecutions: status filter and paging.
+	running, err := c.ListExecutions(ctx, &awssfn.ListExecutionsInput{StateMachineArn: sm.StateMachineArn, StatusFilter: sfntypes.ExecutionStatusRunning})
+	if err != nil || len(running.Executions) != 2 {
+		t.Fatalf("running: %v %v", running, err)
+	}
+	p1, _ := c.ListExecutions(ctx, &awssfn.ListExecutionsInput{StateMachineArn: sm.StateMachineArn, MaxResults: 2})
+	p2, _ := c.ListExecutions(ctx, &awssfn.ListExecutionsInput{StateMachineArn: sm.StateMachineArn, MaxResults: 2, NextToken: p1.NextToken})
+	if len(p1.Executions) != 2 || p1.NextToken == nil || len(p2.Executions) != 1 || p2.NextToken != nil ||
+		aws.ToString(p1.Executions[0].Name) != "c" || aws.ToString(p2.Executions[0].Name) != "a" {
+		t.Fatalf("pages %v / %v", p1.Executions, p2.Executions)
+	}
+	// Heartbeats keep a task alive past HeartbeatSeconds; their absence times it out.
+	var token string
+	for deadline := time.Now().Add(2 * time.Second); token == "" && time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		q.mu.Lock()
+		for _, b := range q.bodies {
+			if strings.Contains(b, "token") {
+				token = b[strings.Index(b, `"token":"`)+9 : len(b)-2]
+			}
+		}
+		q.mu.Unlock()
+	}
+	if token == "" {
+		t.Fatal("no token")
+	}
+	if _, err := c.SendTaskHeartbeat(ctx, &awssfn.SendTaskHeartbeatInput{TaskToken: aws.String("nope")}); err == nil {
+		t.Fatal("a heartbeat for an unknown token must fail")
+	}
+	h, err := c.GetExecutionHistory(ctx, &awssfn.GetExecutionHistoryInput{ExecutionArn: a.ExecutionArn, ReverseOrder: true, MaxResults: 2})
+	if err != nil || len(h.Events) != 2 || h.Events[0].Type != sfntypes.HistoryEventTypeExecutionAborted || h.NextToken == nil {
+		t.Fatalf("reverse history: %+v %v", h, err)
+	}
+	if h.Events[0].ExecutionAbortedEventDetails == nil || aws.ToString(h.Events[0].ExecutionAbortedEventDetails.Error) != "Ops" {
+		t.Fatal("aborted details missing")
+	}
+}
+
+func TestHeartbeatTimeout(t *testing.T) {
+	e := NewEngine()
+	e.TimeScale = 0.01 // HeartbeatSeconds 2 → 20 ms
+	e.Queues = &capture{}
+	sm, _ := e.CreateStateMachine("hb", waitDef, "r", "")
+	x, _ := e.StartExecution(sm.ARN, "x", `{}`)
+	select {
+	case <-e.Done(x.ARN):
+	case <-time.After(5 * time.Second):
+		t.Fatal("no heartbeat timeout")
+	}
+	s := e.snapshot(x)
+	if s.Status != StatusFailed || s.Error != "States.HeartbeatTimeout" {
+		t.Fatalf("%s %s", s.Status, s.Error)
+	}
+	if s.history[len(s.history)-2].Type != "TaskTimedOut" {
+		t.Fatalf("events %v", s.history[len(s.history)-2].Type)
+	}
+}
+
+func TestLambdaInvokeIntegrationShape(t *testing.T) {
+	checkVectors(t, []vector{{
+		name: "lambda:invoke wraps the result in Payload",
+		definition: `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
+			"Parameters":{"FunctionName":"FN:f","Payload":{"orderId.$":"$.orderId"}},"ResultSelector":{"p.$":"$.Payload","code.$":"$.StatusCode"},"End":true}}}`,
+		input: `{"orderId":"o"}`, tasks: map[string][]string{"f": {`{"ok":true}`}}, output: `{"p":{"ok":true},"code":200}`,
+		events: []string{"ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSucceeded", "TaskStateExited", "ExecutionSucceeded"},
+	}, {
+		name: "lambda:invoke function error is named by its errorType",
+		definition: `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
+			"Parameters":{"FunctionName":"f","Payload.$":"$"},"End":true}}}`,
+		input: `{}`, tasks: map[string][]string{"f": {"!PaymentDeclined:card_declined"}}, status: StatusFailed, errorN: "PaymentDeclined",
+	}, {
+		name:       "Wait with Timestamp in the past",
+		definition: `{"StartAt":"W","States":{"W":{"Type":"Wait","Timestamp":"2020-01-01T00:00:00Z","End":true}}}`,
+		input:      `{"a":1}`, output: `{"a":1}`,
+	}, {
+		name:       "Wait with TimestampPath",
+		definition: `{"StartAt":"W","States":{"W":{"Type":"Wait","TimestampPath":"$.until","End":true}}}`,
+		input:      `{"until":"2020-01-01T00:00:00Z"}`, output: `{"until":"2020-01-01T00:00:00Z"}`,
+	}, {
+		name:       "Wait with a bad TimestampPath fails",
+		definition: `{"StartAt":"W","States":{"W":{"Type":"Wait","TimestampPath":"$.until","End":true}}}`,
+		input:      `{"until":"tomorrow"}`, status: StatusFailed, errorN: "States.Runtime",
+	}, {
+		name:       "TimeoutSecondsPath",
+		definition: `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken","TimeoutSecondsPath":"$.t","Parameters":{"QueueUrl":"q","MessageBody":{"x.$":"$$.Task.Token"}},"End":true}}}`,
+		input:      `{"t":1}`, status: StatusFailed, errorN: "States.Timeout",
+	}})
+}
