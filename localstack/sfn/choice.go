@@ -247,3 +247,15 @@ func wildcardMatch(pattern, s string) bool {
 	}
 	return ti == len(toks)
 }
+
+func (r *rule) usesContext() bool {
+	if (r.variable != nil && r.variable.context) || (r.opPath != nil && r.opPath.context) {
+		return true
+	}
+	for _, s := range append(append([]*rule{}, r.and...), r.or...) {
+		if s.usesContext() {
+			return true
+		}
+	}
+	return r.not != nil && r.not.usesContext()
+}

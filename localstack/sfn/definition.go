@@ -76,6 +76,9 @@ type State struct {
 	params, selector                  *template
 	itemsPath                         *path
 	choices                           []*rule
+	// usesContext: some path or template of the state reads $$, so the
+	// context object must be built for it.
+	usesContext bool
 }
 
 // Retrier is one entry of Retry.
@@ -273,6 +276,12 @@ func (s *State) check(d *Definition) error {
 		}
 	default:
 		return fmt.Errorf("state %q: unknown Type %q", s.name, s.Type)
+	}
+	s.usesContext = s.params.usesContext() || s.selector.usesContext() || s.Type == "Map" ||
+		strings.HasPrefix(s.ErrorPath, "$$") || strings.HasPrefix(s.CausePath, "$$") || strings.HasPrefix(s.SecondsPath, "$$") ||
+		strings.HasPrefix(s.TimestampPath, "$$") || strings.HasPrefix(s.TimeoutPath, "$$") || strings.HasPrefix(s.HeartbeatPath, "$$")
+	for _, r := range s.choices {
+		s.usesContext = s.usesContext || r.usesContext()
 	}
 	return nil
 }

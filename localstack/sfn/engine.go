@@ -65,6 +65,7 @@ type execution struct {
 	ARN, Name, MachineARN string
 	Status                string
 	Input                 string
+	input                 any // Input, decoded once
 	Output                string
 	Error, Cause          string
 	Start, Stop           time.Time
@@ -260,7 +261,7 @@ func (e *Engine) StartExecution(machineARN, name, input string) (*execution, err
 		}
 		return nil, apiErr("ExecutionAlreadyExists", "Execution Already Exists: '%s'", arn)
 	}
-	x := &execution{ARN: arn, Name: name, MachineARN: sm.ARN, Status: StatusRunning, Input: input, Start: e.now(), machine: sm, done: make(chan struct{})}
+	x := &execution{ARN: arn, Name: name, MachineARN: sm.ARN, Status: StatusRunning, Input: input, input: in, Start: e.now(), machine: sm, done: make(chan struct{})}
 	e.execs[arn] = x
 	e.order = append(e.order, arn)
 	e.Store.append(arn, record{Start: &startRecord{ARN: arn, Name: name, MachineARN: sm.ARN, Input: input, Start: x.Start}})

@@ -69,6 +69,13 @@ func stateEventPrefix(typ string) string {
 	return typ
 }
 
-func payloadDetails(key, v string) map[string]any {
+func payloadDetails(key string, v any) map[string]any {
 	return map[string]any{key: v, key + "Details": map[string]any{"truncated": false}}
 }
+
+// jsonText is a value shown in the history as its JSON text; it is turned
+// into text only when the history is read or stored, not on the hot path.
+type jsonText struct{ v any }
+
+// MarshalJSON writes the value's JSON as a JSON string.
+func (j jsonText) MarshalJSON() ([]byte, error) { return json.Marshal(mustJSON(j.v)) }

@@ -35,9 +35,16 @@ func (e *Engine) contextObject(x *execution, s *State, entered time.Time, retryC
 
 // contextWith adds extra top-level entries (such as Map) to the context object.
 func (e *Engine) contextWith(x *execution, s *State, entered time.Time, retryCount int, token string, extra map[string]any) map[string]any {
+	if !s.usesContext && token == "" && extra == nil {
+		return nil // nothing of the state reads $$
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	in, _ := decodeJSON([]byte(x.Input))
+	in := x.input
+	if in == nil {
+		in, _ = decodeJSON([]byte(x.Input))
+		x.input = in
+	}
 	ctx := map[string]any{
 		"Execution": map[string]any{
 			"Id": x.ARN, "Name": x.Name, "Input": in, "StartTime": x.Start.Format(time.RFC3339Nano),
@@ -119,7 +126,7 @@ func (e *Engine) runState(ctx context.Context, x *execution, s *State, raw any) 
 	resumed := x.resuming
 	x.resuming = false
 	if !resumed { // a resumed state was entered before the restart
-		e.record(x, prefix+"StateEntered", map[string]any{"name": s.name, "input": mustJSON(raw), "inputDetails": map[string]any{"truncated": false}})
+		e.record(x, prefix+"StateEntered", map[string]any{"name": s.name, "input": jsonText{raw}, "inputDetails": map[string]any{"truncated": false}})
 	}
 	e.mu.Unlock()
 	if ctx.Err() != nil {
@@ -129,7 +136,7 @@ func (e *Engine) runState(ctx context.Context, x *execution, s *State, raw any) 
 		if s.Type == "Fail" {
 			return
 		}
-		e.event(x, prefix+"StateExited", map[string]any{"name": s.name, "output": mustJSON(out), "outputDetails": map[string]any{"truncated": false}})
+		e.event(x, prefix+"StateExited", map[string]any{"name": s.name, "output": jsonText{out}, "outputDetails": map[string]any{"truncated": false}})
 	}
 	cobj := e.contextObject(x, s, entered, 0, "")
 	switch s.Type {

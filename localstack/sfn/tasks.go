@@ -141,11 +141,15 @@ func (e *Engine) invoke(ctx context.Context, x *execution, s *State, in, stateIn
 		}
 		heartbeat = int(f)
 	}
-	tctx, cancel := context.WithTimeout(ctx, e.scaled(time.Duration(timeout)*time.Second))
-	defer cancel()
+	tctx := ctx
+	if timeout != 99999999 { // the default needs no deadline
+		var cancel context.CancelFunc
+		tctx, cancel = context.WithTimeout(ctx, e.scaled(time.Duration(timeout)*time.Second))
+		defer cancel()
+	}
 
 	if isLambdaARN(s.Resource) {
-		e.event(x, "LambdaFunctionScheduled", map[string]any{"resource": s.Resource, "input": mustJSON(in),
+		e.event(x, "LambdaFunctionScheduled", map[string]any{"resource": s.Resource, "input": jsonText{in},
 			"inputDetails": map[string]any{"truncated": false}, "timeoutInSeconds": timeout})
 		e.event(x, "LambdaFunctionStarted", nil)
 		out, err := e.callLambda(tctx, s.Resource, in)
@@ -158,7 +162,7 @@ func (e *Engine) invoke(ctx context.Context, x *execution, s *State, in, stateIn
 			e.event(x, "LambdaFunctionFailed", map[string]any{"error": se.Name, "cause": se.Cause})
 			return nil, se
 		}
-		e.event(x, "LambdaFunctionSucceeded", payloadDetails("output", mustJSON(out)))
+		e.event(x, "LambdaFunctionSucceeded", payloadDetails("output", jsonText{out}))
 		return out, nil
 	}
 
@@ -169,7 +173,7 @@ func (e *Engine) invoke(ctx context.Context, x *execution, s *State, in, stateIn
 		params = m
 	}
 	sched := map[string]any{"resourceType": service, "resource": strings.TrimPrefix(s.Resource, "arn:aws:states:::"+service+":"),
-		"region": Region, "parameters": mustJSON(params), "timeoutInSeconds": timeout}
+		"region": Region, "parameters": jsonText{params}, "timeoutInSeconds": timeout}
 	if heartbeat > 0 {
 		sched["heartbeatInSeconds"] = heartbeat
 	}
@@ -191,11 +195,11 @@ func (e *Engine) invoke(ctx context.Context, x *execution, s *State, in, stateIn
 		return nil, se
 	}
 	if !wait {
-		e.event(x, "TaskSucceeded", map[string]any{"resourceType": service, "resource": sched["resource"], "output": mustJSON(result),
+		e.event(x, "TaskSucceeded", map[string]any{"resourceType": service, "resource": sched["resource"], "output": jsonText{result},
 			"outputDetails": map[string]any{"truncated": false}})
 		return result, nil
 	}
-	e.event(x, "TaskSubmitted", map[string]any{"resourceType": service, "resource": sched["resource"], "output": mustJSON(result),
+	e.event(x, "TaskSubmitted", map[string]any{"resourceType": service, "resource": sched["resource"], "output": jsonText{result},
 		"outputDetails": map[string]any{"truncated": false}})
 	return e.awaitToken(ctx, tctx, x, w, service, sched["resource"], heartbeat)
 }
@@ -244,7 +248,7 @@ func (e *Engine) awaitToken(ctx, tctx context.Context, x *execution, w *waiter, 
 				e.event(x, "TaskFailed", map[string]any{"resourceType": service, "resource": resource, "error": r.errName, "cause": r.cause})
 				return nil, &stateError{r.errName, r.cause}
 			}
-			e.event(x, "TaskSucceeded", map[string]any{"resourceType": service, "resource": resource, "output": mustJSON(r.output),
+			e.event(x, "TaskSucceeded", map[string]any{"resourceType": service, "resource": resource, "output": jsonText{r.output},
 				"outputDetails": map[string]any{"truncated": false}})
 			return r.output, nil
 		case <-beat:

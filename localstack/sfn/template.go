@@ -117,3 +117,35 @@ func sortedKeys(m map[string]any) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// usesContext reports whether evaluating the template reads $$.
+func (t *template) usesContext() bool {
+	switch {
+	case t == nil:
+		return false
+	case t.path != nil:
+		return t.path.context
+	case t.call != nil:
+		return t.call.usesContext()
+	}
+	for _, f := range t.fields {
+		if f.usesContext() {
+			return true
+		}
+	}
+	for _, a := range t.array {
+		if a.usesContext() {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *call) usesContext() bool {
+	for _, a := range c.args {
+		if (a.path != nil && a.path.context) || (a.call != nil && a.call.usesContext()) {
+			return true
+		}
+	}
+	return false
+}

@@ -295,3 +295,72 @@ func TestCancelWhileWaitingOnCustoms(t *testing.T) {
 		t.Fatalf("a late customs clearance changed a cancelled order: %s", got.Status)
 	}
 }
+
+// directTasks answers task tokens in-process, without HTTP.
+type directTasks struct{ e *sfn.Engine }
+
+func (d directTasks) SucceedTask(_ context.Context, token, output string) error {
+	return d.e.SendTaskSuccess(token, output)
+}
+func (d directTasks) FailTask(_ context.Context, token, name, cause string) error {
+	return d.e.SendTaskFailure(token, name, cause)
+}
+func (d directTasks) Heartbeat(_ context.Context, token string) error {
+	return d.e.SendTaskHeartbeat(token)
+}
+
+// BenchmarkProjectWorkflow runs the project's own workflow to DISPATCHED with
+// every task in-process: the step handlers, the workers and the simulators.
+func BenchmarkProjectWorkflow(b *testing.B) {
+	e := sfn.NewEngine()
+	orders, stock, pay := memstore.New(), memstore.NewStock(), payment.NewSimulator()
+	s := &steps.Steps{Orders: orders, Stock: stock, Payments: pay}
+	fns := &sfn.Functions{}
+	fns.Register(workflow.FnScreen, s.Screen)
+	fns.Register(workflow.FnReserveStock, s.ReserveStock)
+	fns.Register(workflow.FnAuthorizePayment, s.AuthorizePayment)
+	fns.Register(workflow.FnCapturePayment, s.CapturePayment)
+	fns.Register(workflow.FnMarkDispatched, s.MarkDispatched)
+	fns.Register(workflow.FnCompensate, s.Compensate)
+	log := slog.New(slog.DiscardHandler)
+	tasks := directTasks{e}
+	e.Invoker = fns
+	e.Queues = &queues{consumers: map[string]func(context.Context, events.SQSEvent) (events.SQSEventResponse, error){
+		workflow.QueueCustoms:   workers.NewCustoms(s, tasks, &workers.BrokerSimulator{}, log).Handle,
+		workflow.QueueWarehouse: workers.NewDispatch(s, tasks, &workers.WarehouseSimulator{}, log).Handle,
+	}}
+	def, err := os.ReadFile("../../testdata/cdk/order-workflow.asl.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	sm, err := e.CreateStateMachine(workflow.StateMachineName, string(def), "r", "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	_ = stock.Put(ctx, "CN-SZX-1", "SKU-1", 1<<40)
+	_ = stock.Put(ctx, "CN-SZX-1", "SKU-2", 1<<40)
+	ids := make([]string, b.N)
+	for i := range b.N {
+		o := storetest.Order(fmt.Sprintf("01KBENCH%018d", i), "bench", time.Now())
+		ids[i] = o.ID
+		_, _ = orders.CreateOrder(ctx, o, order.Event{OrderID: o.ID, Version: 1, To: order.StatusReceived},
+			storetest.Completed("customer:bench", o.ID, o.ID, o.CreatedAt), o.CreatedAt)
+	}
+	b.ResetTimer()
+	start := time.Now()
+	for i := range b.N {
+		x, err := e.StartExecution(sm.ARN, ids[i], `{"orderId":"`+ids[i]+`"}`)
+		if err != nil {
+			b.Fatal(err)
+		}
+		<-e.Done(x.ARN)
+		if x.Status != sfn.StatusSucceeded {
+			b.Fatalf("%s %s", x.Status, x.Error)
+		}
+	}
+	secs := time.Since(start).Seconds()
+	const transitions = 8 // Screen, ReserveStock, AuthorizePayment, Customs, CapturePayment, Dispatch, MarkDispatched, Dispatched
+	b.ReportMetric(float64(b.N)/secs, "executions/s")
+	b.ReportMetric(float64(b.N*transitions)/secs, "transitions/s")
+}
