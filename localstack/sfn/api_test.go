@@ -162,3 +162,96 @@ func TestLambdaInvokeIntegrationShape(t *testing.T) {
 		input:      `{"t":1}`, status: StatusFailed, errorN: "States.Timeout",
 	}})
 }
+
+func TestAPIStateMachines(t *testing.T) {
+	e := NewEngine()
+	c := apiClient(t, e)
+	ctx := context.Background()
+	pass := `{"StartAt":"P","States":{"P":{"Type":"Pass","Result":1,"End":true}}}`
+	for _, n := range []string{"b", "a", "c"} {
+		if _, err := c.CreateStateMachine(ctx, &awssfn.CreateStateMachineInput{Name: aws.String(n), Definition: aws.String(pass), RoleArn: aws.String("r")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l1, err := c.ListStateMachines(ctx, &awssfn.ListStateMachinesInput{MaxResults: 2})
+	if err != nil || len(l1.StateMachines) != 2 || aws.ToString(l1.StateMachines[0].Name) != "a" || l1.NextToken == nil {
+		t.Fatalf("list: %+v %v", l1, err)
+	}
+	arn := "arn:aws:states:us-east-1:000000000000:stateMachine:a"
+	two := `{"StartAt":"P","States":{"P":{"Type":"Pass","Result":2,"End":true}}}`
+	if _, err := c.UpdateStateMachine(ctx, &awssfn.UpdateStateMachineInput{StateMachineArn: aws.String(arn), Definition: aws.String(two)}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.DescribeStateMachine(ctx, &awssfn.DescribeStateMachineInput{StateMachineArn: aws.String(arn)})
+	if err != nil || aws.ToString(d.Definition) != two || d.Type != sfntypes.StateMachineTypeStandard {
+		t.Fatalf("describe: %+v %v", d, err)
+	}
+	var invalid *sfntypes.InvalidDefinition
+	if _, err := c.UpdateStateMachine(ctx, &awssfn.UpdateStateMachineInput{StateMachineArn: aws.String(arn), Definition: aws.String(`{"StartAt":"X","States":{}}`)}); !errors.As(err, &invalid) {
+		t.Fatalf("bad update: %v", err)
+	}
+	if _, err := c.DeleteStateMachine(ctx, &awssfn.DeleteStateMachineInput{StateMachineArn: aws.String(arn)}); err != nil {
+		t.Fatal(err)
+	}
+	var missing *sfntypes.StateMachineDoesNotExist
+	if _, err := c.DescribeStateMachine(ctx, &awssfn.DescribeStateMachineInput{StateMachineArn: aws.String(arn)}); !errors.As(err, &missing) {
+		t.Fatalf("after delete: %v", err)
+	}
+	var exprs *sfntypes.ValidationException
+	if _, err := c.CreateStateMachine(ctx, &awssfn.CreateStateMachineInput{Name: aws.String("x"), Definition: aws.String(pass), RoleArn: aws.String("r"), Type: sfntypes.StateMachineTypeExpress}); !errors.As(err, &exprs) {
+		t.Fatalf("EXPRESS must be refused, not run as STANDARD: %v", err)
+	}
+}
+
+func TestExecutionTimeout(t *testing.T) {
+	e := NewEngine()
+	e.TimeScale = 0.001
+	sm, err := e.CreateStateMachine("t", `{"TimeoutSeconds":1,"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":60,"End":true}}}`, "r", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, _ := e.StartExecution(sm.ARN, "x", `{}`)
+	select {
+	case <-e.Done(x.ARN):
+	case <-time.After(5 * time.Second):
+		t.Fatal("no execution timeout")
+	}
+	s := e.snapshot(x)
+	if s.Status != StatusTimedOut || s.history[len(s.history)-1].Type != "ExecutionTimedOut" {
+		t.Fatalf("%s %s", s.Status, s.history[len(s.history)-1].Type)
+	}
+	if _, err := e.RedriveExecution(x.ARN); err != nil {
+		t.Fatalf("a timed-out execution is redrivable: %v", err)
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	r := Retrier{IntervalSeconds: f(2), BackoffRate: f(3), MaxDelaySeconds: f(10)}
+	for attempt, want := range []time.Duration{2 * time.Second, 6 * time.Second, 10 * time.Second, 10 * time.Second} {
+		if got := backoff(r, attempt); got != want {
+			t.Errorf("attempt %d: %v, want %v", attempt, got, want)
+		}
+	}
+	r.JitterStrategy = "FULL"
+	for range 100 {
+		if got := backoff(r, 1); got < 0 || got > 6*time.Second {
+			t.Fatalf("full jitter out of [0, 6s]: %v", got)
+		}
+	}
+	if maxAttempts(Retrier{}) != 3 || backoff(Retrier{}, 0) != time.Second {
+		t.Fatal("defaults: 3 attempts, 1 s, rate 2")
+	}
+	if !errorMatches([]string{"States.ALL"}, "Anything") || errorMatches([]string{"States.ALL"}, "States.Runtime") ||
+		errorMatches([]string{"States.TaskFailed"}, "States.Timeout") || !errorMatches([]string{"States.TaskFailed"}, "Boom") {
+		t.Fatal("error matching")
+	}
+}
+
+func TestHeartbeatSecondsPath(t *testing.T) {
+	checkVectors(t, []vector{{
+		name:       "HeartbeatSecondsPath",
+		definition: `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken","HeartbeatSecondsPath":"$.hb","Parameters":{"QueueUrl":"q","MessageBody":{"x.$":"$$.Task.Token"}},"End":true}}}`,
+		input:      `{"hb":1}`, status: StatusFailed, errorN: "States.HeartbeatTimeout",
+	}})
+}
