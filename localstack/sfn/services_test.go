@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 )
 
 func localConfig() aws.Config {
@@ -121,5 +122,28 @@ func TestSNSAndEventBridgeIntegrations(t *testing.T) {
 	if len(seen) != 2 || seen[0] != `sns Publish arn:aws:sns:us-east-1:000000000000:order-events {"orderId":"o-1"}` ||
 		!strings.Contains(seen[1], `"DetailType":"OrderDispatched"`) || !strings.Contains(seen[1], `"Detail":"{\"orderId\":\"o-1\"}"`) {
 		t.Fatalf("requests %q", seen)
+	}
+}
+
+// TestSQSSender sends through the SQS API of the emulator `make test` starts.
+func TestSQSSender(t *testing.T) {
+	endpoint := os.Getenv("AWS_ENDPOINT_URL_SQS")
+	if endpoint == "" {
+		t.Fatal("no SQS endpoint: run the tests through `make test`, which starts the SQS/SNS emulator")
+	}
+	c := sqs.NewFromConfig(localConfig(), func(o *sqs.Options) { o.BaseEndpoint = aws.String(endpoint) })
+	q, err := c.CreateQueue(context.Background(), &sqs.CreateQueueInput{QueueName: aws.String("sfn-sender-" + time.Now().Format("150405000000"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := SQSSender{Client: c}.SendMessage(context.Background(), aws.ToString(q.QueueUrl), `{"orderId":"o"}`,
+		map[string]any{"step": map[string]any{"DataType": "String", "StringValue": "customs"}}, "", "")
+	if err != nil || id == "" {
+		t.Fatalf("%q %v", id, err)
+	}
+	out, err := c.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, WaitTimeSeconds: 2, MessageAttributeNames: []string{"All"}})
+	if err != nil || len(out.Messages) != 1 || aws.ToString(out.Messages[0].Body) != `{"orderId":"o"}` ||
+		aws.ToString(out.Messages[0].MessageAttributes["step"].StringValue) != "customs" {
+		t.Fatalf("%+v %v", out, err)
 	}
 }
