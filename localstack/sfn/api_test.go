@@ -255,3 +255,19 @@ func TestHeartbeatSecondsPath(t *testing.T) {
 		input:      `{"hb":1}`, status: StatusFailed, errorN: "States.HeartbeatTimeout",
 	}})
 }
+
+func TestStatusChangeNotifications(t *testing.T) {
+	e := NewEngine()
+	got := make(chan StatusChange, 4)
+	e.OnStatusChange = func(c StatusChange) { got <- c }
+	sm, _ := e.CreateStateMachine("n", `{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"Boom","Cause":"why"}}}`, "r", "")
+	x, _ := e.StartExecution(sm.ARN, "order-1", `{}`)
+	select {
+	case c := <-got:
+		if c.Name != "order-1" || c.Status != StatusFailed || c.Error != "Boom" || c.ExecutionARN != x.ARN {
+			t.Fatalf("%+v", c)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("no status change")
+	}
+}

@@ -36,6 +36,10 @@ type Engine struct {
 	Now       func() time.Time
 	// Store, when set, keeps machines and executions across restarts.
 	Store *Store
+	// OnStatusChange receives what EventBridge's "Step Functions Execution
+	// Status Change" event carries when an execution ends (the local stack
+	// routes FAILED, TIMED_OUT and ABORTED to mark-stalled, as the rule does in AWS).
+	OnStatusChange func(StatusChange)
 
 	mu       sync.Mutex
 	machines map[string]*stateMachine
@@ -363,6 +367,7 @@ func (e *Engine) StopExecution(arn, errName, cause string) (time.Time, error) {
 	if cancel != nil {
 		cancel() // run records where it stopped (persistEnd), for a redrive
 	}
+	e.notify(x)
 	return stop, nil
 }
 
@@ -427,8 +432,29 @@ func (e *Engine) Close() {
 // errStopped: the execution was aborted while a state ran.
 var errStopped = errors.New("execution stopped")
 
+// StatusChange is the detail of a "Step Functions Execution Status Change" event.
+type StatusChange struct {
+	ExecutionARN    string `json:"executionArn"`
+	StateMachineARN string `json:"stateMachineArn"`
+	Name            string `json:"name"`
+	Status          string `json:"status"`
+	Error           string `json:"error,omitempty"`
+	Cause           string `json:"cause,omitempty"`
+}
+
+func (e *Engine) notify(x *execution) {
+	if e.OnStatusChange == nil {
+		return
+	}
+	e.mu.Lock()
+	c := StatusChange{ExecutionARN: x.ARN, StateMachineARN: x.MachineARN, Name: x.Name, Status: x.Status, Error: x.Error, Cause: x.Cause}
+	e.mu.Unlock()
+	e.OnStatusChange(c)
+}
+
 // finish records the end of an execution, unless it was stopped meanwhile.
 func (e *Engine) finish(x *execution, status string, output any, errName, cause string) {
+	defer e.notify(x)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if x.Status != StatusRunning {

@@ -1,0 +1,198 @@
+package stack
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/xborder/xborder/localstack/sfn"
+	"github.com/xborder/xborder/shared/auth"
+	"github.com/xborder/xborder/shared/dynamostore"
+	"github.com/xborder/xborder/shared/order"
+)
+
+func env(t *testing.T, name string) string {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		t.Fatalf("%s is unset: run the tests through `make test`, which starts the local services", name)
+	}
+	return v
+}
+
+// TestPipelineEndToEnd runs the whole pipeline as `make dev` does — table,
+// queues and topic from the synthesized template, the engine running its
+// definition, every function in-process behind SQS pollers — and follows
+// orders from POST to their terminal state.
+func TestPipelineEndToEnd(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
+	clients := Clients{
+		DynamoDB: dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+			o.BaseEndpoint, o.DisableValidateResponseChecksum = aws.String(env(t, "AWS_ENDPOINT_URL_DYNAMODB")), true
+		}),
+		SQS: sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(env(t, "AWS_ENDPOINT_URL_SQS")) }),
+		SNS: sns.NewFromConfig(cfg, func(o *sns.Options) { o.BaseEndpoint = aws.String(env(t, "AWS_ENDPOINT_URL_SNS")) }),
+	}
+	engine := sfn.NewEngine()
+	engineSrv := httptest.NewServer(engine.Handler())
+	defer engineSrv.Close()
+	defer engine.Close()
+	sfnClient := awssfn.NewFromConfig(cfg, func(o *awssfn.Options) { o.BaseEndpoint = aws.String(engineSrv.URL) })
+
+	tmpl, err := ReadTemplate("../../testdata/cdk/template.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := fmt.Sprintf("xborder-e2e-%d", time.Now().UnixNano())
+	res, err := Provision(ctx, tmpl, clients, table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer clients.DynamoDB.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
+	if len(res.QueueURLs) != 8 || len(res.Mappings) != 3 || res.TopicARN == "" {
+		t.Fatalf("provisioned %+v", res)
+	}
+	if err := SeedStock(ctx, dynamostore.NewStock(clients.DynamoDB, table), "../../events/orders", 1000); err != nil {
+		t.Fatal(err)
+	}
+	asl, err := os.ReadFile("../../testdata/cdk/order-workflow.asl.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Start(ctx, res, Options{Clients: clients, SFN: sfnClient, Engine: engine, ASL: string(asl), JWTSecret: auth.DevSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := httptest.NewServer(p.API)
+	defer api.Close()
+	tok, _ := auth.MintLocal(auth.DevSecret, "e2e-customer", nil, time.Hour, time.Now())
+
+	do := func(method, path string, body []byte, key string) map[string]any {
+		t.Helper()
+		req, _ := http.NewRequest(method, api.URL+path, bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Idempotency-Key", key)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		if resp.StatusCode >= 300 {
+			t.Fatalf("%s %s: %d %v", method, path, resp.StatusCode, m)
+		}
+		return m
+	}
+	sample := func(name string, change func(s string) string) []byte {
+		b, err := os.ReadFile("../../events/orders/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []byte(change(string(b)))
+	}
+	same := func(s string) string { return s }
+	type want struct {
+		status order.Status
+		reason string
+		charge string
+	}
+	cases := map[string]struct {
+		body   []byte
+		want   want
+		cancel bool
+	}{
+		"b2c-de":     {sample("mobile-b2c-de.json", same), want{order.StatusDispatched, "", "captured"}, false},
+		"b2b-us":     {sample("b2b-us.json", same), want{order.StatusDispatched, "", "captured"}, false},
+		"c2c-gb":     {sample("c2c-gb.json", same), want{order.StatusDispatched, "", "captured"}, false},
+		"m2b2c-au":   {sample("m2b2c-au-overseas-warehouse.json", same), want{order.StatusDispatched, "", "captured"}, false},
+		"declined":   {sample("mobile-b2c-de.json", func(s string) string { return strings.Replace(s, "tok_visa", "tok_chargeDeclined", 1) }), want{order.StatusPaymentDeclined, "card_declined", ""}, false},
+		"restricted": {sample("mobile-b2c-de.json", func(s string) string { return strings.Replace(s, `"hsCode": "851830"`, `"hsCode": "930320"`, 1) }), want{order.StatusRejected, "restricted_goods", ""}, false},
+		"no stock":   {sample("mobile-b2c-de.json", func(s string) string { return strings.Replace(s, "EARBUDS-BT5", "OUT-OF-STOCK-EARBUDS", 1) }), want{order.StatusRejected, "out_of_stock", ""}, false},
+		"customs":    {sample("mobile-b2c-de.json", func(s string) string { return strings.Replace(s, `"hsCode": "851830"`, `"hsCode": "300490"`, 1) }), want{order.StatusCustomsRejected, "licence_required", "voided"}, false},
+		"cancelled":  {sample("c2c-gb.json", same), want{order.StatusCancelled, "cancelled_by_customer", ""}, true},
+	}
+	ids := map[string]string{}
+	for name, c := range cases {
+		ids[name] = do(http.MethodPost, "/v1/orders", c.body, "e2e-"+strings.ReplaceAll(name, " ", "-"))["orderId"].(string)
+		if c.cancel {
+			do(http.MethodPost, "/v1/orders/"+ids[name]+"/cancel", nil, "")
+		}
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for name, c := range cases {
+		var got map[string]any
+		for {
+			got = do(http.MethodGet, "/v1/orders/"+ids[name], nil, "")
+			st := order.Status(got["status"].(string))
+			if st.Terminal() || st == order.StatusDispatched {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: still %s after 60 s", name, st)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		reason, _ := got["reason"].(string)
+		if order.Status(got["status"].(string)) != c.want.status || reason != c.want.reason {
+			t.Errorf("%s: %s %q, want %s %q", name, got["status"], reason, c.want.status, c.want.reason)
+		}
+		charge, _ := got["charge"].(map[string]any)
+		chargeStatus, _ := charge["status"].(string)
+		if c.want.charge != "" && chargeStatus != c.want.charge {
+			t.Errorf("%s: charge %v, want %s", name, charge, c.want.charge)
+		}
+		if c.want.status == order.StatusDispatched && got["trackingNumber"] == nil {
+			t.Errorf("%s: dispatched without a tracking number", name)
+		}
+		// The history is in order: versions count up from 1.
+		for i, h := range got["history"].([]any) {
+			if int(h.(map[string]any)["version"].(float64)) != i+1 {
+				t.Errorf("%s: history out of order: %v", name, got["history"])
+				break
+			}
+		}
+	}
+	// Exactly one authorization and one capture per dispatched order.
+	a, captured, voided, refunded := p.Payments.Ledger()
+	if captured != 4 || voided != 1 || refunded != 0 || a != 5 {
+		t.Errorf("ledger: %d authorized, %d captured, %d voided, %d refunded; want 5 (4 dispatched, 1 refused by customs), 4, 1, 0", a, captured, voided, refunded)
+	}
+	// Nothing left in any queue, nothing dead-lettered.
+	time.Sleep(200 * time.Millisecond)
+	for name, url := range res.QueueURLs {
+		if name == "partner-callbacks" {
+			continue // its consumer arrives with the partner webhooks issue
+		}
+		a, err := clients.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
+			AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Attributes["ApproximateNumberOfMessages"] != "0" || a.Attributes["ApproximateNumberOfMessagesNotVisible"] != "0" {
+			t.Errorf("queue %s not empty: %v", name, a.Attributes)
+		}
+	}
+	cancel()
+	p.Wait()
+}

@@ -1,0 +1,204 @@
+package stack
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/xborder/xborder/localstack/sfn"
+	"github.com/xborder/xborder/shared/auth"
+	"github.com/xborder/xborder/shared/dynamostore"
+	"github.com/xborder/xborder/shared/httpapi"
+	"github.com/xborder/xborder/shared/orderevents"
+	"github.com/xborder/xborder/shared/payment"
+	"github.com/xborder/xborder/shared/queue"
+	"github.com/xborder/xborder/shared/reconciler"
+	"github.com/xborder/xborder/shared/starter"
+	"github.com/xborder/xborder/shared/stepfunctions"
+	"github.com/xborder/xborder/shared/steps"
+	"github.com/xborder/xborder/shared/workers"
+	"github.com/xborder/xborder/shared/workflow"
+)
+
+// Pipeline is the running local pipeline.
+type Pipeline struct {
+	// API is the HTTP API handler (served by the caller).
+	API             *httpapi.API
+	StateMachineARN string
+	Resources       *Resources
+	Steps           *steps.Steps
+	Payments        *payment.Simulator
+	wg              sync.WaitGroup
+}
+
+// Options configure the pipeline.
+type Options struct {
+	Clients
+	// SFN is a Step Functions client of Engine's API (starter, workers and
+	// the API's cancellation answer task tokens through it, as in AWS).
+	SFN       *awssfn.Client
+	Engine    *sfn.Engine
+	ASL       string // the concrete definition (testdata/cdk/order-workflow.asl.json)
+	JWTSecret string
+	Logger    *slog.Logger
+	// PollWait is the pollers' long-poll wait (default 1 s).
+	PollWait time.Duration
+}
+
+// Start wires the functions in-process and starts the pollers and the
+// reconciler; they stop when ctx ends (then Wait).
+func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	pay := payment.NewSimulator()
+	store := dynamostore.New(o.DynamoDB, res.Table)
+	s := &steps.Steps{Orders: store, Stock: dynamostore.NewStock(o.DynamoDB, res.Table), Payments: pay,
+		Events: orderevents.Publisher{Client: o.SNS, TopicARN: res.TopicARN}, Logger: log}
+	fns := &sfn.Functions{}
+	fns.Register(workflow.FnScreen, s.Screen)
+	fns.Register(workflow.FnReserveStock, s.ReserveStock)
+	fns.Register(workflow.FnAuthorizePayment, s.AuthorizePayment)
+	fns.Register(workflow.FnCapturePayment, s.CapturePayment)
+	fns.Register(workflow.FnMarkDispatched, s.MarkDispatched)
+	fns.Register(workflow.FnCompensate, s.Compensate)
+	o.Engine.Invoker = fns
+	o.Engine.Queues = sfn.SQSSender{Client: o.SQS}
+	o.Engine.OnStatusChange = func(c sfn.StatusChange) {
+		if c.Status == sfn.StatusSucceeded {
+			return
+		}
+		detail, _ := json.Marshal(c) // the EventBridge rule sends these to mark-stalled
+		if _, err := s.MarkStalled(context.Background(), events.EventBridgeEvent{Source: "aws.states",
+			DetailType: "Step Functions Execution Status Change", Detail: detail}); err != nil {
+			log.Error("mark stalled", "execution", c.ExecutionARN, "error", err.Error())
+		}
+	}
+	sm, err := o.SFN.CreateStateMachine(ctx, &awssfn.CreateStateMachineInput{Name: aws.String(workflow.StateMachineName),
+		Definition: aws.String(o.ASL), RoleArn: aws.String("arn:aws:iam::000000000000:role/order-workflow")})
+	if err != nil {
+		// A restarted stack finds its machine: keep the stored one in step with the file.
+		arn := "arn:aws:states:us-east-1:000000000000:stateMachine:" + workflow.StateMachineName
+		if _, uerr := o.SFN.UpdateStateMachine(ctx, &awssfn.UpdateStateMachineInput{StateMachineArn: aws.String(arn), Definition: aws.String(o.ASL)}); uerr != nil {
+			return nil, fmt.Errorf("stack: state machine: %w", err)
+		}
+		sm = &awssfn.CreateStateMachineOutput{StateMachineArn: aws.String(arn)}
+	}
+	tasks := stepfunctions.Tasks{Client: o.SFN}
+	accepted := queue.Accepted{Sender: queue.Sender{Client: o.SQS, URL: res.QueueURLs[workflow.QueueOrdersAccepted]}}
+	consumers := map[string]any{
+		workflow.FnStarter:         (&starter.Handler{Executions: o.SFN, StateMachineARN: aws.ToString(sm.StateMachineArn), Logger: log}).Handle,
+		workflow.FnCustomsWorker:   workers.NewCustoms(s, tasks, &workers.BrokerSimulator{}, log).Handle,
+		workflow.FnWarehouseWorker: workers.NewDispatch(s, tasks, &workers.WarehouseSimulator{}, log).Handle,
+	}
+	authn, err := auth.NewLocalHS256(o.JWTSecret)
+	if err != nil {
+		return nil, err
+	}
+	p := &Pipeline{
+		API:             httpapi.New(httpapi.Config{Store: store, Auth: authn, Tasks: tasks, Workflow: accepted, Logger: log}),
+		StateMachineARN: aws.ToString(sm.StateMachineArn), Resources: res, Steps: s, Payments: pay,
+	}
+	wait := o.PollWait
+	if wait <= 0 {
+		wait = time.Second
+	}
+	for _, m := range res.Mappings {
+		h, ok := consumers[m.Function]
+		if !ok {
+			return nil, fmt.Errorf("stack: no in-process function %s for queue %s", m.Function, m.Queue)
+		}
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			poll(ctx, o.SQS, res.QueueURLs[m.Queue], m, lambda.NewHandler(h), wait, log)
+		}()
+	}
+	rec := &reconciler.Handler{Orders: store, Workflow: accepted, Logger: log}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if _, err := rec.Reconcile(ctx, events.EventBridgeEvent{}); err != nil {
+					log.Error("reconcile", "error", err.Error())
+				}
+			}
+		}
+	}()
+	return p, nil
+}
+
+// Wait blocks until the pollers and the reconciler have stopped.
+func (p *Pipeline) Wait() { p.wg.Wait() }
+
+// poll is a Lambda SQS event source mapping: receive up to the batch size,
+// invoke the function with the SQS event through its real JSON contract,
+// delete what succeeded. Failed messages come back after the queue's
+// visibility timeout and, past its maxReceiveCount, go to its dead-letter
+// queue — the emulator applies the queue's redrive policy.
+func poll(ctx context.Context, c *sqs.Client, url string, m Mapping, h lambda.Handler, wait time.Duration, log *slog.Logger) {
+	for ctx.Err() == nil {
+		out, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: int32(min(m.BatchSize, 10)),
+			WaitTimeSeconds: int32(max(wait/time.Second, 1)), MessageAttributeNames: []string{"All"},
+			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll}})
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Warn("receive", "queue", m.Queue, "error", err.Error())
+				time.Sleep(time.Second)
+			}
+			continue
+		}
+		if len(out.Messages) == 0 {
+			continue
+		}
+		ev := events.SQSEvent{}
+		for _, msg := range out.Messages {
+			ev.Records = append(ev.Records, events.SQSMessage{MessageId: aws.ToString(msg.MessageId), ReceiptHandle: aws.ToString(msg.ReceiptHandle),
+				Body: aws.ToString(msg.Body), Attributes: msg.Attributes, Md5OfBody: aws.ToString(msg.MD5OfBody), EventSource: "aws:sqs",
+				EventSourceARN: "arn:aws:sqs:us-east-1:000000000000:" + m.Queue, AWSRegion: "us-east-1"})
+		}
+		payload, _ := json.Marshal(ev)
+		resp, err := h.Invoke(ctx, payload)
+		failed := map[string]bool{}
+		if err != nil {
+			log.Error("function failed", "function", m.Function, "error", err.Error())
+			continue // the whole batch comes back
+		}
+		if m.ReportBatchFailures {
+			var r events.SQSEventResponse
+			_ = json.Unmarshal(resp, &r)
+			for _, f := range r.BatchItemFailures {
+				failed[f.ItemIdentifier] = true
+			}
+		}
+		var del []sqstypes.DeleteMessageBatchRequestEntry
+		for i, msg := range out.Messages {
+			if !failed[aws.ToString(msg.MessageId)] {
+				del = append(del, sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: msg.ReceiptHandle})
+			}
+		}
+		if len(del) > 0 {
+			if _, err := c.DeleteMessageBatch(context.Background(), &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(url), Entries: del}); err != nil {
+				log.Warn("delete", "queue", m.Queue, "error", err.Error())
+			}
+		}
+	}
+}
