@@ -13,15 +13,17 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/xborder/xborder/localstack/services"
+	"github.com/xborder/xborder/localstack/sfn"
+	"github.com/xborder/xborder/localstack/stack"
 	"github.com/xborder/xborder/shared/auth"
 	"github.com/xborder/xborder/shared/dynamostore"
-	"github.com/xborder/xborder/shared/httpapi"
 )
 
 // The local stack is one fixed account and region, like LocalStack.
@@ -29,6 +31,8 @@ const (
 	localRegion       = "us-east-1"
 	localTable        = "xborder-orders"
 	defaultDynamoPort = 8000
+	defaultSQSPort    = 9324
+	defaultSFNAddr    = "127.0.0.1:8083"
 	defaultAPIAddr    = "127.0.0.1:8080"
 	stopGraceful      = 10 * time.Second
 )
@@ -68,31 +72,57 @@ func startTestServices(ctx context.Context, tools string) (env []string, stop fu
 	return append(localAWSEnv(ddb.Endpoint), "AWS_ENDPOINT_URL_SQS="+q.Endpoint, "AWS_ENDPOINT_URL_SNS="+q.Endpoint), stop, nil
 }
 
-// up runs the local stack until ctx ends (Ctrl-C).
+// up runs the local stack until ctx ends (Ctrl-C): DynamoDB Local, the
+// SQS/SNS emulator, the Step Functions engine, every function in-process
+// and the API, all from the synthesized template.
 func up(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("up", flag.ContinueOnError)
 	tools := fs.String("tools", ".tools", "where `make tools` installed the services")
 	data := fs.String("data", ".local", "where state persists across restarts")
 	apiAddr := fs.String("api", defaultAPIAddr, "address the API listens on")
 	dynamoPort := fs.Int("dynamodb-port", defaultDynamoPort, "port of DynamoDB Local")
+	sqsPort := fs.Int("sqs-port", defaultSQSPort, "port of the SQS/SNS emulator")
+	sfnAddr := fs.String("sfn", defaultSFNAddr, "address of the Step Functions engine")
+	repo := fs.String("repo", ".", "the repository (for testdata/cdk and events/)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	for _, addr := range []string{fmt.Sprintf("127.0.0.1:%d", *dynamoPort), *apiAddr} {
+	for _, addr := range []string{fmt.Sprintf("127.0.0.1:%d", *dynamoPort), fmt.Sprintf("127.0.0.1:%d", *sqsPort), *sfnAddr, *apiAddr} {
 		if l, err := net.Listen("tcp", addr); err != nil {
 			return fmt.Errorf("%s is taken (is another `make dev` running?): %w", addr, err)
 		} else {
 			l.Close()
 		}
 	}
+	logs := filepath.Join(*data, "logs")
 	ddb, err := services.DynamoDBLocal{ToolsDir: *tools, Port: *dynamoPort, DataDir: filepath.Join(*data, "dynamodb"),
-		LogPath: filepath.Join(*data, "logs", "dynamodb.log")}.Start(ctx)
+		LogPath: filepath.Join(logs, "dynamodb.log")}.Start(ctx)
 	if err != nil {
 		return err
 	}
 	defer ddb.Stop(stopGraceful)
-	for _, kv := range localAWSEnv(ddb.Endpoint) {
+	q, err := services.Fauxqs{ToolsDir: *tools, Port: *sqsPort, DataDir: filepath.Join(*data, "fauxqs"), LogPath: filepath.Join(logs, "fauxqs.log")}.Start(ctx)
+	if err != nil {
+		return err
+	}
+	defer q.Stop(stopGraceful)
+
+	store, err := sfn.OpenStore(filepath.Join(*data, "stepfunctions"))
+	if err != nil {
+		return err
+	}
+	engine := sfn.NewEngine()
+	engine.Store, engine.Logger = store, logger
+	sfnLn, err := net.Listen("tcp", *sfnAddr)
+	if err != nil {
+		return err
+	}
+	sfnSrv := &http.Server{Handler: engine.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = sfnSrv.Serve(sfnLn) }()
+	sfnURL := "http://" + *sfnAddr
+
+	for _, kv := range append(localAWSEnv(ddb.Endpoint), "AWS_ENDPOINT_URL_SQS="+q.Endpoint, "AWS_ENDPOINT_URL_SNS="+q.Endpoint, "AWS_ENDPOINT_URL_SFN="+sfnURL) {
 		k, v, _ := strings.Cut(kv, "=")
 		os.Setenv(k, v)
 	}
@@ -100,20 +130,45 @@ func up(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("AWS config: %w", err)
 	}
-	// DynamoDB Local omits X-Amz-Crc32 on error responses; without this the
-	// SDK logs a spurious warning for every failed condition (aws/aws-sdk-go-v2#3545).
-	client := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true })
-	if err := ensureTable(ctx, client, localTable); err != nil {
-		return err
+	clients := stack.Clients{
+		// DynamoDB Local omits X-Amz-Crc32 on error responses; without this the
+		// SDK logs a spurious warning for every failed condition (aws/aws-sdk-go-v2#3545).
+		DynamoDB: dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true }),
+		SQS:      sqs.NewFromConfig(awsCfg),
+		SNS:      sns.NewFromConfig(awsCfg),
 	}
-	authn, err := auth.NewLocalHS256(jwtSecret())
+	tmpl, err := stack.ReadTemplate(filepath.Join(*repo, "testdata", "cdk", "template.json"))
 	if err != nil {
 		return err
 	}
-	api := httpapi.New(httpapi.Config{Store: dynamostore.New(client, localTable), Auth: authn, Logger: logger})
-	srv := &http.Server{Addr: *apiAddr, Handler: api, ReadHeaderTimeout: 10 * time.Second}
+	res, err := stack.Provision(ctx, tmpl, clients, localTable)
+	if err != nil {
+		return err
+	}
+	if err := stack.SeedStock(ctx, dynamostore.NewStock(clients.DynamoDB, localTable), filepath.Join(*repo, "events", "orders"), 1000); err != nil {
+		return err
+	}
+	asl, err := os.ReadFile(filepath.Join(*repo, "testdata", "cdk", "order-workflow.asl.json"))
+	if err != nil {
+		return err
+	}
+	pctx, stopPipeline := context.WithCancel(context.Background())
+	p, err := stack.Start(pctx, res, stack.Options{Clients: clients, SFN: awssfn.NewFromConfig(awsCfg), Engine: engine,
+		ASL: string(asl), JWTSecret: jwtSecret(), Logger: logger})
+	if err != nil {
+		stopPipeline()
+		return err
+	}
+	// Executions that were running when the stack stopped go on, now that
+	// their functions and queues are wired.
+	if err := engine.Restore(); err != nil {
+		stopPipeline()
+		return err
+	}
+	srv := &http.Server{Addr: *apiAddr, Handler: p.API, ReadHeaderTimeout: 10 * time.Second}
 	ln, err := net.Listen("tcp", *apiAddr)
 	if err != nil {
+		stopPipeline()
 		return err
 	}
 	served := make(chan error, 1)
@@ -123,15 +178,18 @@ func up(ctx context.Context, args []string) error {
 	fmt.Printf(`
 xborder local stack is up (Ctrl-C stops it; state persists in %s, `+"`make dev-reset`"+` wipes it)
 
-  API            http://%s/v1/orders
-  DynamoDB Local %s   (table %s)
+  API              http://%s/v1/orders
+  Step Functions   %s   (state machine %s)
+  SQS and SNS      %s
+  DynamoDB Local   %s   (table %s)
 
   development token for customer "dev-customer" (24 h):
   export TOKEN=%s
 
-  another one:   go run ./localstack/devstack token -sub alice [-groups ops]
+  another one:     make -s token SUB=alice
+  any AWS SDK or CLI: AWS_ENDPOINT_URL_SFN=%s AWS_ENDPOINT_URL_SQS=%s AWS_ENDPOINT_URL_DYNAMODB=%s, any credentials
 
-`, *data, *apiAddr, ddb.Endpoint, localTable, tok)
+`, *data, *apiAddr, sfnURL, p.StateMachineARN, q.Endpoint, ddb.Endpoint, localTable, tok, sfnURL, q.Endpoint, ddb.Endpoint)
 
 	select {
 	case <-ctx.Done():
@@ -139,22 +197,16 @@ xborder local stack is up (Ctrl-C stops it; state persists in %s, `+"`make dev-r
 	case err = <-served:
 		err = fmt.Errorf("API server: %w", err)
 	case <-ddb.Exited():
-		err = errors.New("DynamoDB Local exited; see " + filepath.Join(*data, "logs", "dynamodb.log"))
+		err = errors.New("DynamoDB Local exited; see " + filepath.Join(logs, "dynamodb.log"))
+	case <-q.Exited():
+		err = errors.New("the SQS/SNS emulator exited; see " + filepath.Join(logs, "fauxqs.log"))
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), stopGraceful)
 	defer cancel()
 	_ = srv.Shutdown(sctx)
+	stopPipeline()
+	p.Wait()
+	_ = sfnSrv.Shutdown(sctx)
+	engine.Close() // running executions stay RUNNING on disk and resume next time
 	return err
-}
-
-func ensureTable(ctx context.Context, client *dynamodb.Client, name string) error {
-	_, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
-	var missing *types.ResourceNotFoundException
-	if errors.As(err, &missing) {
-		return dynamostore.CreateTable(ctx, client, name)
-	}
-	if err != nil {
-		return fmt.Errorf("describe table %s: %w", name, err)
-	}
-	return nil
 }

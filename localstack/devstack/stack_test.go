@@ -24,8 +24,11 @@ func TestUpServesAndPersists(t *testing.T) {
 	data := t.TempDir()
 	apiPort, _ := services.FreePort()
 	ddbPort, _ := services.FreePort()
+	sqsPort, _ := services.FreePort()
+	sfnPort, _ := services.FreePort()
 	api := "127.0.0.1:" + strconv.Itoa(apiPort)
-	args := []string{"-tools", tools, "-data", data, "-api", api, "-dynamodb-port", strconv.Itoa(ddbPort)}
+	args := []string{"-tools", tools, "-data", data, "-api", api, "-dynamodb-port", strconv.Itoa(ddbPort),
+		"-sqs-port", strconv.Itoa(sqsPort), "-sfn", "127.0.0.1:" + strconv.Itoa(sfnPort), "-repo", "../.."}
 	tok, _ := auth.MintLocal(auth.DevSecret, "dev-test", nil, time.Hour, time.Now())
 
 	start := func() (stop func()) {
@@ -58,7 +61,7 @@ func TestUpServesAndPersists(t *testing.T) {
 			if err := <-done; err != nil {
 				t.Fatalf("stack did not stop cleanly: %v", err)
 			}
-			for _, addr := range []string{api, "127.0.0.1:" + strconv.Itoa(ddbPort)} {
+			for _, addr := range []string{api, "127.0.0.1:" + strconv.Itoa(ddbPort), "127.0.0.1:" + strconv.Itoa(sqsPort), "127.0.0.1:" + strconv.Itoa(sfnPort)} {
 				l, err := net.Listen("tcp", addr)
 				if err != nil {
 					t.Fatalf("%s still taken after stop: %v", addr, err)
@@ -97,9 +100,25 @@ func TestUpServesAndPersists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var got struct{ Status string }
+	_ = json.NewDecoder(resp.Body).Decode(&got)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("order after restart: %d, want 200 (state must persist)", resp.StatusCode)
+	}
+	if got.Status != "DISPATCHED" {
+		// It may still be on its way: the workflow runs in the background.
+		for deadline := time.Now().Add(30 * time.Second); got.Status != "DISPATCHED" && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = json.NewDecoder(resp.Body).Decode(&got)
+			resp.Body.Close()
+		}
+		if got.Status != "DISPATCHED" {
+			t.Fatalf("the order did not go through the workflow: %s", got.Status)
+		}
 	}
 }
 

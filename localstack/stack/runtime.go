@@ -127,6 +127,13 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 		}()
 	}
 	rec := &reconciler.Handler{Orders: store, Workflow: accepted, Logger: log}
+	// On start, hand over every order still RECEIVED, however young: a stop
+	// between intake and hand-over must not leave it waiting for the schedule.
+	// Starting an execution twice is harmless (it is named by the order id).
+	startup := &reconciler.Handler{Orders: store, Workflow: accepted, Logger: log, MinAge: time.Nanosecond}
+	if _, err := startup.Reconcile(ctx, events.EventBridgeEvent{}); err != nil {
+		log.Warn("startup reconcile", "error", err.Error())
+	}
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
@@ -176,7 +183,8 @@ func poll(ctx context.Context, c *sqs.Client, url string, m Mapping, h lambda.Ha
 				EventSourceARN: "arn:aws:sqs:us-east-1:000000000000:" + m.Queue, AWSRegion: "us-east-1"})
 		}
 		payload, _ := json.Marshal(ev)
-		resp, err := h.Invoke(ctx, payload)
+		// The function finishes its batch even when the stack is stopping.
+		resp, err := h.Invoke(context.WithoutCancel(ctx), payload)
 		failed := map[string]bool{}
 		if err != nil {
 			log.Error("function failed", "function", m.Function, "error", err.Error())
@@ -190,10 +198,18 @@ func poll(ctx context.Context, c *sqs.Client, url string, m Mapping, h lambda.Ha
 			}
 		}
 		var del []sqstypes.DeleteMessageBatchRequestEntry
+		var back []sqstypes.ChangeMessageVisibilityBatchRequestEntry
 		for i, msg := range out.Messages {
 			if !failed[aws.ToString(msg.MessageId)] {
 				del = append(del, sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: msg.ReceiptHandle})
+			} else if ctx.Err() != nil {
+				back = append(back, sqstypes.ChangeMessageVisibilityBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: msg.ReceiptHandle})
 			}
+		}
+		if len(back) > 0 {
+			// Stopping: hand the unfinished messages back at once instead of
+			// hiding them for the visibility timeout.
+			_, _ = c.ChangeMessageVisibilityBatch(context.Background(), &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(url), Entries: back})
 		}
 		if len(del) > 0 {
 			if _, err := c.DeleteMessageBatch(context.Background(), &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(url), Entries: del}); err != nil {
