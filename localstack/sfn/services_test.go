@@ -109,6 +109,8 @@ func TestSNSAndEventBridgeIntegrations(t *testing.T) {
 	}))
 	defer srv.Close()
 	t.Setenv("AWS_ENDPOINT_URL", srv.URL)
+	t.Setenv("AWS_ENDPOINT_URL_SNS", "") // make test points it at the emulator
+	t.Setenv("AWS_ENDPOINT_URL_EVENTBRIDGE", "")
 	def := `{"StartAt":"Publish","States":{
 	 "Publish":{"Type":"Task","Resource":"arn:aws:states:::sns:publish","Parameters":{"TopicArn":"arn:aws:sns:us-east-1:000000000000:order-events","Message":{"orderId.$":"$.orderId"}},"ResultPath":"$.sns","Next":"Put"},
 	 "Put":{"Type":"Task","Resource":"arn:aws:states:::events:putEvents","Parameters":{"Entries":[{"Source":"xborder","DetailType":"OrderDispatched","Detail":{"orderId.$":"$.orderId"}}]},"ResultPath":"$.events","End":true}}}`

@@ -7,8 +7,9 @@ import (
 )
 
 func TestEndpointFollowsTheSDKsVariables(t *testing.T) {
-	t.Setenv("AWS_ENDPOINT_URL", "")
-	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", "")
+	for _, v := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_SNS", "AWS_ENDPOINT_URL_SFN"} {
+		t.Setenv(v, "")
+	}
 	if Endpoint("DYNAMODB") != nil {
 		t.Fatal("no variable: AWS's own endpoint")
 	}
