@@ -125,8 +125,12 @@ deploy: build tools ## deploy to the AWS account and region of your environment 
 	cd infra && $(CDK_ENV) $(CDK) deploy --no-notices --require-approval broadening $(if $(DESTROY),-c removalPolicy=destroy)
 
 .PHONY: dev
-dev: tools devstack ## run the local stack: API on 127.0.0.1:8080 against DynamoDB Local (Ctrl-C stops it)
+dev: tools devstack ## run the whole pipeline locally: API :8080, Step Functions :8083, SQS/SNS :9324, DynamoDB :8000 (Ctrl-C stops it)
 	$(DEVSTACK) up -tools $(TOOLS) -data $(LOCAL)
+
+.PHONY: demo
+demo: tools devstack ## post the demo orders to the running stack (or start one) and show where each ends
+	$(DEVSTACK) demo -tools $(TOOLS) -data $(LOCAL)
 
 .PHONY: dev-reset
 dev-reset: ## wipe the local stack's saved state

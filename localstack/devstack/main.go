@@ -37,6 +37,8 @@ func main() {
 		err = up(ctx, os.Args[2:])
 	case "token":
 		err = token(os.Args[2:], os.Stdout)
+	case "demo":
+		err = demo(ctx, os.Args[2:], os.Stdout)
 	case "stepfunctions":
 		err = stepFunctions(ctx, os.Args[2:])
 	case "with-services":
@@ -62,6 +64,7 @@ func usage(w io.Writer) {
   devstack up [-tools DIR] [-data DIR]       run the local stack until Ctrl-C (make dev)
   devstack token -sub ID [-groups ops] [-ttl 24h]
                                              print a development bearer token
+  devstack demo [-api URL]                   post the demo orders and follow them (make demo)
   devstack stepfunctions [-addr 127.0.0.1:8083] [-lambda URL] [-time-scale F]
                                              serve the local Step Functions engine
   devstack with-services [-tools DIR] -- CMD ARGS...

@@ -145,7 +145,8 @@ func up(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := stack.SeedStock(ctx, dynamostore.NewStock(clients.DynamoDB, localTable), filepath.Join(*repo, "events", "orders"), 1000); err != nil {
+	if err := stack.SeedStock(ctx, dynamostore.NewStock(clients.DynamoDB, localTable), 1000,
+		filepath.Join(*repo, "events", "orders"), filepath.Join(*repo, "events", "demo")); err != nil {
 		return err
 	}
 	asl, err := os.ReadFile(filepath.Join(*repo, "testdata", "cdk", "order-workflow.asl.json"))

@@ -69,7 +69,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 	if len(res.QueueURLs) != 8 || len(res.Mappings) != 3 || res.TopicARN == "" {
 		t.Fatalf("provisioned %+v", res)
 	}
-	if err := SeedStock(ctx, dynamostore.NewStock(clients.DynamoDB, table), "../../events/orders", 1000); err != nil {
+	if err := SeedStock(ctx, dynamostore.NewStock(clients.DynamoDB, table), 1000, "../../events/orders", "../../events/demo"); err != nil {
 		t.Fatal(err)
 	}
 	asl, err := os.ReadFile("../../testdata/cdk/order-workflow.asl.json")

@@ -17,11 +17,15 @@ type StockPutter interface {
 }
 
 // SeedStock stocks every warehouse with the SKUs of the sample orders in
-// dir (events/orders) and the simulators' SKUs, where it has none. SKUs
-// that start with OUT-OF-STOCK stay empty, so the demo shows that path.
-func SeedStock(ctx context.Context, s StockPutter, dir string, quantity int64) error {
+// dirs (events/orders, events/demo) and the simulators' SKUs, where it has
+// none. SKUs that start with OUT-OF-STOCK stay empty, so the demo shows that path.
+func SeedStock(ctx context.Context, s StockPutter, quantity int64, dirs ...string) error {
 	skus := map[string]bool{"SIM-CANNOT-SHIP": true}
-	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	var files []string
+	for _, dir := range dirs {
+		f, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+		files = append(files, f...)
+	}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {

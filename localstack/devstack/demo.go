@@ -1,0 +1,195 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/xborder/xborder/shared/auth"
+	"github.com/xborder/xborder/shared/order"
+)
+
+type demoOrder struct {
+	File   string `json:"file"`
+	Cancel bool   `json:"cancel"`
+	Expect string `json:"expect"`
+
+	id      string
+	posted  time.Time
+	done    time.Duration
+	current map[string]any
+}
+
+// demo posts the demo orders to a running stack (or starts one), follows
+// them to their terminal states with a progress bar, and prints a table.
+func demo(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	api := fs.String("api", "http://"+defaultAPIAddr, "the API of a running stack")
+	repo := fs.String("repo", ".", "the repository (for events/)")
+	tools := fs.String("tools", ".tools", "where `make tools` installed the services (if a stack must be started)")
+	data := fs.String("data", ".local", "the stack's state (if one must be started)")
+	timeout := fs.Duration("timeout", 60*time.Second, "how long the orders may take")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if !reachable(*api) {
+		fmt.Fprintf(out, "no stack at %s: starting one (run `make dev` in another terminal to keep it)\n", *api)
+		sctx, stop := context.WithCancel(ctx)
+		defer stop()
+		done := make(chan error, 1)
+		go func() { done <- up(sctx, []string{"-tools", *tools, "-data", *data, "-repo", *repo}) }()
+		for deadline := time.Now().Add(120 * time.Second); !reachable(*api); time.Sleep(200 * time.Millisecond) {
+			select {
+			case err := <-done:
+				return fmt.Errorf("starting the stack: %v", err)
+			default:
+			}
+			if time.Now().After(deadline) {
+				return errors.New("the stack did not come up")
+			}
+		}
+		defer func() { stop(); <-done }()
+	}
+	var manifest struct{ Orders []*demoOrder }
+	b, err := os.ReadFile(filepath.Join(*repo, "events", "demo", "demo.json"))
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, &manifest); err != nil {
+		return fmt.Errorf("events/demo/demo.json: %w", err)
+	}
+	tok, _ := auth.MintLocal(jwtSecret(), "demo-customer", nil, time.Hour, time.Now())
+	client := &http.Client{Timeout: 10 * time.Second}
+	call := func(method, path string, body []byte, key string) (map[string]any, error) {
+		req, _ := http.NewRequestWithContext(ctx, method, *api+path, bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Idempotency-Key", key)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		if resp.StatusCode >= 300 {
+			return nil, fmt.Errorf("%s %s: %d %v", method, path, resp.StatusCode, m["detail"])
+		}
+		return m, nil
+	}
+	run := time.Now().UnixNano()
+	for i, o := range manifest.Orders {
+		body, err := os.ReadFile(filepath.Join(*repo, "events", o.File))
+		if err != nil {
+			return err
+		}
+		o.posted = time.Now()
+		m, err := call(http.MethodPost, "/v1/orders", body, fmt.Sprintf("demo-%d-%d", run, i))
+		if err != nil {
+			return fmt.Errorf("%s: %w", o.File, err)
+		}
+		o.id, o.current = m["orderId"].(string), m
+		if o.Cancel {
+			if _, err := call(http.MethodPost, "/v1/orders/"+o.id+"/cancel", nil, ""); err != nil {
+				return fmt.Errorf("cancel %s: %w", o.id, err)
+			}
+		}
+	}
+	deadline := time.Now().Add(*timeout)
+	for {
+		finished := 0
+		for _, o := range manifest.Orders {
+			if o.done > 0 {
+				finished++
+				continue
+			}
+			m, err := call(http.MethodGet, "/v1/orders/"+o.id, nil, "")
+			if err != nil {
+				return err
+			}
+			o.current = m
+			if st := order.Status(fmt.Sprint(m["status"])); st.Terminal() || st == order.StatusDispatched {
+				o.done = time.Since(o.posted)
+				finished++
+			}
+		}
+		progress(out, finished, len(manifest.Orders))
+		if finished == len(manifest.Orders) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(150 * time.Millisecond)
+	}
+	fmt.Fprintln(out)
+	return report(out, manifest.Orders)
+}
+
+func reachable(api string) bool {
+	resp, err := (&http.Client{Timeout: time.Second}).Get(api + "/v1/orders")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusUnauthorized
+}
+
+func progress(out io.Writer, done, total int) {
+	const width = 30
+	n := done * width / max(total, 1)
+	fmt.Fprintf(out, "\r  [%s%s] %d/%d orders at their terminal status", strings.Repeat("█", n), strings.Repeat("░", width-n), done, total)
+}
+
+// report prints the table and fails when an order missed its expected status.
+func report(out io.Writer, orders []*demoOrder) error {
+	w := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "\n  ORDER\tSAMPLE\tTRADE\tDEST\tSTATUS\tREASON\tDUTIES & TAXES\tTRACKING\tELAPSED\t")
+	missed := 0
+	for _, o := range orders {
+		m := o.current
+		status := fmt.Sprint(m["status"])
+		mark := "✓"
+		if status != o.Expect {
+			mark, missed = "✗ want "+o.Expect, missed+1
+		}
+		dest := ""
+		if c, ok := m["consignee"].(map[string]any); ok {
+			if a, ok := c["address"].(map[string]any); ok {
+				dest = fmt.Sprint(a["country"])
+			}
+		}
+		sample := strings.TrimSuffix(filepath.Base(o.File), ".json")
+		if o.Cancel {
+			sample += " (cancelled)"
+		}
+		elapsed := "—"
+		if o.done > 0 {
+			elapsed = o.done.Round(time.Millisecond).String()
+		}
+		fmt.Fprintf(w, "  %s\t%s\t%v\t%s\t%s %s\t%s\t%s\t%s\t%s\t\n", o.id, sample, m["tradeMode"], dest, status, mark,
+			orDash(m["reason"]), "— (customs engine: next issue)", orDash(m["trackingNumber"]), elapsed)
+	}
+	w.Flush()
+	if missed > 0 {
+		return fmt.Errorf("%d of %d orders did not reach their expected status", missed, len(orders))
+	}
+	fmt.Fprintf(out, "\n  all %d orders reached their expected status\n", len(orders))
+	return nil
+}
+
+func orDash(v any) string {
+	if v == nil || v == "" {
+		return "—"
+	}
+	return fmt.Sprint(v)
+}
