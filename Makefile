@@ -83,6 +83,7 @@ fuzz: ## longer fuzzing (FUZZTIME=5m by default here)
 .PHONY: bench
 bench: tools devstack build $(ALSF_STAMP) ## the benchmarks (DynamoDB Local, Lambda sizes, the Step Functions engine); results into BENCHMARKS.md
 	$(DEVSTACK) with-services -tools $(TOOLS) -- $(GO) run ./localstack/benchreport -out BENCHMARKS.md
+	$(DEVSTACK) with-services -tools $(TOOLS) -- $(GO) run ./localstack/benchreport -pipeline 200 -out BENCHMARKS.md
 	$(GO) run ./localstack/benchreport -sizes bin -out BENCHMARKS.md
 	$(GO) run ./localstack/benchreport -engine $(ALSF_TOOLS) -out BENCHMARKS.md
 

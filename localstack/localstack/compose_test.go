@@ -50,7 +50,9 @@ func TestComposeServesWhatTheStackUses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var tmpl struct{ Resources map[string]struct{ Type string } }
+	var tmpl struct {
+		Resources map[string]struct{ Type string }
+	}
 	if err := json.Unmarshal(tb, &tmpl); err != nil {
 		t.Fatal(err)
 	}

@@ -435,6 +435,7 @@ func (e *Engine) withRetry(ctx context.Context, x *execution, s *State, raw any,
 				continue
 			}
 			if attempts[i] < maxAttempts(r) {
+				e.log().Info("retrying state", "execution", x.ARN, "state", s.name, "error", se.Name, "cause", se.Cause, "attempt", attempts[i]+1)
 				if err := e.sleep(ctx, backoff(r, attempts[i])); err != nil {
 					return nil, "", errStopped
 				}

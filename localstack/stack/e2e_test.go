@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -26,7 +27,7 @@ import (
 	"github.com/xborder/xborder/shared/order"
 )
 
-func env(t *testing.T, name string) string {
+func env(t testing.TB, name string) string {
 	t.Helper()
 	v := os.Getenv(name)
 	if v == "" {
@@ -39,9 +40,19 @@ func env(t *testing.T, name string) string {
 // queues and topic from the synthesized template, the engine running its
 // definition, every function in-process behind SQS pollers — and follows
 // orders from POST to their terminal state.
-func TestPipelineEndToEnd(t *testing.T) {
+// testPipeline is the pipeline `make dev` runs, on the services `make test`
+// started, with a fresh table.
+type testPipeline struct {
+	*Pipeline
+	clients Clients
+	res     *Resources
+	api     *httptest.Server
+	stop    func()
+}
+
+func startTestPipeline(t testing.TB) *testPipeline {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
 	clients := Clients{
 		DynamoDB: dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
@@ -52,10 +63,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 	}
 	engine := sfn.NewEngine()
 	engineSrv := httptest.NewServer(engine.Handler())
-	defer engineSrv.Close()
-	defer engine.Close()
 	sfnClient := awssfn.NewFromConfig(cfg, func(o *awssfn.Options) { o.BaseEndpoint = aws.String(engineSrv.URL) })
-
 	tmpl, err := ReadTemplate("../../testdata/cdk/template.json")
 	if err != nil {
 		t.Fatal(err)
@@ -65,23 +73,43 @@ func TestPipelineEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer clients.DynamoDB.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
-	if len(res.QueueURLs) != 8 || len(res.Mappings) != 3 || res.TopicARN == "" {
-		t.Fatalf("provisioned %+v", res)
-	}
-	if err := SeedStock(ctx, dynamostore.NewStock(clients.DynamoDB, table), 1000, "../../events/orders", "../../events/demo"); err != nil {
+	if err := SeedStock(ctx, dynamostore.NewStock(clients.DynamoDB, table), 1_000_000, "../../events/orders", "../../events/demo"); err != nil {
 		t.Fatal(err)
 	}
 	asl, err := os.ReadFile("../../testdata/cdk/order-workflow.asl.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := Start(ctx, res, Options{Clients: clients, SFN: sfnClient, Engine: engine, ASL: string(asl), JWTSecret: auth.DevSecret})
+	log := slog.New(slog.DiscardHandler)
+	if os.Getenv("XBORDER_TEST_LOG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	engine.Logger = log
+	p, err := Start(ctx, res, Options{Clients: clients, SFN: sfnClient, Engine: engine, ASL: string(asl), JWTSecret: auth.DevSecret, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
 	api := httptest.NewServer(p.API)
-	defer api.Close()
+	tp := &testPipeline{Pipeline: p, clients: clients, res: res, api: api}
+	tp.stop = func() {
+		api.Close()
+		cancel()
+		p.Wait()
+		engineSrv.Close()
+		engine.Close()
+		_, _ = clients.DynamoDB.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
+	}
+	return tp
+}
+
+func TestPipelineEndToEnd(t *testing.T) {
+	ctx := context.Background()
+	tp := startTestPipeline(t)
+	defer tp.stop()
+	p, clients, res, api := tp.Pipeline, tp.clients, tp.res, tp.api
+	if len(res.QueueURLs) != 8 || len(res.Mappings) != 3 || res.TopicARN == "" {
+		t.Fatalf("provisioned %+v", res)
+	}
 	tok, _ := auth.MintLocal(auth.DevSecret, "e2e-customer", nil, time.Hour, time.Now())
 
 	do := func(method, path string, body []byte, key string) map[string]any {
@@ -193,6 +221,4 @@ func TestPipelineEndToEnd(t *testing.T) {
 			t.Errorf("queue %s not empty: %v", name, a.Attributes)
 		}
 	}
-	cancel()
-	p.Wait()
 }

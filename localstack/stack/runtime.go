@@ -39,6 +39,7 @@ type Pipeline struct {
 	Resources       *Resources
 	Steps           *steps.Steps
 	Payments        *payment.Simulator
+	store           *dynamostore.Store
 	wg              sync.WaitGroup
 }
 
@@ -54,6 +55,8 @@ type Options struct {
 	Logger    *slog.Logger
 	// PollWait is the pollers' long-poll wait (default 1 s).
 	PollWait time.Duration
+	// Pollers per event source mapping (default 5, as Lambda starts with).
+	Pollers int
 }
 
 // Start wires the functions in-process and starts the pollers and the
@@ -109,7 +112,7 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 	}
 	p := &Pipeline{
 		API:             httpapi.New(httpapi.Config{Store: store, Auth: authn, Tasks: tasks, Workflow: accepted, Logger: log}),
-		StateMachineARN: aws.ToString(sm.StateMachineArn), Resources: res, Steps: s, Payments: pay,
+		StateMachineARN: aws.ToString(sm.StateMachineArn), Resources: res, Steps: s, Payments: pay, store: store,
 	}
 	wait := o.PollWait
 	if wait <= 0 {
@@ -120,11 +123,18 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 		if !ok {
 			return nil, fmt.Errorf("stack: no in-process function %s for queue %s", m.Function, m.Queue)
 		}
-		p.wg.Add(1)
-		go func() {
-			defer p.wg.Done()
-			poll(ctx, o.SQS, res.QueueURLs[m.Queue], m, lambda.NewHandler(h), wait, log)
-		}()
+		pollers := o.Pollers
+		if pollers <= 0 {
+			pollers = 5
+		}
+		handler := lambda.NewHandler(h)
+		for range pollers {
+			p.wg.Add(1)
+			go func() {
+				defer p.wg.Done()
+				poll(ctx, o.SQS, res.QueueURLs[m.Queue], m, handler, wait, log)
+			}()
+		}
 	}
 	rec := &reconciler.Handler{Orders: store, Workflow: accepted, Logger: log}
 	// On start, hand over every order still RECEIVED, however young: a stop

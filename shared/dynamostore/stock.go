@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -97,7 +99,7 @@ func (s *Stock) Reserve(ctx context.Context, orderID, warehouse string, items []
 			ExpressionAttributeValues: map[string]types.AttributeValue{":q": &types.AttributeValueMemberN{Value: strconv.FormatInt(it.Quantity, 10)}},
 		}})
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: actions})
+	err = transactWithRetry(ctx, s.db, actions)
 	switch i := failedItem(err); {
 	case err == nil:
 		return warehouse, nil
@@ -146,7 +148,7 @@ func (s *Stock) Release(ctx context.Context, orderID string) error {
 			ExpressionAttributeValues: map[string]types.AttributeValue{":q": &types.AttributeValueMemberN{Value: strconv.FormatInt(it.Quantity, 10)}},
 		}})
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: actions})
+	err = transactWithRetry(ctx, s.db, actions)
 	if failedItem(err) == 0 {
 		return nil // released meanwhile by another attempt
 	}
@@ -158,4 +160,25 @@ func (s *Stock) Release(ctx context.Context, orderID string) error {
 		return fmt.Errorf("dynamostore: release stock of %s: %w", orderID, err)
 	}
 	return nil
+}
+
+// transactWithRetry runs a transaction, retrying a few times, with jitter,
+// when it collides with another one on the same items: stock counters are
+// hot items, and a collision says nothing about whether the goods are there.
+func transactWithRetry(ctx context.Context, db *dynamodb.Client, actions []types.TransactWriteItem) error {
+	var err error
+	for attempt := 0; attempt < 8; attempt++ {
+		_, err = db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: actions})
+		var conflict *types.TransactionConflictException
+		if err == nil || !(errors.As(err, &conflict) || cancelledFor(err, "TransactionConflict")) {
+			return err
+		}
+		wait := time.Duration(rand.IntN(10<<attempt)+1) * time.Millisecond
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+	return err
 }
