@@ -2,37 +2,39 @@
 // that cross-border rules depend on (such as EU membership).
 package country
 
-import "strings"
-
-// alpha2 lists the 249 officially assigned ISO 3166-1 alpha-2 codes
-// (ISO 3166 Maintenance Agency, Online Browsing Platform, 2026).
-const alpha2 = "" +
-	"AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ " +
-	"CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR " +
-	"GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP " +
-	"KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ " +
-	"NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW " +
-	"SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ " +
-	"UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW"
-
-// eu lists the 27 member states of the European Union (since 2020-02-01).
-const eu = "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK"
+// set is a set of alpha-2 codes, indexed by their two letters.
+type set [26 * 26]bool
 
 var (
-	known   = set(alpha2)
-	members = set(eu)
+	assigned = parse(alpha2)
+	eu       = parse(euMembers)
 )
 
-func set(list string) map[string]bool {
-	m := map[string]bool{}
-	for _, c := range strings.Fields(list) {
-		m[c] = true
+// parse reads a list of space-separated upper-case codes.
+func parse(list string) *set {
+	var s set
+	for i := 0; i+1 < len(list); i += 3 {
+		s[index(list[i:i+2])] = true
 	}
-	return m
+	return &s
 }
 
-// Valid reports whether code is an assigned ISO 3166-1 alpha-2 code (upper case).
-func Valid(code string) bool { return known[code] }
+// index returns the slot of an upper-case two-letter code, or -1.
+func index(code string) int {
+	if len(code) != 2 || code[0] < 'A' || code[0] > 'Z' || code[1] < 'A' || code[1] > 'Z' {
+		return -1
+	}
+	return int(code[0]-'A')*26 + int(code[1]-'A')
+}
 
-// InEU reports whether code is an EU member state.
-func InEU(code string) bool { return members[code] }
+func (s *set) has(code string) bool {
+	i := index(code)
+	return i >= 0 && s[i]
+}
+
+// Valid reports whether code is an officially assigned ISO 3166-1 alpha-2
+// code, in upper case ("DE", not "de", "DEU" or "UK").
+func Valid(code string) bool { return assigned.has(code) }
+
+// InEU reports whether code is a member state of the European Union.
+func InEU(code string) bool { return eu.has(code) }

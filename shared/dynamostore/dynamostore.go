@@ -1,23 +1,36 @@
 // Package dynamostore keeps orders, their history and idempotency records in
 // one DynamoDB table (single-table design), through aws-sdk-go-v2.
 //
-// Items:
+// Items (attribute and index names are the constants below):
 //
-//	order        PK=ORDER#<id>                 SK=ORDER
-//	             GSI1 byCustomer: GSI1PK=CUSTOMER#<customer>  GSI1SK=<createdAt>#<id>
-//	             GSI2 byStatus:   GSI2PK=STATUS#<status>      GSI2SK=<updatedAt>#<id>
-//	history      PK=ORDER#<id>                 SK=EVENT#<version, 10 digits>
-//	idempotency  PK=IDEMPOTENCY#<len(scope)>:<scope>#<key>  SK=IDEMPOTENCY  (TTL expiresAt)
+//	order        PK=ORDER#<id>  SK=ORDER
+//	             byCustomer: GSI1PK=CUSTOMER#<customerId>  GSI1SK=<createdAt>#<id>
+//	             byStatus:   GSI2PK=STATUS#<status>        GSI2SK=<updatedAt>#<id>
+//	history      PK=ORDER#<id>  SK=EVENT#<version, zero-padded to 10 digits>
+//	idempotency  PK=IDEMPOTENCY#<len(scope)>:<scope>#<key>  SK=IDEMPOTENCY
+//	             TTL attribute expiresAt (epoch seconds)
+//	stock        see Stock
 //
-// The CDK stack defines the same table; the names below are the contract.
+// Times in sort keys are UTC, fixed width to the nanosecond
+// (2006-01-02T15:04:05.000000000Z), so they sort as text. The scope of an
+// idempotency key is length-prefixed, so no two (scope, key) pairs share an
+// item whatever '#' they contain.
+//
+// GetOrder, History and every conditional write are strongly consistent. The
+// two lists read global secondary indexes, which DynamoDB keeps eventually
+// consistent: a just-written order can take a moment to appear in a list or
+// to move from one status list to the next.
+//
+// Errors are the sentinels of packages order and idempotency, wrapped with
+// what was being done; test them with errors.Is.
 package dynamostore
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"strconv"
 	"time"
 
@@ -30,23 +43,28 @@ import (
 	"github.com/xborder/xborder/shared/order"
 )
 
-// Table contract, shared with the CDK stack in infra/.
+// Table contract. The CDK stack in infra/ must define the table with exactly
+// these key attributes, index names and TTL attribute (its tests assert it);
+// CreateTable builds the same table for the local stack and tests.
 const (
-	AttrPK        = "PK"
-	AttrSK        = "SK"
-	AttrGSI1PK    = "GSI1PK"
-	AttrGSI1SK    = "GSI1SK"
-	AttrGSI2PK    = "GSI2PK"
-	AttrGSI2SK    = "GSI2SK"
-	AttrTTL       = "expiresAt"
+	AttrPK     = "PK"
+	AttrSK     = "SK"
+	AttrGSI1PK = "GSI1PK" // byCustomer partition: CUSTOMER#<customerId>
+	AttrGSI1SK = "GSI1SK" // byCustomer sort: <createdAt>#<id>
+	AttrGSI2PK = "GSI2PK" // byStatus partition: STATUS#<status>
+	AttrGSI2SK = "GSI2SK" // byStatus sort: <updatedAt>#<id>
+	// AttrTTL is the TTL attribute, epoch seconds.
+	AttrTTL = "expiresAt"
+	// IndexCustomer lists a customer's orders by creation time.
 	IndexCustomer = "byCustomer"
-	IndexStatus   = "byStatus"
+	// IndexStatus lists the orders in a status by the time of their last change.
+	IndexStatus = "byStatus"
 )
 
 // sortable is a fixed-width UTC time layout that sorts as text.
 const sortable = "2006-01-02T15:04:05.000000000Z"
 
-// Store is the DynamoDB order store.
+// Store is the DynamoDB order store. It is safe for concurrent use.
 type Store struct {
 	db    *dynamodb.Client
 	table string
@@ -55,21 +73,48 @@ type Store struct {
 // New returns a store over table.
 func New(db *dynamodb.Client, table string) *Store { return &Store{db: db, table: table} }
 
-func orderPK(id string) string { return "ORDER#" + id }
+// Item keys.
 
-const orderSK = "ORDER"
+const (
+	orderSK       = "ORDER"
+	idempotencySK = "IDEMPOTENCY"
+	// Attributes the store conditions on.
+	attrState        = "state"
+	attrOwner        = "owner"
+	attrVersion      = "version"
+	attrLeaseSeconds = "leaseUntil"
+	attrLeaseNanos   = "leaseUntilNanos"
+	attrExpiresNanos = "expiresAtNanos"
+)
+
+func orderPK(id string) string { return "ORDER#" + id }
 
 func eventSK(version int64) string { return fmt.Sprintf("EVENT#%010d", version) }
 
+func customerPK(customerID string) string { return "CUSTOMER#" + customerID }
+
+func statusPK(s order.Status) string { return "STATUS#" + string(s) }
+
+func timeKey(t time.Time, id string) string { return t.UTC().Format(sortable) + "#" + id }
+
 // idempotencyPK length-prefixes the scope so that no (scope, key) pair can
-// spell the same item key as another.
+// spell the same item key as another: ("a#b", "c") and ("a", "b#c") differ.
 func idempotencyPK(scope, key string) string {
 	return "IDEMPOTENCY#" + strconv.Itoa(len(scope)) + ":" + scope + "#" + key
 }
 
-const idempotencySK = "IDEMPOTENCY"
+func itemKey(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{AttrPK: str(pk), AttrSK: str(sk)}
+}
 
-// orderItem is an order as stored, with its keys.
+func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
+
+func num(n int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
+}
+
+// Items as stored.
+
 type orderItem struct {
 	PK     string `dynamodbav:"PK"`
 	SK     string `dynamodbav:"SK"`
@@ -81,11 +126,13 @@ type orderItem struct {
 	order.Order
 }
 
+// newOrderItem derives the index keys from the order itself, so every write
+// of the order keeps both indexes in step with it.
 func newOrderItem(o *order.Order) orderItem {
 	return orderItem{
 		PK: orderPK(o.ID), SK: orderSK, Type: "order",
-		GSI1PK: "CUSTOMER#" + o.CustomerID, GSI1SK: o.CreatedAt.UTC().Format(sortable) + "#" + o.ID,
-		GSI2PK: "STATUS#" + string(o.Status), GSI2SK: o.UpdatedAt.UTC().Format(sortable) + "#" + o.ID,
+		GSI1PK: customerPK(o.CustomerID), GSI1SK: timeKey(o.CreatedAt, o.ID),
+		GSI2PK: statusPK(o.Status), GSI2SK: timeKey(o.UpdatedAt, o.ID),
 		Order: *o,
 	}
 }
@@ -101,68 +148,159 @@ func newEventItem(ev order.Event) eventItem {
 	return eventItem{PK: orderPK(ev.OrderID), SK: eventSK(ev.Version), Type: "event", Event: ev}
 }
 
+// keyItem is an idempotency record. The record's own lease and expiry are
+// epoch seconds (TTL needs expiresAt so); the two Nanos attributes carry them
+// to the nanosecond, and the conditions compare those, so a lease ends
+// exactly when the record says and not up to a second early.
 type keyItem struct {
 	PK   string `dynamodbav:"PK"`
 	SK   string `dynamodbav:"SK"`
 	Type string `dynamodbav:"type"`
 	idempotency.Record
+	LeaseUntilNanos *int64 `dynamodbav:"leaseUntilNanos"`
+	ExpiresAtNanos  *int64 `dynamodbav:"expiresAtNanos"`
 }
 
-func key(pk, sk string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{AttrPK: &types.AttributeValueMemberS{Value: pk}, AttrSK: &types.AttributeValueMemberS{Value: sk}}
+func newKeyItem(rec idempotency.Record) keyItem {
+	lease, expires := nanos(rec.LeaseUntil), nanos(rec.ExpiresAt)
+	return keyItem{PK: idempotencyPK(rec.Scope, rec.Key), SK: idempotencySK, Type: "idempotency", Record: rec,
+		LeaseUntilNanos: &lease, ExpiresAtNanos: &expires}
+}
+
+// decodeRecord reads a stored idempotency record; ok is false for no item.
+func decodeRecord(item map[string]types.AttributeValue) (rec idempotency.Record, ok bool, err error) {
+	if len(item) == 0 {
+		return idempotency.Record{}, false, nil
+	}
+	var it keyItem
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+		return idempotency.Record{}, false, fmt.Errorf("decode idempotency record: %w", err)
+	}
+	if it.LeaseUntilNanos != nil {
+		it.LeaseUntil = fromNanos(*it.LeaseUntilNanos)
+	}
+	if it.ExpiresAtNanos != nil {
+		it.ExpiresAt = fromNanos(*it.ExpiresAtNanos)
+	}
+	return it.Record, true, nil
+}
+
+// nanos is t in Unix nanoseconds, saturating outside the years 1678–2262;
+// the zero time is the smallest value, so a zero lease or expiry has passed.
+func nanos(t time.Time) int64 {
+	switch {
+	case t.IsZero() || t.Before(time.Unix(0, math.MinInt64)):
+		return math.MinInt64
+	case t.After(time.Unix(0, math.MaxInt64)):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+func fromNanos(n int64) time.Time {
+	if n == math.MinInt64 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
 }
 
 func marshal(v any) (map[string]types.AttributeValue, error) {
 	item, err := attributevalue.MarshalMap(v)
 	if err != nil {
-		return nil, fmt.Errorf("dynamostore: marshal %T: %w", v, err)
+		return nil, fmt.Errorf("marshal %T: %w", v, err)
 	}
 	return item, nil
 }
 
-// ClaimKey claims an idempotency key, or returns the record that blocks it
-// with idempotency.ErrClaimed. An in-flight claim whose lease ran out, or a
-// record past its expiry that TTL has not yet deleted, is taken over.
+// condition is a condition expression with its names and values.
+type condition struct {
+	expr   string
+	names  map[string]string
+	values map[string]types.AttributeValue
+}
+
+// keyFree holds when an idempotency key may be taken at now: it has no
+// record, its record is past its expiry (TTL deletes lazily), or it is an
+// in-flight claim whose lease has run out. With an owner, that owner's own
+// in-flight claim may be taken too (claim first, then complete). Records
+// written before the Nanos attributes existed are judged by their epoch
+// seconds.
+func keyFree(now time.Time, owner string) condition {
+	expired := "#expires <= :now OR (attribute_not_exists(#expires) AND #ttl <= :nowSeconds)"
+	leaseOver := "#lease <= :now OR (attribute_not_exists(#lease) AND #leaseSeconds <= :nowSeconds)"
+	c := condition{
+		names: map[string]string{"#pk": AttrPK, "#expires": attrExpiresNanos, "#ttl": AttrTTL, "#state": attrState,
+			"#lease": attrLeaseNanos, "#leaseSeconds": attrLeaseSeconds},
+		values: map[string]types.AttributeValue{":now": num(nanos(now)), ":nowSeconds": num(now.Unix()),
+			":inflight": str(string(idempotency.StateInFlight))},
+	}
+	if owner != "" {
+		leaseOver += " OR #owner = :owner"
+		c.names["#owner"] = attrOwner
+		c.values[":owner"] = str(owner)
+	}
+	c.expr = "attribute_not_exists(#pk) OR " + expired + " OR (#state = :inflight AND (" + leaseOver + "))"
+	return c
+}
+
+// ClaimKey claims an idempotency key for work that spans several calls: it
+// stores rec as an IN_FLIGHT claim (whatever rec.State says; rec.Body is not
+// kept) unless the key has a record that is completed, or in flight with a
+// lease still running at now. Then it writes nothing and returns that record
+// with idempotency.ErrClaimed. A record past its ExpiresAt counts as gone.
+// If a concurrent transaction on the key outlasts a few retries it returns
+// idempotency.ErrBusy.
 func (s *Store) ClaimKey(ctx context.Context, rec idempotency.Record, now time.Time) (idempotency.Record, error) {
-	rec.Body = nil
-	item, err := marshal(keyItem{PK: idempotencyPK(rec.Scope, rec.Key), SK: idempotencySK, Type: "idempotency", Record: rec})
-	if err != nil {
-		return idempotency.Record{}, err
-	}
-	names, values := keyFree(now)
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                           aws.String(s.table),
-		Item:                                item,
-		ConditionExpression:                 aws.String(keyFreeCondition),
-		ExpressionAttributeNames:            names,
-		ExpressionAttributeValues:           values,
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	var failed *types.ConditionalCheckFailedException
-	if errors.As(err, &failed) {
-		var old keyItem
-		if err := attributevalue.UnmarshalMap(failed.Item, &old); err != nil {
-			return idempotency.Record{}, fmt.Errorf("dynamostore: read idempotency record: %w", err)
-		}
-		return old.Record, idempotency.ErrClaimed
-	}
+	rec.State, rec.Body = idempotency.StateInFlight, nil
+	item, err := marshal(newKeyItem(rec))
 	if err != nil {
 		return idempotency.Record{}, fmt.Errorf("dynamostore: claim idempotency key: %w", err)
 	}
-	return rec, nil
+	free := keyFree(now, "")
+	in := &dynamodb.PutItemInput{
+		TableName: aws.String(s.table), Item: item,
+		ConditionExpression: aws.String(free.expr), ExpressionAttributeNames: free.names, ExpressionAttributeValues: free.values,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}
+	err = retryConflicts(ctx, func() error {
+		_, err := s.db.PutItem(ctx, in)
+		return err
+	})
+	var failed *types.ConditionalCheckFailedException
+	switch {
+	case err == nil:
+		return rec, nil
+	case errors.As(err, &failed):
+		holder, ok, err := decodeRecord(failed.Item)
+		if err != nil {
+			return idempotency.Record{}, fmt.Errorf("dynamostore: claim idempotency key: %w", err)
+		}
+		if !ok {
+			return idempotency.Record{}, fmt.Errorf("dynamostore: claim idempotency key: %w", idempotency.ErrBusy)
+		}
+		return holder, idempotency.ErrClaimed
+	case isConflict(err):
+		return idempotency.Record{}, fmt.Errorf("dynamostore: claim idempotency key: %w", idempotency.ErrBusy)
+	}
+	return idempotency.Record{}, fmt.Errorf("dynamostore: claim idempotency key: %w", err)
 }
 
-// ReleaseKey deletes an in-flight claim held by owner; anything else is left alone.
-func (s *Store) ReleaseKey(ctx context.Context, scope, k, owner string) error {
-	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+// ReleaseKey deletes an in-flight claim held by owner, when the work failed
+// before anything was committed. A key that is not claimed by owner (any
+// more) is left alone, without error.
+func (s *Store) ReleaseKey(ctx context.Context, scope, key, owner string) error {
+	in := &dynamodb.DeleteItemInput{
 		TableName:                aws.String(s.table),
-		Key:                      key(idempotencyPK(scope, k), idempotencySK),
+		Key:                      itemKey(idempotencyPK(scope, key), idempotencySK),
 		ConditionExpression:      aws.String("#state = :inflight AND #owner = :owner"),
-		ExpressionAttributeNames: map[string]string{"#state": "state", "#owner": "owner"},
+		ExpressionAttributeNames: map[string]string{"#state": attrState, "#owner": attrOwner},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":inflight": &types.AttributeValueMemberS{Value: string(idempotency.StateInFlight)},
-			":owner":    &types.AttributeValueMemberS{Value: owner},
+			":inflight": str(string(idempotency.StateInFlight)), ":owner": str(owner),
 		},
+	}
+	err := retryConflicts(ctx, func() error {
+		_, err := s.db.DeleteItem(ctx, in)
+		return err
 	})
 	var failed *types.ConditionalCheckFailedException
 	if err != nil && !errors.As(err, &failed) {
@@ -171,77 +309,122 @@ func (s *Store) ReleaseKey(ctx context.Context, scope, k, owner string) error {
 	return nil
 }
 
-// CreateOrder writes the order, its first history event and the completed
-// idempotency record done in one transaction, on condition that done's key is
-// free (never used, expired, or an in-flight claim whose lease ran out). If
-// the key is taken it writes nothing and returns the key's record with
-// idempotency.ErrClaimed; if a concurrent transaction holds it,
-// idempotency.ErrBusy.
-func (s *Store) CreateOrder(ctx context.Context, o *order.Order, first order.Event, done idempotency.Record, now time.Time) (idempotency.Record, error) {
+// Positions of the items in CreateOrder's and SaveTransition's transactions,
+// which is how a cancellation reason names the item that failed.
+const (
+	createKey = iota
+	createOrder
+	createFirstEvent
+)
+
+const (
+	saveOrder = iota
+	saveEvent
+)
+
+// createItems builds CreateOrder's transaction, in the positions above.
+func createItems(table string, o *order.Order, first order.Event, done idempotency.Record, free condition) ([]types.TransactWriteItem, error) {
+	ki, err := marshal(newKeyItem(done))
+	if err != nil {
+		return nil, err
+	}
 	oi, err := marshal(newOrderItem(o))
 	if err != nil {
-		return idempotency.Record{}, err
+		return nil, err
 	}
 	ei, err := marshal(newEventItem(first))
 	if err != nil {
-		return idempotency.Record{}, err
+		return nil, err
+	}
+	absent := aws.String("attribute_not_exists(PK)")
+	return []types.TransactWriteItem{
+		createKey: {Put: &types.Put{TableName: aws.String(table), Item: ki,
+			ConditionExpression: aws.String(free.expr), ExpressionAttributeNames: free.names, ExpressionAttributeValues: free.values,
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
+		createOrder:      {Put: &types.Put{TableName: aws.String(table), Item: oi, ConditionExpression: absent}},
+		createFirstEvent: {Put: &types.Put{TableName: aws.String(table), Item: ei, ConditionExpression: absent}},
+	}, nil
+}
+
+// CreateOrder writes the order, its first history event and the completed
+// idempotency record done (State set to COMPLETED) in one transaction, on
+// condition that done's key is free at now and that the order is new.
+// Nothing is written if a condition fails:
+//
+//   - the key is taken (completed, in flight under a running lease, not
+//     expired) → that record and idempotency.ErrClaimed. The caller decides
+//     with idempotency.Decide: replay, 422 or 409. When done.Owner is set,
+//     the key may be that owner's own in-flight claim, whatever its lease
+//     (claim first, then complete); if someone else took the claim over, it
+//     is their record that comes back with ErrClaimed — the claim was lost.
+//   - the order id (or its first event) exists → order.ErrExists.
+//   - a concurrent transaction on the same items outlasts a few retries →
+//     idempotency.ErrBusy: nothing was written and retrying the request
+//     soon is safe (HTTP 409 with Retry-After). A retry that got through
+//     would have returned the winner's record with ErrClaimed instead.
+func (s *Store) CreateOrder(ctx context.Context, o *order.Order, first order.Event, done idempotency.Record, now time.Time) (idempotency.Record, error) {
+	if err := checkEvent(o, first); err != nil {
+		return idempotency.Record{}, fmt.Errorf("dynamostore: create order: %w", err)
 	}
 	done.State = idempotency.StateCompleted
-	ki, err := marshal(keyItem{PK: idempotencyPK(done.Scope, done.Key), SK: idempotencySK, Type: "idempotency", Record: done})
+	items, err := createItems(s.table, o, first, done, keyFree(now, done.Owner))
 	if err != nil {
-		return idempotency.Record{}, err
+		return idempotency.Record{}, fmt.Errorf("dynamostore: create order %s: %w", o.ID, err)
 	}
-	names, values := keyFree(now)
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{Put: &types.Put{TableName: aws.String(s.table), Item: ki, ConditionExpression: aws.String(keyFreeCondition),
-			ExpressionAttributeNames: names, ExpressionAttributeValues: values,
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
-		{Put: &types.Put{TableName: aws.String(s.table), Item: oi, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-		{Put: &types.Put{TableName: aws.String(s.table), Item: ei, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-	}})
-	if err == nil {
-		return done, nil
+	in := &dynamodb.TransactWriteItemsInput{TransactItems: items}
+	err = retryConflicts(ctx, func() error {
+		_, err := s.db.TransactWriteItems(ctx, in)
+		return err
+	})
+	if err != nil {
+		return createOrderError(o.ID, err)
 	}
-	var cancelled *types.TransactionCanceledException
-	switch failedItem(err) {
-	case 0:
-		errors.As(err, &cancelled)
-		var old keyItem
-		if err := attributevalue.UnmarshalMap(cancelled.CancellationReasons[0].Item, &old); err != nil || old.PK == "" {
-			// The record vanished between the check and the read (TTL):
-			// the key is contended, not lost.
-			return idempotency.Record{}, fmt.Errorf("dynamostore: create order %s: %w", o.ID, idempotency.ErrBusy)
-		}
-		return old.Record, fmt.Errorf("dynamostore: create order %s: %w", o.ID, idempotency.ErrClaimed)
-	case 1, 2:
-		return idempotency.Record{}, fmt.Errorf("dynamostore: create order %s: %w", o.ID, order.ErrExists)
-	}
-	var conflict *types.TransactionConflictException
-	if errors.As(err, &conflict) || cancelledFor(err, "TransactionConflict") {
-		return idempotency.Record{}, fmt.Errorf("dynamostore: create order %s: %w", o.ID, idempotency.ErrBusy)
-	}
-	return idempotency.Record{}, fmt.Errorf("dynamostore: create order %s: %w", o.ID, err)
+	return done, nil
 }
 
-// keyFreeCondition holds when an idempotency key may be taken: never used,
-// past its expiry (TTL deletes lazily), or an in-flight claim whose lease ran out.
-const keyFreeCondition = "attribute_not_exists(PK) OR #exp <= :now OR (#state = :inflight AND #lease <= :now)"
-
-func keyFree(now time.Time) (map[string]string, map[string]types.AttributeValue) {
-	return map[string]string{"#exp": AttrTTL, "#state": "state", "#lease": "leaseUntil"},
-		map[string]types.AttributeValue{
-			":now":      &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Unix(), 10)},
-			":inflight": &types.AttributeValueMemberS{Value: string(idempotency.StateInFlight)},
+// createOrderError maps CreateOrder's failure to the contract's errors.
+func createOrderError(id string, err error) (idempotency.Record, error) {
+	var cancelled *types.TransactionCanceledException
+	if errors.As(err, &cancelled) {
+		// The key is checked first: a retry of a request that did create the
+		// order gets its record back (a replay), not ErrExists.
+		switch failedCondition(cancelled) {
+		case createKey:
+			holder, ok, derr := decodeRecord(cancelled.CancellationReasons[createKey].Item)
+			if derr != nil {
+				return idempotency.Record{}, fmt.Errorf("dynamostore: create order %s: %w", id, derr)
+			}
+			if !ok {
+				// The record vanished between the check and the read (TTL):
+				// the key is contended, not taken.
+				return idempotency.Record{}, fmt.Errorf("dynamostore: create order %s: %w", id, idempotency.ErrBusy)
+			}
+			return holder, fmt.Errorf("dynamostore: create order %s: %w", id, idempotency.ErrClaimed)
+		case createOrder, createFirstEvent:
+			return idempotency.Record{}, fmt.Errorf("dynamostore: create order %s: %w", id, order.ErrExists)
 		}
+	}
+	if isConflict(err) {
+		return idempotency.Record{}, fmt.Errorf("dynamostore: create order %s: %w", id, idempotency.ErrBusy)
+	}
+	return idempotency.Record{}, fmt.Errorf("dynamostore: create order %s: %w", id, err)
 }
 
-// failedItem returns the index of the item whose condition failed in a
-// cancelled transaction, or -1.
-func failedItem(err error) int {
-	var cancelled *types.TransactionCanceledException
-	if !errors.As(err, &cancelled) {
-		return -1
+// checkEvent refuses a history event that does not belong to o as it is
+// being written: it would land in another order's history.
+func checkEvent(o *order.Order, ev order.Event) error {
+	switch {
+	case o == nil || o.ID == "":
+		return errors.New("order without an id")
+	case ev.OrderID != o.ID || ev.Version != o.Version:
+		return fmt.Errorf("order %s at version %d given the history event of %q at version %d", o.ID, o.Version, ev.OrderID, ev.Version)
 	}
+	return nil
+}
+
+// failedCondition returns the position of the first item whose condition
+// failed in a cancelled transaction, or -1.
+func failedCondition(cancelled *types.TransactionCanceledException) int {
 	for i, r := range cancelled.CancellationReasons {
 		if aws.ToString(r.Code) == "ConditionalCheckFailed" {
 			return i
@@ -250,6 +433,18 @@ func failedItem(err error) int {
 	return -1
 }
 
+// failedItem returns the position of the item whose condition failed in a
+// cancelled transaction, or -1 for any other error (used by Stock too).
+func failedItem(err error) int {
+	var cancelled *types.TransactionCanceledException
+	if !errors.As(err, &cancelled) {
+		return -1
+	}
+	return failedCondition(cancelled)
+}
+
+// cancelledFor reports whether err is a cancelled transaction with a
+// cancellation reason of code (used by Stock).
 func cancelledFor(err error, code string) bool {
 	var cancelled *types.TransactionCanceledException
 	if !errors.As(err, &cancelled) {
@@ -263,13 +458,63 @@ func cancelledFor(err error, code string) bool {
 	return false
 }
 
-// GetOrder reads one order, strongly consistent.
+// isConflict reports a write refused only because a concurrent transaction
+// was working on the same item; sending the same conditional write again is
+// safe. A failed condition is a verdict, not a conflict.
+func isConflict(err error) bool {
+	var conflict *types.TransactionConflictException
+	if errors.As(err, &conflict) {
+		return true
+	}
+	var cancelled *types.TransactionCanceledException
+	if !errors.As(err, &cancelled) {
+		return false
+	}
+	conflicted := false
+	for _, r := range cancelled.CancellationReasons {
+		switch aws.ToString(r.Code) {
+		case "ConditionalCheckFailed":
+			return false
+		case "TransactionConflict":
+			conflicted = true
+		}
+	}
+	return conflicted
+}
+
+// conflictAttempts bounds how often a conditional write that collided with a
+// concurrent transaction is sent (the SDK does not retry those).
+const conflictAttempts = 4
+
+// retryConflicts runs write until it gets through, fails for another
+// reason, or conflicts conflictAttempts times, backing off with jitter
+// (up to 10, 20, 40 ms) in between.
+func retryConflicts(ctx context.Context, write func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := write()
+		if err == nil || attempt == conflictAttempts || !isConflict(err) {
+			return err
+		}
+		t := time.NewTimer(time.Duration(rand.Int64N(int64(10*time.Millisecond) << (attempt - 1))))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+	}
+}
+
+// GetOrder reads one order, strongly consistent; order.ErrNotFound if there
+// is none.
 func (s *Store) GetOrder(ctx context.Context, id string) (*order.Order, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: key(orderPK(id), orderSK), ConsistentRead: aws.Bool(true)})
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(s.table), Key: itemKey(orderPK(id), orderSK), ConsistentRead: aws.Bool(true),
+	})
 	if err != nil {
 		return nil, fmt.Errorf("dynamostore: get order %s: %w", id, err)
 	}
-	if out.Item == nil {
+	if len(out.Item) == 0 {
 		return nil, fmt.Errorf("dynamostore: get order %s: %w", id, order.ErrNotFound)
 	}
 	var it orderItem
@@ -279,17 +524,16 @@ func (s *Store) GetOrder(ctx context.Context, id string) (*order.Order, error) {
 	return &it.Order, nil
 }
 
-// History returns an order's events, oldest first.
+// History returns an order's events, oldest first, strongly consistent; an
+// unknown order has none.
 func (s *Store) History(ctx context.Context, id string) ([]order.Event, error) {
 	var events []order.Event
 	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
-		TableName:              aws.String(s.table),
-		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :ev)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: orderPK(id)},
-			":ev": &types.AttributeValueMemberS{Value: "EVENT#"},
-		},
-		ConsistentRead: aws.Bool(true),
+		TableName:                 aws.String(s.table),
+		KeyConditionExpression:    aws.String("#pk = :pk AND begins_with(#sk, :event)"),
+		ExpressionAttributeNames:  map[string]string{"#pk": AttrPK, "#sk": AttrSK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(orderPK(id)), ":event": str("EVENT#")},
+		ConsistentRead:            aws.Bool(true),
 	})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -307,129 +551,61 @@ func (s *Store) History(ctx context.Context, id string) ([]order.Event, error) {
 	return events, nil
 }
 
-// SaveTransition writes o and its history event, conditional on the stored
-// version being the one o moved from.
+// SaveTransition writes o (already moved on, so o.Version is the new
+// version) and its history event ev in one transaction, on condition that
+// the stored order is at o.Version-1. Both index keys are rewritten from o.
+// A missing order is order.ErrNotFound; any other version, or an event
+// already stored at that version, is order.ErrVersionConflict. Contention
+// with a concurrent transaction is retried a few times and, if it persists,
+// also reported as ErrVersionConflict: the remedy is the same — read the
+// order again and decide again.
 func (s *Store) SaveTransition(ctx context.Context, o *order.Order, ev order.Event) error {
+	if err := checkEvent(o, ev); err != nil {
+		return fmt.Errorf("dynamostore: save order: %w", err)
+	}
 	oi, err := marshal(newOrderItem(o))
 	if err != nil {
-		return err
+		return fmt.Errorf("dynamostore: save order %s: %w", o.ID, err)
 	}
 	ei, err := marshal(newEventItem(ev))
 	if err != nil {
-		return err
+		return fmt.Errorf("dynamostore: save order %s: %w", o.ID, err)
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{Put: &types.Put{TableName: aws.String(s.table), Item: oi,
-			ConditionExpression:                 aws.String("#version = :prev"),
-			ExpressionAttributeNames:            map[string]string{"#version": "version"},
-			ExpressionAttributeValues:           map[string]types.AttributeValue{":prev": &types.AttributeValueMemberN{Value: strconv.FormatInt(o.Version-1, 10)}},
+	items := []types.TransactWriteItem{
+		saveOrder: {Put: &types.Put{TableName: aws.String(s.table), Item: oi,
+			ConditionExpression:                 aws.String("#version = :previous"),
+			ExpressionAttributeNames:            map[string]string{"#version": attrVersion},
+			ExpressionAttributeValues:           map[string]types.AttributeValue{":previous": num(o.Version - 1)},
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
-		{Put: &types.Put{TableName: aws.String(s.table), Item: ei, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-	}})
-	if err == nil {
-		return nil
+		saveEvent: {Put: &types.Put{TableName: aws.String(s.table), Item: ei, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 	}
-	if i := failedItem(err); i >= 0 {
-		var cancelled *types.TransactionCanceledException
-		errors.As(err, &cancelled)
-		if i == 0 && cancelled.CancellationReasons[0].Item == nil {
-			return fmt.Errorf("dynamostore: save order %s: %w", o.ID, order.ErrNotFound)
-		}
-		return fmt.Errorf("dynamostore: save order %s at version %d: %w", o.ID, o.Version, order.ErrVersionConflict)
-	}
-	if cancelledFor(err, "TransactionConflict") {
-		return fmt.Errorf("dynamostore: save order %s at version %d: %w", o.ID, o.Version, order.ErrVersionConflict)
-	}
-	return fmt.Errorf("dynamostore: save order %s: %w", o.ID, err)
-}
-
-// pageCursor is where the next page starts. It names its partition so that a
-// cursor cannot be replayed against another customer's or status's list.
-type pageCursor struct {
-	Partition string `json:"p"`
-	Sort      string `json:"s"`
-	ID        string `json:"i"`
-}
-
-func encodeCursor(c pageCursor) string {
-	raw, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(raw)
-}
-
-func decodeCursor(s, partition string) (pageCursor, error) {
-	var c pageCursor
-	raw, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || json.Unmarshal(raw, &c) != nil || c.Partition != partition || c.Sort == "" || c.ID == "" {
-		return pageCursor{}, order.ErrInvalidCursor
-	}
-	return c, nil
-}
-
-// queryPage reads one page of an index, newest first.
-func (s *Store) queryPage(ctx context.Context, index, pkAttr, skAttr, partition string, lo, hi *string, limit int, cursor string) ([]order.Order, string, error) {
-	if limit < 1 {
-		limit = 1
-	}
-	in := &dynamodb.QueryInput{
-		TableName:                aws.String(s.table),
-		IndexName:                aws.String(index),
-		KeyConditionExpression:   aws.String("#pk = :pk"),
-		ExpressionAttributeNames: map[string]string{"#pk": pkAttr},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: partition},
-		},
-		ScanIndexForward: aws.Bool(false),
-		Limit:            aws.Int32(int32(limit + 1)),
-	}
-	if lo != nil {
-		in.KeyConditionExpression = aws.String("#pk = :pk AND #sk BETWEEN :lo AND :hi")
-		in.ExpressionAttributeNames["#sk"] = skAttr
-		in.ExpressionAttributeValues[":lo"] = &types.AttributeValueMemberS{Value: *lo}
-		in.ExpressionAttributeValues[":hi"] = &types.AttributeValueMemberS{Value: *hi}
-	}
-	if cursor != "" {
-		c, err := decodeCursor(cursor, partition)
-		if err != nil {
-			return nil, "", err
-		}
-		in.ExclusiveStartKey = map[string]types.AttributeValue{
-			AttrPK: &types.AttributeValueMemberS{Value: orderPK(c.ID)}, AttrSK: &types.AttributeValueMemberS{Value: orderSK},
-			pkAttr: &types.AttributeValueMemberS{Value: partition}, skAttr: &types.AttributeValueMemberS{Value: c.Sort},
-		}
-	}
-	out, err := s.db.Query(ctx, in)
+	in := &dynamodb.TransactWriteItemsInput{TransactItems: items}
+	err = retryConflicts(ctx, func() error {
+		_, err := s.db.TransactWriteItems(ctx, in)
+		return err
+	})
 	if err != nil {
-		return nil, "", fmt.Errorf("dynamostore: query %s: %w", index, err)
+		return saveTransitionError(o.ID, o.Version, err)
 	}
-	items := make([]orderItem, 0, len(out.Items))
-	if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
-		return nil, "", fmt.Errorf("dynamostore: decode %s page: %w", index, err)
-	}
-	next := ""
-	if len(items) > limit {
-		items = items[:limit]
-		last := items[limit-1]
-		sk := last.GSI1SK
-		if index == IndexStatus {
-			sk = last.GSI2SK
+	return nil
+}
+
+// saveTransitionError maps SaveTransition's failure to the contract's errors.
+func saveTransitionError(id string, version int64, err error) error {
+	var cancelled *types.TransactionCanceledException
+	if errors.As(err, &cancelled) {
+		switch failedCondition(cancelled) {
+		case saveOrder:
+			if len(cancelled.CancellationReasons[saveOrder].Item) == 0 {
+				return fmt.Errorf("dynamostore: save order %s: %w", id, order.ErrNotFound)
+			}
+			return fmt.Errorf("dynamostore: save order %s at version %d: %w", id, version, order.ErrVersionConflict)
+		case saveEvent:
+			return fmt.Errorf("dynamostore: save order %s at version %d: history has that version: %w", id, version, order.ErrVersionConflict)
 		}
-		next = encodeCursor(pageCursor{Partition: partition, Sort: sk, ID: last.ID})
 	}
-	orders := make([]order.Order, len(items))
-	for i := range items {
-		orders[i] = items[i].Order
+	if isConflict(err) {
+		return fmt.Errorf("dynamostore: save order %s at version %d: concurrent writes: %w", id, version, order.ErrVersionConflict)
 	}
-	return orders, next, nil
-}
-
-// ListByCustomer returns a customer's orders, newest first, one page at a time.
-func (s *Store) ListByCustomer(ctx context.Context, customerID string, limit int, cursor string) ([]order.Order, string, error) {
-	return s.queryPage(ctx, IndexCustomer, AttrGSI1PK, AttrGSI1SK, "CUSTOMER#"+customerID, nil, nil, limit, cursor)
-}
-
-// ListByStatus returns the orders in status whose last change falls in
-// [since, until), newest first.
-func (s *Store) ListByStatus(ctx context.Context, status order.Status, since, until time.Time, limit int, cursor string) ([]order.Order, string, error) {
-	lo, hi := since.UTC().Format(sortable), until.UTC().Format(sortable)
-	return s.queryPage(ctx, IndexStatus, AttrGSI2PK, AttrGSI2SK, "STATUS#"+string(status), &lo, &hi, limit, cursor)
+	return fmt.Errorf("dynamostore: save order %s: %w", id, err)
 }

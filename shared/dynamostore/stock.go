@@ -50,14 +50,14 @@ type reservationItem struct {
 }
 
 func stockKey(warehouse, sku string) map[string]types.AttributeValue {
-	return key("STOCK#"+warehouse, "SKU#"+sku)
+	return itemKey("STOCK#"+warehouse, "SKU#"+sku)
 }
 
 // Put sets the available quantity of a SKU (seeding and tests).
 func (s *Stock) Put(ctx context.Context, warehouse, sku string, available int64) error {
 	item, err := marshal(stockItem{PK: "STOCK#" + warehouse, SK: "SKU#" + sku, Type: "stock", Available: available})
 	if err != nil {
-		return err
+		return fmt.Errorf("dynamostore: put stock %s/%s: %w", warehouse, sku, err)
 	}
 	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item}); err != nil {
 		return fmt.Errorf("dynamostore: put stock %s/%s: %w", warehouse, sku, err)
@@ -87,7 +87,7 @@ func (s *Stock) Reserve(ctx context.Context, orderID, warehouse string, items []
 	}
 	res, err := marshal(reservationItem{PK: orderPK(orderID), SK: reservationSK, Type: "reservation", Warehouse: warehouse, Items: items})
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("dynamostore: reserve stock for %s: %w", orderID, err)
 	}
 	actions := []types.TransactWriteItem{{Put: &types.Put{TableName: aws.String(s.table), Item: res,
 		ConditionExpression: aws.String("attribute_not_exists(PK)")}}}
@@ -116,7 +116,7 @@ func (s *Stock) Reserve(ctx context.Context, orderID, warehouse string, items []
 }
 
 func (s *Stock) reservation(ctx context.Context, orderID string) (reservationItem, bool, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: key(orderPK(orderID), reservationSK), ConsistentRead: aws.Bool(true)})
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: itemKey(orderPK(orderID), reservationSK), ConsistentRead: aws.Bool(true)})
 	if err != nil || out.Item == nil {
 		return reservationItem{}, false, err
 	}
@@ -136,7 +136,7 @@ func (s *Stock) Release(ctx context.Context, orderID string) error {
 		return nil
 	}
 	actions := []types.TransactWriteItem{{Update: &types.Update{
-		TableName: aws.String(s.table), Key: key(orderPK(orderID), reservationSK),
+		TableName: aws.String(s.table), Key: itemKey(orderPK(orderID), reservationSK),
 		UpdateExpression:          aws.String("SET released = :t"),
 		ConditionExpression:       aws.String("released = :f"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}, ":f": &types.AttributeValueMemberBOOL{Value: false}},
@@ -152,8 +152,7 @@ func (s *Stock) Release(ctx context.Context, orderID string) error {
 	if failedItem(err) == 0 {
 		return nil // released meanwhile by another attempt
 	}
-	var conflict *types.TransactionConflictException
-	if err != nil && (errors.As(err, &conflict) || cancelledFor(err, "TransactionConflict")) {
+	if err != nil && isConflict(err) {
 		return fmt.Errorf("dynamostore: release stock of %s: busy, retry: %w", orderID, err)
 	}
 	if err != nil {

@@ -11,9 +11,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// CreateTable creates the orders table as the CDK stack defines it (on-demand,
-// both indexes projecting everything, TTL on expiresAt) and waits until it is
-// active. For the local stack and tests; in AWS the stack owns the table.
+// CreateTable creates the orders table as the CDK stack defines it: key PK
+// (hash) and SK (range), on-demand billing, the byCustomer (GSI1PK, GSI1SK)
+// and byStatus (GSI2PK, GSI2SK) indexes projecting every attribute, and TTL
+// on expiresAt. It waits until the table and both indexes are active. It is
+// for the local stack and tests; in AWS the stack owns the table.
 func CreateTable(ctx context.Context, db *dynamodb.Client, name string) error {
 	s := func(n string) types.AttributeDefinition {
 		return types.AttributeDefinition{AttributeName: aws.String(n), AttributeType: types.ScalarAttributeTypeS}
@@ -40,18 +42,52 @@ func CreateTable(ctx context.Context, db *dynamodb.Client, name string) error {
 	}
 	if err := dynamodb.NewTableExistsWaiter(db).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 2*time.Minute,
 		func(o *dynamodb.TableExistsWaiterOptions) {
-			o.MinDelay = 50 * time.Millisecond
-			o.MaxDelay = time.Second
+			o.MinDelay, o.MaxDelay = 50*time.Millisecond, time.Second
+			o.Retryable = tableNotReady
 		}); err != nil {
 		return fmt.Errorf("dynamostore: wait for table %s: %w", name, err)
 	}
-	_, err = db.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+	return enableTTL(ctx, db, name)
+}
+
+// tableNotReady keeps waiting until the table and all its indexes are ACTIVE.
+func tableNotReady(_ context.Context, _ *dynamodb.DescribeTableInput, out *dynamodb.DescribeTableOutput, err error) (bool, error) {
+	var missing *types.ResourceNotFoundException
+	switch {
+	case errors.As(err, &missing):
+		return true, nil
+	case err != nil:
+		return false, err
+	case out.Table == nil || out.Table.TableStatus != types.TableStatusActive:
+		return true, nil
+	}
+	for _, ix := range out.Table.GlobalSecondaryIndexes {
+		if ix.IndexStatus != types.IndexStatusActive {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// enableTTL turns TTL on for AttrTTL. Whether the call succeeds or not
+// (DynamoDB Local enables TTL at once and refuses a repeat with a
+// ValidationException; AWS may report a change in progress), the outcome is
+// judged by DescribeTimeToLive: enabled or enabling on AttrTTL is success.
+func enableTTL(ctx context.Context, db *dynamodb.Client, name string) error {
+	_, updateErr := db.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
 		TableName:               aws.String(name),
 		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(AttrTTL), Enabled: aws.Bool(true)},
 	})
-	var inUse *types.ResourceInUseException
-	if err != nil && !errors.As(err, &inUse) {
-		return fmt.Errorf("dynamostore: enable TTL on %s: %w", name, err)
+	out, err := db.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(name)})
+	if err != nil {
+		return fmt.Errorf("dynamostore: enable TTL on %s: %w", name, errors.Join(updateErr, err))
 	}
-	return nil
+	if d := out.TimeToLiveDescription; d != nil && aws.ToString(d.AttributeName) == AttrTTL &&
+		(d.TimeToLiveStatus == types.TimeToLiveStatusEnabled || d.TimeToLiveStatus == types.TimeToLiveStatusEnabling) {
+		return nil
+	}
+	if updateErr == nil {
+		updateErr = errors.New("TTL not enabled after UpdateTimeToLive")
+	}
+	return fmt.Errorf("dynamostore: enable TTL on %s: %w", name, updateErr)
 }

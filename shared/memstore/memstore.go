@@ -1,12 +1,15 @@
 // Package memstore is an in-memory order store with the same semantics as
 // the DynamoDB one (the contract suite in storetest runs against both), for
-// fast unit tests. Not for production: nothing survives the process.
+// fast unit tests. Everything it hands out or takes in is copied, so callers
+// never share memory with what it stores. Not for production: nothing
+// survives the process.
 package memstore
 
 import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -16,19 +19,32 @@ import (
 	"github.com/xborder/xborder/shared/order"
 )
 
-// Store keeps orders, history and idempotency records in memory.
+// maxPageSize bounds a page; a limit outside 1..maxPageSize is brought into it.
+const maxPageSize = 100
+
+// sortable is a fixed-width UTC time layout that sorts as text (as the
+// DynamoDB store's index keys).
+const sortable = "2006-01-02T15:04:05.000000000Z"
+
+// Store keeps orders, history and idempotency records in memory. It is safe
+// for concurrent use.
 type Store struct {
 	mu      sync.Mutex
 	orders  map[string]order.Order
 	history map[string][]order.Event
-	keys    map[[2]string]idempotency.Record
+	keys    map[scopedKey]idempotency.Record
 }
+
+type scopedKey struct{ scope, key string }
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{orders: map[string]order.Order{}, history: map[string][]order.Event{}, keys: map[[2]string]idempotency.Record{}}
+	return &Store{orders: map[string]order.Order{}, history: map[string][]order.Event{}, keys: map[scopedKey]idempotency.Record{}}
 }
 
+// clone copies every slice and pointer of an order (storetest checks that
+// nothing is shared, so a field added to order.Order without a line here
+// fails the contract suite).
 func clone(o order.Order) order.Order {
 	o.Lines = append([]order.Line(nil), o.Lines...)
 	if o.Shipping != nil {
@@ -42,30 +58,41 @@ func clone(o order.Order) order.Order {
 	return o
 }
 
-// keyFree reports whether a key may be taken at now.
-func keyFree(old idempotency.Record, ok bool, now time.Time) bool {
-	return !ok || !now.Before(old.ExpiresAt) || (old.State == idempotency.StateInFlight && !now.Before(old.LeaseUntil))
+func cloneRecord(r idempotency.Record) idempotency.Record {
+	if r.Body != nil {
+		r.Body = append([]byte{}, r.Body...)
+	}
+	return r
 }
 
-// ClaimKey claims an idempotency key (see storetest for the contract).
+// keyFree reports whether a key may be taken at now: no record, a record past
+// its expiry, an in-flight claim whose lease ran out or, when owner is set,
+// that owner's own in-flight claim.
+func keyFree(old idempotency.Record, exists bool, now time.Time, owner string) bool {
+	return !exists || !now.Before(old.ExpiresAt) ||
+		(old.State == idempotency.StateInFlight && (!now.Before(old.LeaseUntil) || (owner != "" && old.Owner == owner)))
+}
+
+// ClaimKey stores rec as an IN_FLIGHT claim unless the key's record is
+// completed or in flight under a running lease, which it returns with
+// idempotency.ErrClaimed. See the DynamoDB store for the full contract.
 func (s *Store) ClaimKey(_ context.Context, rec idempotency.Record, now time.Time) (idempotency.Record, error) {
+	rec.State, rec.Body = idempotency.StateInFlight, nil
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k := [2]string{rec.Scope, rec.Key}
-	if old, ok := s.keys[k]; !keyFree(old, ok, now) {
-		old.Body = append([]byte(nil), old.Body...)
-		return old, idempotency.ErrClaimed
+	k := scopedKey{rec.Scope, rec.Key}
+	if old, ok := s.keys[k]; !keyFree(old, ok, now, "") {
+		return cloneRecord(old), idempotency.ErrClaimed
 	}
-	rec.Body = nil
 	s.keys[k] = rec
 	return rec, nil
 }
 
-// ReleaseKey drops an in-flight claim held by owner.
+// ReleaseKey drops an in-flight claim held by owner; anything else is left alone.
 func (s *Store) ReleaseKey(_ context.Context, scope, key, owner string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k := [2]string{scope, key}
+	k := scopedKey{scope, key}
 	if old, ok := s.keys[k]; ok && old.State == idempotency.StateInFlight && old.Owner == owner {
 		delete(s.keys, k)
 	}
@@ -73,33 +100,48 @@ func (s *Store) ReleaseKey(_ context.Context, scope, key, owner string) error {
 }
 
 // CreateOrder writes the order, its first event and the completed key, all
-// or nothing, if the key is free.
+// or nothing: the key's record with idempotency.ErrClaimed if the key is
+// taken, order.ErrExists if the order is.
 func (s *Store) CreateOrder(_ context.Context, o *order.Order, first order.Event, done idempotency.Record, now time.Time) (idempotency.Record, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	k := [2]string{done.Scope, done.Key}
-	if old, ok := s.keys[k]; !keyFree(old, ok, now) {
-		old.Body = append([]byte(nil), old.Body...)
-		return old, fmt.Errorf("memstore: create order %s: %w", o.ID, idempotency.ErrClaimed)
-	}
-	if _, ok := s.orders[o.ID]; ok {
-		return idempotency.Record{}, fmt.Errorf("memstore: create order %s: %w", o.ID, order.ErrExists)
+	if err := checkEvent(o, first); err != nil {
+		return idempotency.Record{}, fmt.Errorf("memstore: create order: %w", err)
 	}
 	done.State = idempotency.StateCompleted
-	done.Body = append([]byte(nil), done.Body...)
+	done = cloneRecord(done)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := scopedKey{done.Scope, done.Key}
+	if old, ok := s.keys[k]; !keyFree(old, ok, now, done.Owner) {
+		return cloneRecord(old), fmt.Errorf("memstore: create order %s: %w", o.ID, idempotency.ErrClaimed)
+	}
+	if _, ok := s.orders[o.ID]; ok || len(s.history[o.ID]) > 0 {
+		return idempotency.Record{}, fmt.Errorf("memstore: create order %s: %w", o.ID, order.ErrExists)
+	}
 	s.keys[k] = done
 	s.orders[o.ID] = clone(*o)
 	s.history[o.ID] = []order.Event{first}
-	return done, nil
+	return cloneRecord(done), nil
 }
 
-// GetOrder returns one order.
+// checkEvent refuses a history event that does not belong to o as it is
+// being written.
+func checkEvent(o *order.Order, ev order.Event) error {
+	switch {
+	case o == nil || o.ID == "":
+		return errors.New("order without an id")
+	case ev.OrderID != o.ID || ev.Version != o.Version:
+		return fmt.Errorf("order %s at version %d given the history event of %q at version %d", o.ID, o.Version, ev.OrderID, ev.Version)
+	}
+	return nil
+}
+
+// GetOrder returns a copy of one order; order.ErrNotFound if there is none.
 func (s *Store) GetOrder(_ context.Context, id string) (*order.Order, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o, ok := s.orders[id]
 	if !ok {
-		return nil, fmt.Errorf("memstore: order %s: %w", id, order.ErrNotFound)
+		return nil, fmt.Errorf("memstore: get order %s: %w", id, order.ErrNotFound)
 	}
 	c := clone(o)
 	return &c, nil
@@ -112,72 +154,117 @@ func (s *Store) History(_ context.Context, id string) ([]order.Event, error) {
 	return append([]order.Event(nil), s.history[id]...), nil
 }
 
-// SaveTransition stores o and ev if the stored version is o.Version-1.
+// SaveTransition stores o and ev if the stored version is o.Version-1:
+// order.ErrNotFound for a missing order, order.ErrVersionConflict otherwise.
 func (s *Store) SaveTransition(_ context.Context, o *order.Order, ev order.Event) error {
+	if err := checkEvent(o, ev); err != nil {
+		return fmt.Errorf("memstore: save order: %w", err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old, ok := s.orders[o.ID]
 	if !ok {
-		return fmt.Errorf("memstore: save %s: %w", o.ID, order.ErrNotFound)
+		return fmt.Errorf("memstore: save order %s: %w", o.ID, order.ErrNotFound)
 	}
 	if old.Version != o.Version-1 {
-		return fmt.Errorf("memstore: save %s at version %d: %w", o.ID, o.Version, order.ErrVersionConflict)
+		return fmt.Errorf("memstore: save order %s at version %d: %w", o.ID, o.Version, order.ErrVersionConflict)
+	}
+	for _, e := range s.history[o.ID] {
+		if e.Version == ev.Version {
+			return fmt.Errorf("memstore: save order %s at version %d: history has that version: %w", o.ID, o.Version, order.ErrVersionConflict)
+		}
 	}
 	s.orders[o.ID] = clone(*o)
-	s.history[o.ID] = append(s.history[o.ID], ev)
+	h := append(s.history[o.ID], ev)
+	sort.SliceStable(h, func(i, j int) bool { return h[i].Version < h[j].Version })
+	s.history[o.ID] = h
 	return nil
 }
 
-type cursor struct {
-	Scope string `json:"s"`
-	After string `json:"a"`
+// list is what one listing covers: a partition name, which orders belong to
+// it and their sort key, optionally narrowed to sort keys in [lo, hi).
+type list struct {
+	partition string
+	member    func(order.Order) bool
+	sortKey   func(order.Order) string
+	lo, hi    string
 }
 
-// page sorts matching orders newest first and cuts one page after the cursor.
-func (s *Store) page(scope string, match func(order.Order) bool, sortKey func(order.Order) string, limit int, cur string) ([]order.Order, string, error) {
+func (l list) windowed() bool { return l.lo != "" || l.hi != "" }
+
+func timeKey(t time.Time, id string) string { return t.UTC().Format(sortable) + "#" + id }
+
+// ListByCustomer returns a customer's orders, newest first, at most limit
+// (brought into 1..100), and the next page's cursor ("" after the last).
+func (s *Store) ListByCustomer(_ context.Context, customerID string, limit int, cursor string) ([]order.Order, string, error) {
+	return s.page(list{
+		partition: "customer:" + customerID,
+		member:    func(o order.Order) bool { return o.CustomerID == customerID },
+		sortKey:   func(o order.Order) string { return timeKey(o.CreatedAt, o.ID) },
+	}, limit, cursor)
+}
+
+// ListByStatus returns the orders in status whose last change is in
+// [since, until), newest first, paged like ListByCustomer.
+func (s *Store) ListByStatus(_ context.Context, status order.Status, since, until time.Time, limit int, cursor string) ([]order.Order, string, error) {
+	return s.page(list{
+		partition: "status:" + string(status),
+		member:    func(o order.Order) bool { return o.Status == status },
+		sortKey:   func(o order.Order) string { return timeKey(o.UpdatedAt, o.ID) },
+		lo:        since.UTC().Format(sortable), hi: until.UTC().Format(sortable),
+	}, limit, cursor)
+}
+
+type pageCursor struct {
+	Partition string `json:"p"`
+	After     string `json:"a"`
+}
+
+// page sorts the list's orders newest first and cuts one page after the cursor.
+func (s *Store) page(l list, limit int, cursor string) ([]order.Order, string, error) {
+	limit = min(max(limit, 1), maxPageSize)
 	after := ""
-	if cur != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(cur)
-		var c cursor
-		if err != nil || json.Unmarshal(raw, &c) != nil || c.Scope != scope || c.After == "" {
-			return nil, "", order.ErrInvalidCursor
+	if cursor != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(cursor)
+		var c pageCursor
+		if err != nil || json.Unmarshal(raw, &c) != nil || c.Partition != l.partition || !validSortKey(c.After) ||
+			(l.windowed() && (c.After < l.lo || c.After >= l.hi)) {
+			return nil, "", fmt.Errorf("memstore: list: %w", order.ErrInvalidCursor)
 		}
 		after = c.After
 	}
+	type entry struct {
+		key string
+		o   order.Order
+	}
+	var all []entry
 	s.mu.Lock()
-	var all []order.Order
 	for _, o := range s.orders {
-		if match(o) {
-			all = append(all, clone(o))
+		if k := l.sortKey(o); l.member(o) && (!l.windowed() || (k >= l.lo && k < l.hi)) && (after == "" || k < after) {
+			all = append(all, entry{k, clone(o)})
 		}
 	}
 	s.mu.Unlock()
-	sort.Slice(all, func(i, j int) bool { return sortKey(all[i]) > sortKey(all[j]) })
-	start := 0
-	if after != "" {
-		start = sort.Search(len(all), func(i int) bool { return sortKey(all[i]) < after })
+	sort.Slice(all, func(i, j int) bool { return all[i].key > all[j].key })
+	next := ""
+	if len(all) > limit {
+		all = all[:limit]
+		raw, _ := json.Marshal(pageCursor{Partition: l.partition, After: all[limit-1].key})
+		next = base64.RawURLEncoding.EncodeToString(raw)
 	}
-	all = all[start:]
-	if len(all) <= limit {
-		return all, "", nil
+	orders := make([]order.Order, len(all))
+	for i, e := range all {
+		orders[i] = e.o
 	}
-	all = all[:limit]
-	raw, _ := json.Marshal(cursor{Scope: scope, After: sortKey(all[limit-1])})
-	return all, base64.RawURLEncoding.EncodeToString(raw), nil
+	return orders, next, nil
 }
 
-// ListByCustomer returns a customer's orders, newest first.
-func (s *Store) ListByCustomer(_ context.Context, customerID string, limit int, cur string) ([]order.Order, string, error) {
-	return s.page("customer:"+customerID, func(o order.Order) bool { return o.CustomerID == customerID },
-		func(o order.Order) string { return o.CreatedAt.UTC().Format(sortable) + "#" + o.ID }, limit, cur)
+// validSortKey reports whether k is "<fixed-width UTC time>#<id>".
+func validSortKey(k string) bool {
+	n := len(sortable)
+	if len(k) <= n+1 || k[n] != '#' {
+		return false
+	}
+	t, err := time.Parse(sortable, k[:n])
+	return err == nil && t.UTC().Format(sortable) == k[:n]
 }
-
-// ListByStatus returns orders with status whose last change is in [since, until), newest first.
-func (s *Store) ListByStatus(_ context.Context, status order.Status, since, until time.Time, limit int, cur string) ([]order.Order, string, error) {
-	return s.page("status:"+string(status), func(o order.Order) bool {
-		return o.Status == status && !o.UpdatedAt.Before(since) && o.UpdatedAt.Before(until)
-	}, func(o order.Order) string { return o.UpdatedAt.UTC().Format(sortable) + "#" + o.ID }, limit, cur)
-}
-
-// sortable is a fixed-width UTC time layout that sorts as text.
-const sortable = "2006-01-02T15:04:05.000000000Z"

@@ -36,7 +36,7 @@ func (m Money) Add(o Money) (Money, error) {
 	return Money{Amount: m.Amount + o.Amount, Currency: m.Currency}, nil
 }
 
-// Mul returns m × n.
+// Mul returns m × n, or ErrOverflow when the product does not fit in int64.
 func (m Money) Mul(n int64) (Money, error) {
 	if m.Amount == 0 || n == 0 {
 		return Money{Amount: 0, Currency: m.Currency}, nil
@@ -49,18 +49,39 @@ func (m Money) Mul(n int64) (Money, error) {
 }
 
 // String renders the amount in major units with the currency's exponent,
-// e.g. "12.34 EUR", "1200 JPY", "1.250 KWD". Unknown currencies show minor units.
+// e.g. "12.34 EUR", "1200 JPY", "1.250 KWD", "-0.05 USD". An unknown currency
+// shows the amount in minor units: "12 XYZ". It never panics, for any amount.
 func (m Money) String() string {
+	var buf [48]byte
+	b := buf[:0]
+	u := uint64(m.Amount)
+	if m.Amount < 0 {
+		b = append(b, '-')
+		u = -u // two's complement: also right for math.MinInt64
+	}
 	exp, ok := Exponent(m.Currency)
-	if !ok || exp == 0 {
-		return strconv.FormatInt(m.Amount, 10) + " " + m.Currency
+	if !ok {
+		exp = 0
 	}
-	sign := ""
-	a := m.Amount
-	if a < 0 {
-		sign = "-"
-		a = -a // MinInt64 is out of any validated range
+	var digits [24]byte
+	d := strconv.AppendUint(digits[:0], u, 10)
+	switch {
+	case exp == 0:
+		b = append(b, d...)
+	case len(d) > exp:
+		b = append(b, d[:len(d)-exp]...)
+		b = append(b, '.')
+		b = append(b, d[len(d)-exp:]...)
+	default: // less than one major unit: 5 cents is "0.05"
+		b = append(b, '0', '.')
+		for range exp - len(d) {
+			b = append(b, '0')
+		}
+		b = append(b, d...)
 	}
-	div := int64(math.Pow10(exp))
-	return fmt.Sprintf("%s%d.%0*d %s", sign, a/div, exp, a%div, m.Currency)
+	if m.Currency != "" {
+		b = append(b, ' ')
+		b = append(b, m.Currency...)
+	}
+	return string(b)
 }

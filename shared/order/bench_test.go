@@ -43,3 +43,21 @@ func BenchmarkValidate10Lines(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkValidateInvalidOrder measures the error path: the same order with
+// one problem in every line, all of them reported.
+func BenchmarkValidateInvalidOrder(b *testing.B) {
+	var d Draft
+	if err := json.Unmarshal(load10Lines(b), &d); err != nil {
+		b.Fatal(err)
+	}
+	for i := range d.Lines {
+		d.Lines[i].HSCode = "6109.10"
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if len(d.Validate()) != len(d.Lines) {
+			b.Fatal("want one problem a line")
+		}
+	}
+}

@@ -87,3 +87,80 @@ func TestOrderTransition(t *testing.T) {
 		t.Fatal("a refused transition changed the order")
 	}
 }
+
+func TestTerminal(t *testing.T) {
+	for _, tc := range []struct {
+		s        Status
+		terminal bool
+	}{
+		{StatusReceived, false}, {StatusStockReserved, false}, {StatusPaymentAuthorized, false},
+		{StatusCustomsCleared, false}, {StatusPaymentCaptured, false}, {StatusDispatched, false},
+		{StatusStalled, false},
+		{StatusDelivered, true}, {StatusRejected, true}, {StatusPaymentDeclined, true},
+		{StatusCustomsRejected, true}, {StatusCancelled, true}, {StatusFailed, true},
+	} {
+		if got := tc.s.Terminal(); got != tc.terminal {
+			t.Errorf("%s.Terminal() = %v, want %v", tc.s, got, tc.terminal)
+		}
+		// Every status that is not terminal has somewhere to go.
+		if !tc.terminal && len(transitions[tc.s]) == 0 {
+			t.Errorf("%s is not terminal but has no successor", tc.s)
+		}
+	}
+	if len(Statuses) != 13 {
+		t.Fatalf("%d statuses: add the new one to this table", len(Statuses))
+	}
+}
+
+func TestRequestCancel(t *testing.T) {
+	now := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		status Status
+		ok     bool
+		err    error
+	}{
+		{StatusReceived, true, nil},
+		{StatusPaymentAuthorized, true, nil},
+		{StatusStalled, true, nil},
+		{StatusDispatched, false, ErrTooLate},
+		{StatusDelivered, false, ErrTooLate},
+		{StatusCancelled, false, nil},
+		{StatusRejected, false, nil},
+	} {
+		o, _ := Accept(valid(), "01KORDER", "alice", "customer:alice", now)
+		o.Status = tc.status
+		ev, ok, err := o.RequestCancel("customer:alice", now.Add(time.Minute))
+		if ok != tc.ok || !errors.Is(err, tc.err) {
+			t.Errorf("%s: ok %v err %v, want %v %v", tc.status, ok, err, tc.ok, tc.err)
+			continue
+		}
+		if !ok {
+			if o.CancelRequested || o.Version != 1 {
+				t.Errorf("%s: a refused cancellation changed the order", tc.status)
+			}
+			continue
+		}
+		if !o.CancelRequested || o.CancelledBy != "customer:alice" || o.Version != 2 || o.Status != tc.status {
+			t.Errorf("%s: order after cancel request %+v", tc.status, o)
+		}
+		if ev.Version != 2 || ev.From != tc.status || ev.To != tc.status || ev.Reason != "cancel_requested" {
+			t.Errorf("%s: event %+v", tc.status, ev)
+		}
+		if _, again, err := o.RequestCancel("ops:bob", now); again || err != nil || o.CancelledBy != "customer:alice" {
+			t.Errorf("%s: a second request must change nothing", tc.status)
+		}
+	}
+}
+
+func TestNote(t *testing.T) {
+	now := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	o, _ := Accept(valid(), "01KORDER", "alice", "customer:alice", now)
+	ev := o.Note("stock_reserved", "workflow", now.Add(time.Second))
+	if o.Version != 2 || o.Status != StatusReceived || !o.UpdatedAt.Equal(now.Add(time.Second)) {
+		t.Fatalf("order after note %+v", o)
+	}
+	if ev != (Event{OrderID: "01KORDER", Version: 2, At: now.Add(time.Second), From: StatusReceived, To: StatusReceived,
+		Reason: "stock_reserved", Actor: "workflow"}) {
+		t.Fatalf("event %+v", ev)
+	}
+}

@@ -1,9 +1,9 @@
 package order
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/xborder/xborder/shared/country"
@@ -12,7 +12,9 @@ import (
 
 // FieldError is one problem with a submitted order. Field is a JSON-pointer-like
 // path into the request ("/lines/0/hsCode"), Code a stable machine-readable
-// word, Message a sentence for people. Messages never repeat personal data.
+// word, Message a sentence for people. Messages never repeat personal data:
+// they may quote codes (a currency, an amount the order should hold) but never
+// a name, an address, an email, a phone number or a token.
 type FieldError struct {
 	Field   string `json:"field"`
 	Code    string `json:"code"`
@@ -21,260 +23,406 @@ type FieldError struct {
 
 // Codes of FieldError.
 const (
-	CodeRequired   = "required"
-	CodeInvalid    = "invalid"
-	CodeTooLong    = "too_long"
-	CodeTooMany    = "too_many"
+	// CodeRequired: the field is missing, empty or blank.
+	CodeRequired = "required"
+	// CodeInvalid: the field is present but malformed or not one of the
+	// allowed values.
+	CodeInvalid = "invalid"
+	// CodeTooLong: the text is longer than its limit (counted in characters).
+	CodeTooLong = "too_long"
+	// CodeTooMany: the list has more entries than allowed.
+	CodeTooMany = "too_many"
+	// CodeOutOfRange: the number is outside its allowed range.
 	CodeOutOfRange = "out_of_range"
-	CodeMismatch   = "mismatch"
+	// CodeMismatch: the field disagrees with others (totals, currencies).
+	CodeMismatch = "mismatch"
+	// CodeNotAllowed: well formed, but a business rule forbids it.
 	CodeNotAllowed = "not_allowed"
 )
 
 // Limits of an order.
 const (
-	MaxLines        = 100
-	MaxQuantity     = 10_000
-	MaxUnitAmount   = 1_000_000_000_000 // minor units
-	MaxWeightGrams  = 1_000_000
-	maxSKU          = 64
-	maxTitle        = 200
-	maxName         = 100
-	maxAddressField = 100
-	maxPostalCode   = 20
-	maxEmail        = 254
-	maxRef          = 64
-	maxToken        = 255
+	MaxLines          = 100
+	MaxQuantity       = 10_000
+	MaxUnitAmount     = 1_000_000_000_000 // minor units
+	MaxShippingAmount = MaxUnitAmount     // minor units
+	MaxWeightGrams    = 1_000_000
+	maxSKU            = 64
+	maxTitle          = 200
+	maxName           = 100
+	maxAddressField   = 100
+	maxPostalCode     = 20
+	maxEmail          = 254
+	maxRef            = 64
+	maxToken          = 255
 )
 
-type problems []FieldError
-
-func (p *problems) add(field, code, msg string) {
-	*p = append(*p, FieldError{Field: field, Code: code, Message: msg})
-}
-
-// Validate reports every problem with d at once; nil means valid.
+// Validate reports every problem with d at once, in the order of the fields
+// of Draft (lines in index order); nil means d is valid. It never stops at the
+// first problem, but checks at most MaxLines lines: beyond them the too_many
+// error stands for the rest. The rules, by field:
+//
+//   - channel: mobile, partner or web. tradeMode: B2C, B2B, C2C or M2B2C.
+//     fulfilment: overseas_warehouse, direct_mail, supplier_direct or
+//     bonded_warehouse. incoterm: empty (DDP) or DDP or DAP.
+//   - currency: an active ISO 4217 code; every amount in the order (unit
+//     prices, line totals, shipping, total) is in that currency (mismatch).
+//   - buyer and consignee: name required, at most 100 characters; email
+//     optional, a plausible address of at most 254 bytes; phone optional, E.164
+//     ('+' and 6 to 15 digits, the first not 0); address line1 and city required, line1, line2,
+//     city and region at most 100 characters; postalCode optional, at most 20
+//     letters, digits, spaces and '-'; country a required ISO 3166-1 alpha-2
+//     code. The consignee needs an email or a phone for the carrier (reported
+//     as /consignee/phone required).
+//   - vatNumber optional: an EU VAT number (member-state prefix, EL for
+//     Greece), XI (Northern Ireland) or GB, then 2 to 13 upper-case letters or
+//     digits, no spaces. Other countries' tax numbers go in
+//     businessRegistration.
+//   - iossNumber optional: "IM" and 10 digits, and only for goods shipped into
+//     the EU (not_allowed otherwise).
+//   - businessRegistration at most 64 characters; required from the buyer of a
+//     B2B order.
+//   - lines: 1 to MaxLines. Each: sku required, at most 64 of [A-Za-z0-9._-];
+//     title required, at most 200 characters; hsCode 6 to 10 digits; quantity
+//     1 to MaxQuantity; unitPrice.amount 0 to MaxUnitAmount; lineTotal equal
+//     to unitPrice × quantity (mismatch, stating the expected amount);
+//     weightGrams 1 to MaxWeightGrams; originCountry an ISO 3166-1 alpha-2
+//     code other than the destination (not_allowed: cross-border only).
+//   - shipping optional, amount 0 to MaxShippingAmount.
+//   - total: amount greater than zero and equal to the line totals plus
+//     shipping (mismatch, stating the expected amount).
+//   - payment: method "card"; token required, at most 255 printable ASCII
+//     characters without spaces.
+//   - partnerOrderRef at most 64 characters.
+//
+// Free-text fields must be valid UTF-8 without control characters (C0, DEL,
+// C1) or U+FFFD replacement characters, which is what encoding/json leaves
+// where a request held invalid UTF-8. Lengths count characters (runes), except
+// for email (bytes, as RFC 5321 counts them) and the ASCII-only sku, postal
+// code and token.
+//
+// Validate allocates nothing for a valid order.
 func (d *Draft) Validate() []FieldError {
-	var p problems
-	p.enum("/channel", string(d.Channel), true, string(ChannelMobile), string(ChannelPartner), string(ChannelWeb))
-	p.enum("/tradeMode", string(d.TradeMode), true, string(TradeB2C), string(TradeB2B), string(TradeC2C), string(TradeM2B2C))
-	p.enum("/fulfilment", string(d.Fulfilment), true, string(FulfilOverseasWarehouse), string(FulfilDirectMail),
-		string(FulfilSupplierDirect), string(FulfilBondedWarehouse))
-	p.enum("/incoterm", string(d.Incoterm), false, string(IncotermDDP), string(IncotermDAP))
-	currencyOK := money.Valid(d.Currency)
+	v := validator{cur: d.Currency, curOK: money.Valid(d.Currency), dest: d.Consignee.Address.Country}
+	v.destOK = country.Valid(v.dest)
+	top := at{index: -1}
+
+	switch d.Channel {
+	case ChannelMobile, ChannelPartner, ChannelWeb:
+	case "":
+		v.add(top, "/channel", CodeRequired, "channel is required: mobile, partner or web.")
+	default:
+		v.add(top, "/channel", CodeInvalid, "channel must be mobile, partner or web.")
+	}
+	switch d.TradeMode {
+	case TradeB2C, TradeB2B, TradeC2C, TradeM2B2C:
+	case "":
+		v.add(top, "/tradeMode", CodeRequired, "tradeMode is required: B2C, B2B, C2C or M2B2C.")
+	default:
+		v.add(top, "/tradeMode", CodeInvalid, "tradeMode must be B2C, B2B, C2C or M2B2C.")
+	}
+	switch d.Fulfilment {
+	case FulfilOverseasWarehouse, FulfilDirectMail, FulfilSupplierDirect, FulfilBondedWarehouse:
+	case "":
+		v.add(top, "/fulfilment", CodeRequired,
+			"fulfilment is required: overseas_warehouse, direct_mail, supplier_direct or bonded_warehouse.")
+	default:
+		v.add(top, "/fulfilment", CodeInvalid,
+			"fulfilment must be overseas_warehouse, direct_mail, supplier_direct or bonded_warehouse.")
+	}
+	switch d.Incoterm {
+	case "", IncotermDDP, IncotermDAP:
+	default:
+		v.add(top, "/incoterm", CodeInvalid, "incoterm must be DDP (the default: duties prepaid at checkout) or DAP (duties paid by the buyer on delivery).")
+	}
 	switch {
 	case d.Currency == "":
-		p.add("/currency", CodeRequired, "currency is required (ISO 4217, e.g. EUR)")
-	case !currencyOK:
-		p.add("/currency", CodeInvalid, "currency must be an active ISO 4217 code such as EUR, USD or JPY")
+		v.add(top, "/currency", CodeRequired, "currency is required: an ISO 4217 code such as EUR.")
+	case !v.curOK:
+		v.add(top, "/currency", CodeInvalid, "currency must be an active ISO 4217 code in upper case, such as EUR, USD or JPY.")
 	}
 
-	dest := d.Consignee.Address.Country
-	p.party("/buyer", &d.Buyer, dest)
-	p.party("/consignee", &d.Consignee, dest)
-	if d.Consignee.Email == "" && d.Consignee.Phone == "" {
-		p.add("/consignee/phone", CodeRequired, "the consignee needs a phone number or an email address for the carrier")
-	}
-	if d.TradeMode == TradeB2B && d.Buyer.BusinessRegistration == "" {
-		p.add("/buyer/businessRegistration", CodeRequired, "a B2B order needs the buyer's business registration")
-	}
+	v.party(at{base: "/buyer", index: -1}, &d.Buyer, d.TradeMode == TradeB2B, false)
+	v.party(at{base: "/consignee", index: -1}, &d.Consignee, false, true)
 
-	sum := money.Money{Currency: d.Currency}
-	sumOK := currencyOK
-	switch n := len(d.Lines); {
-	case n == 0:
-		p.add("/lines", CodeRequired, "an order needs at least one line")
-	case n > MaxLines:
-		p.add("/lines", CodeTooMany, "an order has at most "+strconv.Itoa(MaxLines)+" lines")
+	// The total can be checked only when every part of it is known.
+	sum, sumOK := int64(0), v.curOK
+	lines := d.Lines
+	switch {
+	case len(lines) == 0:
+		v.add(top, "/lines", CodeRequired, "an order needs at least one line.")
+		sumOK = false
+	case len(lines) > MaxLines:
+		v.add(top, "/lines", CodeTooMany, "an order has at most "+strconv.Itoa(MaxLines)+" lines; only the first ones were checked.")
+		lines, sumOK = lines[:MaxLines], false
 	}
-	for i := range d.Lines {
-		if !p.line("/lines/"+strconv.Itoa(i), &d.Lines[i], d.Currency, currencyOK, dest) {
-			sumOK = false
-			continue
-		}
-		var err error
-		if sum, err = sum.Add(d.Lines[i].LineTotal); err != nil {
-			sumOK = false
-		}
+	for i := range lines {
+		amount, ok := v.line(at{base: "/lines", index: i}, &lines[i])
+		sum, sumOK = sum+amount, sumOK && ok // ≤ MaxLines × MaxUnitAmount × MaxQuantity: no overflow
 	}
-	if d.Shipping != nil {
-		if p.amount("/shipping", *d.Shipping, d.Currency, currencyOK, false) {
-			var err error
-			if sum, err = sum.Add(*d.Shipping); err != nil {
-				sumOK = false
-			}
-		} else {
-			sumOK = false
+	if s := d.Shipping; s != nil {
+		ok := true
+		if s.Amount < 0 || s.Amount > MaxShippingAmount {
+			v.add(top, "/shipping/amount", CodeOutOfRange,
+				"shipping amount must be from 0 to "+strconv.FormatInt(MaxShippingAmount, 10)+" minor units.")
+			ok = false
 		}
+		ok = v.currency(top, "/shipping/currency", s.Currency) && ok
+		sum, sumOK = sum+s.Amount, sumOK && ok
 	}
-	if p.amount("/total", d.Total, d.Currency, currencyOK, true) && sumOK && d.Total.Amount != sum.Amount {
-		p.add("/total", CodeMismatch, fmt.Sprintf("total must equal the sum of the line totals plus shipping: %s", sum))
+	totalOK := true
+	if d.Total.Amount <= 0 {
+		v.add(top, "/total/amount", CodeOutOfRange, "total amount must be greater than zero.")
+		totalOK = false
+	}
+	totalOK = v.currency(top, "/total/currency", d.Total.Currency) && totalOK
+	if totalOK && sumOK && d.Total.Amount != sum {
+		v.add(top, "/total", CodeMismatch,
+			"total must equal the sum of the line totals plus shipping: "+v.format(sum)+".")
 	}
 
 	switch {
 	case d.Payment.Method == "":
-		p.add("/payment/method", CodeRequired, "payment method is required (card)")
+		v.add(top, "/payment/method", CodeRequired, "payment method is required: card.")
 	case d.Payment.Method != "card":
-		p.add("/payment/method", CodeInvalid, "payment method must be card")
+		v.add(top, "/payment/method", CodeInvalid, "payment method must be card, the only method supported.")
+	}
+	switch t := d.Payment.Token; {
+	case t == "":
+		v.add(top, "/payment/token", CodeRequired, "payment token is required: the token from the payment provider, never card data.")
+	case len(t) > maxToken:
+		v.add(top, "/payment/token", CodeTooLong, "payment token must be at most "+strconv.Itoa(maxToken)+" characters.")
+	case !printableASCII(t):
+		v.add(top, "/payment/token", CodeInvalid, "payment token must be printable ASCII without spaces.")
+	}
+	v.text(top, "/partnerOrderRef", d.PartnerOrderRef, maxRef, false)
+	return v.errs
+}
+
+// validator collects problems. Paths and messages are built only when a
+// problem is found, so a valid order costs no allocation.
+type validator struct {
+	errs   []FieldError
+	cur    string // the order's currency
+	curOK  bool   // cur is a valid ISO 4217 code
+	dest   string // the destination country
+	destOK bool   // dest is a valid ISO 3166-1 alpha-2 code
+}
+
+// at locates a group of fields: base ("/buyer", "/lines") and, in a list,
+// the index (-1 otherwise).
+type at struct {
+	base  string
+	index int
+}
+
+func (a at) path(field string) string {
+	if a.index < 0 {
+		return a.base + field
+	}
+	return a.base + "/" + strconv.Itoa(a.index) + field
+}
+
+func (v *validator) add(a at, field, code, msg string) {
+	v.errs = append(v.errs, FieldError{Field: a.path(field), Code: code, Message: msg})
+}
+
+// name is the last segment of a field path, to start a message with.
+func name(field string) string { return field[strings.LastIndexByte(field, '/')+1:] }
+
+// format renders minor units in the order's currency, or as bare minor units
+// when the currency is unknown (it may be anything a client sent).
+func (v *validator) format(amount int64) string {
+	if v.curOK {
+		return money.New(amount, v.cur).String()
+	}
+	return strconv.FormatInt(amount, 10) + " minor units"
+}
+
+// currency checks that an amount is in the order's currency; it reports
+// whether the amount can be added up with the others.
+func (v *validator) currency(a at, field, c string) bool {
+	if !v.curOK {
+		return false // already reported on /currency
 	}
 	switch {
-	case d.Payment.Token == "":
-		p.add("/payment/token", CodeRequired, "a payment token from the payment provider is required")
-	case len(d.Payment.Token) > maxToken:
-		p.add("/payment/token", CodeTooLong, "the payment token is longer than "+strconv.Itoa(maxToken)+" characters")
-	case !printableASCII(d.Payment.Token):
-		p.add("/payment/token", CodeInvalid, "the payment token must be printable ASCII without spaces")
+	case c == v.cur:
+		return true
+	case c == "":
+		v.add(a, field, CodeRequired, "currency is required: the order's currency, "+v.cur+".")
+	case money.Valid(c):
+		v.add(a, field, CodeMismatch, "every amount must be in the order's currency "+v.cur+", not "+c+".")
+	default:
+		v.add(a, field, CodeMismatch, "every amount must be in the order's currency "+v.cur+".")
 	}
-	p.text("/partnerOrderRef", d.PartnerOrderRef, maxRef, false)
-	if len(p) == 0 {
-		return nil
-	}
-	return p
+	return false
 }
 
-// enum checks that v is one of allowed (or empty, when not required).
-func (p *problems) enum(path, v string, required bool, allowed ...string) {
-	if v == "" && !required {
-		return
+// line checks one order line. It returns the line total and whether it is
+// right and in the order's currency, so that it can be added to the total.
+func (v *validator) line(a at, l *Line) (int64, bool) {
+	switch {
+	case l.SKU == "":
+		v.add(a, "/sku", CodeRequired, "sku is required.")
+	case !skuChars(l.SKU):
+		v.add(a, "/sku", CodeInvalid, "sku may hold only letters A-Z and a-z, digits, '.', '_' and '-'.")
+	case len(l.SKU) > maxSKU:
+		v.add(a, "/sku", CodeTooLong, "sku must be at most "+strconv.Itoa(maxSKU)+" characters.")
 	}
-	for _, a := range allowed {
-		if v == a {
-			return
-		}
-	}
-	list := strings.Join(allowed, ", ")
-	if v == "" {
-		p.add(path, CodeRequired, path[1:]+" is required: one of "+list)
-		return
-	}
-	p.add(path, CodeInvalid, path[1:]+" must be one of "+list)
-}
-
-// line checks one order line; it reports whether its total can be summed.
-func (p *problems) line(path string, l *Line, cur string, curOK bool, dest string) bool {
-	if p.text(path+"/sku", l.SKU, maxSKU, true) && !skuChars(l.SKU) {
-		p.add(path+"/sku", CodeInvalid, "sku may hold letters, digits, '.', '_' and '-' only")
-	}
-	p.text(path+"/title", l.Title, maxTitle, true)
+	v.text(a, "/title", l.Title, maxTitle, true)
 	switch {
 	case l.HSCode == "":
-		p.add(path+"/hsCode", CodeRequired, "an HS code (6 to 10 digits) is required for customs")
+		v.add(a, "/hsCode", CodeRequired, "hsCode is required for customs: 6 to 10 digits of the Harmonized System.")
 	case len(l.HSCode) < 6 || len(l.HSCode) > 10 || !digits(l.HSCode):
-		p.add(path+"/hsCode", CodeInvalid, "an HS code is 6 to 10 digits, without dots or spaces")
+		v.add(a, "/hsCode", CodeInvalid, "hsCode must be 6 to 10 digits, without dots or spaces.")
 	}
 	qtyOK := l.Quantity >= 1 && l.Quantity <= MaxQuantity
 	if !qtyOK {
-		p.add(path+"/quantity", CodeOutOfRange, "quantity must be from 1 to "+strconv.Itoa(MaxQuantity))
+		v.add(a, "/quantity", CodeOutOfRange, "quantity must be from 1 to "+strconv.Itoa(MaxQuantity)+".")
 	}
-	unitOK := p.amount(path+"/unitPrice", l.UnitPrice, cur, curOK, false)
-	if unitOK && l.UnitPrice.Amount > MaxUnitAmount {
-		p.add(path+"/unitPrice/amount", CodeOutOfRange, "unit price is too large")
-		unitOK = false
+	unitOK := l.UnitPrice.Amount >= 0 && l.UnitPrice.Amount <= MaxUnitAmount
+	if !unitOK {
+		v.add(a, "/unitPrice/amount", CodeOutOfRange,
+			"unitPrice amount must be from 0 to "+strconv.FormatInt(MaxUnitAmount, 10)+" minor units.")
 	}
-	totalOK := p.amount(path+"/lineTotal", l.LineTotal, cur, curOK, false)
-	if qtyOK && unitOK && totalOK {
-		want, err := l.UnitPrice.Mul(l.Quantity)
-		if err != nil || want.Amount != l.LineTotal.Amount {
-			p.add(path+"/lineTotal", CodeMismatch, fmt.Sprintf("lineTotal must equal unitPrice × quantity: %s", want))
+	unitOK = v.currency(a, "/unitPrice/currency", l.UnitPrice.Currency) && unitOK
+
+	totalOK := true
+	if l.LineTotal.Amount < 0 {
+		v.add(a, "/lineTotal/amount", CodeOutOfRange, "lineTotal amount must not be negative.")
+		totalOK = false
+	}
+	totalOK = v.currency(a, "/lineTotal/currency", l.LineTotal.Currency) && totalOK
+	if qtyOK && l.UnitPrice.Amount >= 0 && l.UnitPrice.Amount <= MaxUnitAmount {
+		// Both factors are bounded: the product fits in int64.
+		if want := l.UnitPrice.Amount * l.Quantity; l.LineTotal.Amount >= 0 && l.LineTotal.Amount != want {
+			v.add(a, "/lineTotal", CodeMismatch, "lineTotal must equal unitPrice × quantity: "+v.format(want)+".")
 			totalOK = false
 		}
+	} else {
+		totalOK = false
 	}
+
 	if l.WeightGrams < 1 || l.WeightGrams > MaxWeightGrams {
-		p.add(path+"/weightGrams", CodeOutOfRange, "weightGrams must be from 1 to "+strconv.Itoa(MaxWeightGrams))
+		v.add(a, "/weightGrams", CodeOutOfRange, "weightGrams must be from 1 to "+strconv.Itoa(MaxWeightGrams)+".")
 	}
 	switch {
 	case l.OriginCountry == "":
-		p.add(path+"/originCountry", CodeRequired, "the country of origin is required (ISO 3166-1 alpha-2)")
+		v.add(a, "/originCountry", CodeRequired, "originCountry is required: an ISO 3166-1 alpha-2 code such as CN.")
 	case !country.Valid(l.OriginCountry):
-		p.add(path+"/originCountry", CodeInvalid, "originCountry must be an ISO 3166-1 alpha-2 code such as CN")
-	case l.OriginCountry == dest:
-		p.add(path+"/originCountry", CodeNotAllowed, "origin and destination are the same country; this pipeline handles cross-border orders only")
+		v.add(a, "/originCountry", CodeInvalid, "originCountry must be an ISO 3166-1 alpha-2 code in upper case, such as CN.")
+	case l.OriginCountry == v.dest:
+		v.add(a, "/originCountry", CodeNotAllowed,
+			"origin and destination are the same country; this pipeline handles cross-border orders only.")
 	}
-	return totalOK
+	return l.LineTotal.Amount, totalOK && unitOK
 }
 
-// amount checks a Money in the order's currency; positive demands > 0.
-func (p *problems) amount(path string, m money.Money, cur string, curOK, positive bool) bool {
-	ok := true
-	if curOK && m.Currency != cur {
-		if m.Currency == "" {
-			p.add(path+"/currency", CodeRequired, "currency is required and must be the order's currency "+cur)
-		} else {
-			p.add(path+"/currency", CodeMismatch, "every amount must be in the order's currency "+cur)
+// party checks a buyer or a consignee. needRegistration demands a business
+// registration (the buyer of a B2B order); needContact an email or a phone
+// (the consignee, for the carrier).
+func (v *validator) party(a at, p *Party, needRegistration, needContact bool) {
+	v.text(a, "/name", p.Name, maxName, true)
+	switch {
+	case p.Email == "":
+	case len(p.Email) > maxEmail:
+		v.add(a, "/email", CodeTooLong, "email must be at most "+strconv.Itoa(maxEmail)+" characters.")
+	case !plausibleEmail(p.Email):
+		v.add(a, "/email", CodeInvalid, "email must be an address like name@example.com.")
+	}
+	switch {
+	case p.Phone != "":
+		if !e164(p.Phone) {
+			v.add(a, "/phone", CodeInvalid, "phone must be in E.164 form: '+', the country code and number, 6 to 15 digits, no spaces.")
 		}
-		ok = false
+	case needContact && p.Email == "":
+		v.add(a, "/phone", CodeRequired, "the consignee needs a phone number or an email address, for the carrier.")
+	}
+
+	addr := &p.Address
+	v.text(a, "/address/line1", addr.Line1, maxAddressField, true)
+	v.text(a, "/address/line2", addr.Line2, maxAddressField, false)
+	v.text(a, "/address/city", addr.City, maxAddressField, true)
+	v.text(a, "/address/region", addr.Region, maxAddressField, false)
+	if addr.PostalCode != "" {
+		switch {
+		case !postalChars(addr.PostalCode):
+			v.add(a, "/address/postalCode", CodeInvalid, "postalCode may hold only letters, digits, spaces and '-'.")
+		case len(addr.PostalCode) > maxPostalCode:
+			v.add(a, "/address/postalCode", CodeTooLong, "postalCode must be at most "+strconv.Itoa(maxPostalCode)+" characters.")
+		}
 	}
 	switch {
-	case m.Amount < 0:
-		p.add(path+"/amount", CodeOutOfRange, "amount must not be negative")
-		ok = false
-	case positive && m.Amount == 0:
-		p.add(path+"/amount", CodeOutOfRange, "amount must be greater than zero")
-		ok = false
+	case addr.Country == "":
+		v.add(a, "/address/country", CodeRequired, "country is required: an ISO 3166-1 alpha-2 code such as DE.")
+	case !country.Valid(addr.Country):
+		v.add(a, "/address/country", CodeInvalid, "country must be an ISO 3166-1 alpha-2 code in upper case, such as DE (GB for the United Kingdom).")
 	}
-	return ok && curOK
+
+	if p.VATNumber != "" && !vatNumber(p.VATNumber) {
+		v.add(a, "/vatNumber", CodeInvalid, "vatNumber must be an EU VAT number (member-state prefix, EL for Greece), "+
+			"XI (Northern Ireland) or GB, then 2 to 13 upper-case letters or digits, without spaces, e.g. DE123456789.")
+	}
+	switch n := p.IOSSNumber; {
+	case n == "":
+	case len(n) != 12 || n[0] != 'I' || n[1] != 'M' || !digits(n[2:]):
+		v.add(a, "/iossNumber", CodeInvalid, "iossNumber must be 'IM' followed by 10 digits.")
+	case v.destOK && !country.InEU(v.dest):
+		v.add(a, "/iossNumber", CodeNotAllowed, "an IOSS number applies only to goods shipped into the EU; this order ships elsewhere.")
+	}
+	if p.BusinessRegistration == "" && needRegistration {
+		v.add(a, "/businessRegistration", CodeRequired, "a B2B order needs the buyer's business registration number.")
+	} else {
+		v.text(a, "/businessRegistration", p.BusinessRegistration, maxRef, needRegistration)
+	}
 }
 
-// party checks a buyer or consignee.
-func (p *problems) party(path string, pt *Party, dest string) {
-	p.text(path+"/name", pt.Name, maxName, true)
-	if pt.Email != "" && (len(pt.Email) > maxEmail || !plausibleEmail(pt.Email)) {
-		p.add(path+"/email", CodeInvalid, "email must be a valid address of at most "+strconv.Itoa(maxEmail)+" characters")
-	}
-	if pt.Phone != "" && !e164(pt.Phone) {
-		p.add(path+"/phone", CodeInvalid, "phone must be in E.164 form: '+' and 6 to 15 digits")
-	}
-	a := &pt.Address
-	p.text(path+"/address/line1", a.Line1, maxAddressField, true)
-	p.text(path+"/address/line2", a.Line2, maxAddressField, false)
-	p.text(path+"/address/city", a.City, maxAddressField, true)
-	p.text(path+"/address/region", a.Region, maxAddressField, false)
-	if p.text(path+"/address/postalCode", a.PostalCode, maxPostalCode, false) && !postalChars(a.PostalCode) {
-		p.add(path+"/address/postalCode", CodeInvalid, "postalCode may hold letters, digits, spaces and '-' only")
-	}
-	switch {
-	case a.Country == "":
-		p.add(path+"/address/country", CodeRequired, "country is required (ISO 3166-1 alpha-2)")
-	case !country.Valid(a.Country):
-		p.add(path+"/address/country", CodeInvalid, "country must be an ISO 3166-1 alpha-2 code such as DE")
-	}
-	if pt.VATNumber != "" && !vatNumber(pt.VATNumber) {
-		p.add(path+"/vatNumber", CodeInvalid, "vatNumber must be a country prefix and 2 to 13 letters or digits, e.g. DE123456789")
-	}
-	switch {
-	case pt.IOSSNumber == "":
-	case len(pt.IOSSNumber) != 12 || pt.IOSSNumber[:2] != "IM" || !digits(pt.IOSSNumber[2:]):
-		p.add(path+"/iossNumber", CodeInvalid, "iossNumber is 'IM' followed by 10 digits")
-	case country.Valid(dest) && !country.InEU(dest):
-		p.add(path+"/iossNumber", CodeNotAllowed, "an IOSS number applies only to goods shipped into the EU")
-	}
-	p.text(path+"/businessRegistration", pt.BusinessRegistration, maxRef, false)
-}
-
-// text checks a free-text field: presence, length in characters, valid UTF-8
-// without control characters. It reports whether the value is acceptable.
-func (p *problems) text(path, s string, max int, required bool) bool {
+// text checks a free-text field: present (and not blank) when required, valid
+// UTF-8 without control or replacement characters, at most max characters.
+func (v *validator) text(a at, field, s string, max int, required bool) {
 	if s == "" {
 		if required {
-			p.add(path, CodeRequired, path[1:]+" is required")
-			return false
+			v.add(a, field, CodeRequired, name(field)+" is required.")
 		}
-		return true
+		return
 	}
-	if utf8.RuneCountInString(s) > max {
-		p.add(path, CodeTooLong, "at most "+strconv.Itoa(max)+" characters")
-		return false
+	// Fast path: printable ASCII, where bytes are characters.
+	i := 0
+	for i < len(s) && s[i]-0x20 < 0x7f-0x20 {
+		i++
 	}
-	if !utf8.ValidString(s) {
-		p.add(path, CodeInvalid, "must be valid UTF-8")
-		return false
+	n, blank, clean := i, s[0] == ' ' || s[0] >= utf8.RuneSelf, true
+	if blank && i > 0 {
+		blank = strings.TrimLeft(s[:i], " ") == ""
 	}
-	for _, r := range s {
-		if r < 0x20 || (r >= 0x7f && r < 0xa0) {
-			p.add(path, CodeInvalid, "must not contain control characters")
-			return false
+	for i < len(s) {
+		n++
+		if c := s[i]; c < utf8.RuneSelf {
+			i++
+			if c < 0x20 || c == 0x7f {
+				clean = false
+			} else if c != ' ' {
+				blank = false
+			}
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		switch {
+		case r == utf8.RuneError || r < 0xa0: // invalid UTF-8, U+FFFD, C1 controls
+			clean = false
+		case blank && !unicode.IsSpace(r):
+			blank = false
 		}
 	}
-	return true
+	switch {
+	case !clean:
+		v.add(a, field, CodeInvalid, name(field)+" must be valid UTF-8 text without control characters.")
+	case blank && required:
+		v.add(a, field, CodeRequired, name(field)+" is required and must not be blank.")
+	case n > max:
+		v.add(a, field, CodeTooLong, name(field)+" must be at most "+strconv.Itoa(max)+" characters.")
+	}
 }
 
 func digits(s string) bool {
@@ -308,55 +456,80 @@ func postalChars(s string) bool {
 	return true
 }
 
+// printableASCII: '!' to '~', so no spaces or controls.
 func printableASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if s[i] < 0x21 || s[i] > 0x7e {
+		if s[i] < '!' || s[i] > '~' {
 			return false
 		}
 	}
 	return true
 }
 
-// e164 is '+' followed by 6 to 15 digits, the first not zero.
+// e164 is '+' followed by 6 to 15 digits, the first not zero (no country
+// calling code starts with 0).
 func e164(s string) bool {
 	return len(s) >= 7 && len(s) <= 16 && s[0] == '+' && s[1] != '0' && digits(s[1:])
 }
 
-// plausibleEmail: one '@', a non-empty local part, a dotted domain, no spaces.
+// plausibleEmail accepts what a carrier can use: one '@', a local part of 1 to
+// 64 bytes, a domain of dot-separated non-empty labels (at least two) that
+// neither start nor end with '-', no spaces, controls or characters that need
+// quoting. Non-ASCII is allowed if it is valid UTF-8 (internationalised
+// addresses). It does not try to be RFC 5321 complete.
 func plausibleEmail(s string) bool {
-	at := -1
+	at := strings.IndexByte(s, '@')
+	if at < 1 || at > 64 || at == len(s)-1 || !utf8.ValidString(s) || strings.ContainsRune(s, utf8.RuneError) {
+		return false
+	}
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
-		case c == '@':
-			if at >= 0 {
-				return false
-			}
-			at = i
-		case c <= ' ' || c == 0x7f || c == '<' || c == '>' || c == ',' || c == ';' || c == '"':
+		case c <= ' ' || c == 0x7f, c == '@' && i != at,
+			c == '<', c == '>', c == '(', c == ')', c == '[', c == ']', c == ',', c == ';', c == ':', c == '\\', c == '"':
+			return false
+		case c == 0xc2 && i+1 < len(s) && s[i+1] < 0xa0: // U+0080–U+009F, C1 controls
 			return false
 		}
 	}
-	if at < 1 || at > 64 || at == len(s)-1 {
+	local, domain := s[:at], s[at+1:]
+	if local[0] == '.' || local[len(local)-1] == '.' || strings.Contains(local, "..") {
 		return false
 	}
-	domain := s[at+1:]
-	dot := -1
-	for i := 0; i < len(domain); i++ {
-		if domain[i] == '.' {
-			if i == 0 || i == len(domain)-1 || i == dot+1 {
-				return false
+	labels := 0
+	for domain != "" {
+		label := domain
+		if i := strings.IndexByte(domain, '.'); i >= 0 {
+			label, domain = domain[:i], domain[i+1:]
+			if domain == "" {
+				return false // trailing dot
 			}
-			dot = i
+		} else {
+			domain = ""
 		}
+		if label == "" || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		labels++
 	}
-	return dot > 0
+	return labels >= 2
 }
 
-// vatNumber: a two-letter prefix (EU member states use their ISO code, Greece
-// EL, Northern Ireland XI) then 2 to 13 letters or digits.
+// vatNumber: a VAT prefix (an EU member state's ISO code, but EL for Greece;
+// XI for Northern Ireland; GB for the United Kingdom) and 2 to 13 upper-case
+// letters or digits. Country-specific check digits are not verified: VIES
+// (EU) and HMRC (GB) are the authorities for that.
 func vatNumber(s string) bool {
-	if len(s) < 4 || len(s) > 15 || s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z' {
+	if len(s) < 4 || len(s) > 15 {
 		return false
+	}
+	switch prefix := s[:2]; prefix {
+	case "EL", "XI", "GB":
+	case "GR":
+		return false
+	default:
+		if !country.InEU(prefix) {
+			return false
+		}
 	}
 	for i := 2; i < len(s); i++ {
 		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z') {
