@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -278,8 +279,13 @@ func (e *Engine) StartExecution(machineARN, name, input string) (*execution, err
 	return x, nil
 }
 
-// record appends an event; the caller holds e.mu.
+// record appends an event; the caller holds e.mu. Once an execution has
+// ended (stopped while a state was still running, say) only its own end
+// events are recorded: what the interrupted state does after is not history.
 func (e *Engine) record(x *execution, typ string, details map[string]any) int64 {
+	if x.Status != StatusRunning && !strings.HasPrefix(typ, "Execution") {
+		return int64(len(x.history))
+	}
 	id := int64(len(x.history) + 1)
 	ev := HistoryEvent{Timestamp: e.now(), Type: typ, ID: id, PreviousEventID: id - 1, Details: details}
 	x.history = append(x.history, ev)
