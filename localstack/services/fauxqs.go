@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"time"
 )
 
 //go:embed fauxqs/serve.mjs
@@ -48,29 +47,11 @@ func (f Fauxqs) Start(ctx context.Context) (*Process, error) {
 	}
 	args := []string{script, strconv.Itoa(port)}
 	if f.DataDir != "" {
-		abs, err := filepath.Abs(f.DataDir)
+		abs, err := absDir(f.DataDir)
 		if err != nil {
-			return nil, err
-		}
-		if err := os.MkdirAll(abs, 0o755); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("services: fauxqs data dir: %w", err)
 		}
 		args = append(args, abs)
 	}
-	logPath := f.LogPath
-	if logPath == "" {
-		logPath = filepath.Join(os.TempDir(), fmt.Sprintf("xborder-fauxqs-%d.log", port))
-	}
-	p, err := start("fauxqs", exec.Command(node, args...), logPath)
-	if err != nil {
-		return nil, err
-	}
-	p.Endpoint = "http://127.0.0.1:" + strconv.Itoa(port)
-	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	if err := waitHTTP(wctx, p, logPath, awsJSONProbe(p.Endpoint, "AmazonSQS.ListQueues")); err != nil {
-		_ = p.Stop(5 * time.Second)
-		return nil, err
-	}
-	return p, nil
+	return launch(ctx, "fauxqs", "fauxqs", exec.Command(node, args...), port, f.LogPath, "AmazonSQS.ListQueues")
 }

@@ -143,3 +143,33 @@ func awsJSONProbe(endpoint, target string) func(context.Context) error {
 		return nil
 	}
 }
+
+// launch starts cmd as the service name on port, logging to logPath (or a
+// file in the temporary folder), and waits until an AWS JSON probe of
+// target answers.
+func launch(ctx context.Context, name, slug string, cmd *exec.Cmd, port int, logPath, target string) (*Process, error) {
+	if logPath == "" {
+		logPath = filepath.Join(os.TempDir(), fmt.Sprintf("xborder-%s-%d.log", slug, port))
+	}
+	p, err := start(name, cmd, logPath)
+	if err != nil {
+		return nil, err
+	}
+	p.Endpoint = "http://127.0.0.1:" + strconv.Itoa(port)
+	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if err := waitHTTP(wctx, p, logPath, awsJSONProbe(p.Endpoint, target)); err != nil {
+		_ = p.Stop(5 * time.Second)
+		return nil, err
+	}
+	return p, nil
+}
+
+// absDir makes dir absolute and creates it.
+func absDir(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	return abs, os.MkdirAll(abs, 0o755)
+}

@@ -15,8 +15,7 @@ func (e *Engine) runParallel(ctx context.Context, x *execution, s *State, in any
 	bctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	results := make([]any, len(s.Branches))
-	var once sync.Once
-	var first error
+	first := &firstError{cancel: cancel}
 	var wg sync.WaitGroup
 	for i, b := range s.Branches {
 		wg.Add(1)
@@ -24,22 +23,36 @@ func (e *Engine) runParallel(ctx context.Context, x *execution, s *State, in any
 			defer wg.Done()
 			out, _, _, err := e.runStates(bctx, x, b, b.StartAt, in)
 			if err != nil {
-				once.Do(func() { first = err; cancel() })
+				first.set(err)
 				return
 			}
 			results[i] = out
 		}()
 	}
 	wg.Wait()
+	return e.groupResult(ctx, x, "Parallel", results, first.err)
+}
+
+// firstError keeps the first failure of a group and stops the rest.
+type firstError struct {
+	once   sync.Once
+	err    error
+	cancel context.CancelFunc
+}
+
+func (f *firstError) set(err error) { f.once.Do(func() { f.err = err; f.cancel() }) }
+
+// groupResult ends a Parallel or Map state: its results, or its first failure.
+func (e *Engine) groupResult(ctx context.Context, x *execution, kind string, results []any, first error) (any, error) {
 	if first != nil {
 		if ctx.Err() != nil {
 			return nil, errStopped
 		}
 		se := runtimeError(first)
-		e.event(x, "ParallelStateFailed", map[string]any{"error": se.Name, "cause": se.Cause})
+		e.event(x, kind+"StateFailed", map[string]any{"error": se.Name, "cause": se.Cause})
 		return nil, se
 	}
-	e.event(x, "ParallelStateSucceeded", nil)
+	e.event(x, kind+"StateSucceeded", nil)
 	return results, nil
 }
 
@@ -72,8 +85,7 @@ func (e *Engine) runMap(ctx context.Context, x *execution, s *State, raw any, en
 	mctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	results := make([]any, len(items))
-	var once sync.Once
-	var first error
+	first := &firstError{cancel: cancel}
 	var wg sync.WaitGroup
 	for i, item := range items {
 		select {
@@ -94,7 +106,7 @@ func (e *Engine) runMap(ctx context.Context, x *execution, s *State, raw any, en
 					"Map": map[string]any{"Item": map[string]any{"Index": i, "Value": item}}})
 				v, err := s.params.eval(in, cobj)
 				if err != nil {
-					once.Do(func() { first = runtimeError(err); cancel() })
+					first.set(runtimeError(err))
 					return
 				}
 				itemIn = v
@@ -102,10 +114,10 @@ func (e *Engine) runMap(ctx context.Context, x *execution, s *State, raw any, en
 			e.event(x, "MapIterationStarted", iter)
 			out, _, _, err := e.runStates(mctx, x, proc, proc.StartAt, itemIn)
 			if err != nil {
-				if mctx.Err() == nil || first == nil {
+				if mctx.Err() == nil {
 					e.event(x, "MapIterationFailed", iter)
 				}
-				once.Do(func() { first = err; cancel() })
+				first.set(err)
 				return
 			}
 			e.event(x, "MapIterationSucceeded", iter)
@@ -113,14 +125,5 @@ func (e *Engine) runMap(ctx context.Context, x *execution, s *State, raw any, en
 		}()
 	}
 	wg.Wait()
-	if first != nil {
-		if ctx.Err() != nil {
-			return nil, errStopped
-		}
-		se := runtimeError(first)
-		e.event(x, "MapStateFailed", map[string]any{"error": se.Name, "cause": se.Cause})
-		return nil, se
-	}
-	e.event(x, "MapStateSucceeded", nil)
-	return results, nil
+	return e.groupResult(ctx, x, "Map", results, first.err)
 }
