@@ -19,6 +19,7 @@ import (
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/xborder/xborder/localstack/sfn"
+	pipeline "github.com/xborder/xborder/localstack/stack"
 	"github.com/xborder/xborder/shared/memstore"
 	"github.com/xborder/xborder/shared/order"
 	"github.com/xborder/xborder/shared/payment"
@@ -82,13 +83,7 @@ func newStack(t *testing.T) *stack {
 	st := &stack{engine: e, client: client, orders: memstore.New(), stock: memstore.NewStock(), pay: payment.NewSimulator(),
 		broker: &workers.BrokerSimulator{}}
 	st.steps = &steps.Steps{Orders: st.orders, Stock: st.stock, Payments: st.pay}
-	fns := &sfn.Functions{}
-	fns.Register(workflow.FnScreen, st.steps.Screen)
-	fns.Register(workflow.FnReserveStock, st.steps.ReserveStock)
-	fns.Register(workflow.FnAuthorizePayment, st.steps.AuthorizePayment)
-	fns.Register(workflow.FnCapturePayment, st.steps.CapturePayment)
-	fns.Register(workflow.FnMarkDispatched, st.steps.MarkDispatched)
-	fns.Register(workflow.FnCompensate, st.steps.Compensate)
+	fns := pipeline.StepFunctions(st.steps)
 	tasks := stepfunctions.Tasks{Client: client} // workers answer over the API, as in AWS
 	log := slog.New(slog.DiscardHandler)
 	q := &queues{consumers: map[string]func(context.Context, events.SQSEvent) (events.SQSEventResponse, error){
@@ -315,13 +310,7 @@ func BenchmarkProjectWorkflow(b *testing.B) {
 	e := sfn.NewEngine()
 	orders, stock, pay := memstore.New(), memstore.NewStock(), payment.NewSimulator()
 	s := &steps.Steps{Orders: orders, Stock: stock, Payments: pay}
-	fns := &sfn.Functions{}
-	fns.Register(workflow.FnScreen, s.Screen)
-	fns.Register(workflow.FnReserveStock, s.ReserveStock)
-	fns.Register(workflow.FnAuthorizePayment, s.AuthorizePayment)
-	fns.Register(workflow.FnCapturePayment, s.CapturePayment)
-	fns.Register(workflow.FnMarkDispatched, s.MarkDispatched)
-	fns.Register(workflow.FnCompensate, s.Compensate)
+	fns := pipeline.StepFunctions(s)
 	log := slog.New(slog.DiscardHandler)
 	tasks := directTasks{e}
 	e.Invoker = fns

@@ -70,14 +70,7 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 	store := dynamostore.New(o.DynamoDB, res.Table)
 	s := &steps.Steps{Orders: store, Stock: dynamostore.NewStock(o.DynamoDB, res.Table), Payments: pay,
 		Events: orderevents.Publisher{Client: o.SNS, TopicARN: res.TopicARN}, Logger: log}
-	fns := &sfn.Functions{}
-	fns.Register(workflow.FnScreen, s.Screen)
-	fns.Register(workflow.FnReserveStock, s.ReserveStock)
-	fns.Register(workflow.FnAuthorizePayment, s.AuthorizePayment)
-	fns.Register(workflow.FnCapturePayment, s.CapturePayment)
-	fns.Register(workflow.FnMarkDispatched, s.MarkDispatched)
-	fns.Register(workflow.FnCompensate, s.Compensate)
-	o.Engine.Invoker = fns
+	o.Engine.Invoker = StepFunctions(s)
 	o.Engine.Queues = sfn.SQSSender{Client: o.SQS}
 	o.Engine.OnStatusChange = func(c sfn.StatusChange) {
 		if c.Status == sfn.StatusSucceeded {
@@ -161,6 +154,19 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 		}
 	}()
 	return p, nil
+}
+
+// StepFunctions registers the workflow's Lambda steps in-process, under the
+// function names the state machine's definition invokes.
+func StepFunctions(s *steps.Steps) *sfn.Functions {
+	fns := &sfn.Functions{}
+	fns.Register(workflow.FnScreen, s.Screen)
+	fns.Register(workflow.FnReserveStock, s.ReserveStock)
+	fns.Register(workflow.FnAuthorizePayment, s.AuthorizePayment)
+	fns.Register(workflow.FnCapturePayment, s.CapturePayment)
+	fns.Register(workflow.FnMarkDispatched, s.MarkDispatched)
+	fns.Register(workflow.FnCompensate, s.Compensate)
+	return fns
 }
 
 // Wait blocks until the pollers and the reconciler have stopped.
