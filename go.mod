@@ -32,4 +32,6 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/ssooidc v1.44.4 // indirect
 	github.com/aws/aws-sdk-go-v2/service/sts v1.51.9 // indirect
 	github.com/aws/smithy-go v1.28.9 // indirect
+	github.com/shopspring/decimal v1.4.0 // indirect
+	golang.org/x/text v0.31.0 // indirect
 )

@@ -110,11 +110,21 @@ type Draft struct {
 	Lines      []Line     `json:"lines" dynamodbav:"lines"`
 	// Shipping is the shipping charge; it may be omitted (free shipping).
 	Shipping *money.Money `json:"shipping,omitempty" dynamodbav:"shipping,omitempty"`
-	// Total must equal Σ line totals + shipping.
+	// Insurance is the transport insurance charge, if the shopper pays one.
+	Insurance *money.Money `json:"insurance,omitempty" dynamodbav:"insurance,omitempty"`
+	// Total must equal Σ line totals + shipping + insurance. Duties and taxes
+	// are not part of it: an accepted quote (QuoteID) adds what it collects
+	// at checkout to the amount charged (see Order.ChargeAmount).
 	Total   money.Money `json:"total" dynamodbav:"total"`
 	Payment Payment     `json:"payment" dynamodbav:"payment"`
 	// PartnerOrderRef is the partner's own reference, for partner orders.
 	PartnerOrderRef string `json:"partnerOrderRef,omitempty" dynamodbav:"partnerOrderRef,omitempty"`
+	// Gift marks a bona fide gift from one private person to another; only
+	// C2C orders can be gifts, and some destinations relieve them of duty.
+	Gift bool `json:"gift,omitempty" dynamodbav:"gift,omitempty"`
+	// QuoteID is the landed-cost quote (POST /v1/quotes) the shopper
+	// accepted; the order must be the cart that was quoted.
+	QuoteID string `json:"quoteId,omitempty" dynamodbav:"quoteId,omitempty"`
 }
 
 // Destination is the consignee's country, where the goods are imported.
@@ -138,6 +148,14 @@ type Order struct {
 	StockReserved      bool    `json:"stockReserved,omitempty" dynamodbav:"stockReserved,omitempty"`
 	Charge             *Charge `json:"charge,omitempty" dynamodbav:"charge,omitempty"`
 	CustomsDeclaration string  `json:"customsDeclaration,omitempty" dynamodbav:"customsDeclaration,omitempty"`
+	// FX is the reference rate from the order's currency into the
+	// destination's, locked at intake.
+	FX *FXRate `json:"fx,omitempty" dynamodbav:"fx,omitempty"`
+	// Customs is the landed cost: as quoted at checkout and as assessed by
+	// the customs step.
+	Customs *CustomsRecord `json:"customs,omitempty" dynamodbav:"customs,omitempty"`
+	// Screening is the list entry that refused the order, if one did.
+	Screening *ScreeningHit `json:"screening,omitempty" dynamodbav:"screening,omitempty"`
 	TrackingNumber     string  `json:"trackingNumber,omitempty" dynamodbav:"trackingNumber,omitempty"`
 	// CancelRequested is set by POST /v1/orders/{id}/cancel; the workflow
 	// checks it before each step.

@@ -88,12 +88,15 @@ const (
 //     to unitPrice × quantity (mismatch, stating the expected amount);
 //     weightGrams 1 to MaxWeightGrams; originCountry an ISO 3166-1 alpha-2
 //     code other than the destination (not_allowed: cross-border only).
-//   - shipping optional, amount 0 to MaxShippingAmount.
+//   - shipping and insurance optional, amount 0 to MaxShippingAmount.
 //   - total: amount greater than zero and equal to the line totals plus
-//     shipping (mismatch, stating the expected amount).
+//     shipping and insurance (mismatch, stating the expected amount).
 //   - payment: method "card"; token required, at most 255 printable ASCII
 //     characters without spaces.
 //   - partnerOrderRef at most 64 characters.
+//   - gift only for C2C orders (not_allowed otherwise).
+//   - quoteId optional, at most 64 printable ASCII characters; whether it
+//     names an issued quote for this cart is checked at intake.
 //
 // Free-text fields must be valid UTF-8 without control characters (C0, DEL,
 // C1) or U+FFFD replacement characters, which is what encoding/json leaves
@@ -160,15 +163,15 @@ func (d *Draft) Validate() []FieldError {
 		amount, ok := v.line(at{base: "/lines", index: i}, &lines[i])
 		sum, sumOK = sum+amount, sumOK && ok // ≤ MaxLines × MaxUnitAmount × MaxQuantity: no overflow
 	}
-	if s := d.Shipping; s != nil {
-		ok := true
-		if s.Amount < 0 || s.Amount > MaxShippingAmount {
-			v.add(top, "/shipping/amount", CodeOutOfRange,
-				"shipping amount must be from 0 to "+strconv.FormatInt(MaxShippingAmount, 10)+" minor units.")
-			ok = false
+	for _, charge := range [...]struct {
+		field string
+		m     *money.Money
+	}{{"/shipping", d.Shipping}, {"/insurance", d.Insurance}} {
+		if charge.m == nil {
+			continue
 		}
-		ok = v.currency(top, "/shipping/currency", s.Currency) && ok
-		sum, sumOK = sum+s.Amount, sumOK && ok
+		amount, ok := v.charge(top, charge.field, *charge.m)
+		sum, sumOK = sum+amount, sumOK && ok
 	}
 	totalOK := true
 	if d.Total.Amount <= 0 {
@@ -178,7 +181,15 @@ func (d *Draft) Validate() []FieldError {
 	totalOK = v.currency(top, "/total/currency", d.Total.Currency) && totalOK
 	if totalOK && sumOK && d.Total.Amount != sum {
 		v.add(top, "/total", CodeMismatch,
-			"total must equal the sum of the line totals plus shipping: "+v.format(sum)+".")
+			"total must equal the sum of the line totals plus shipping and insurance: "+v.format(sum)+".")
+	}
+	if d.Gift && d.TradeMode != TradeC2C && d.TradeMode != "" {
+		v.add(top, "/gift", CodeNotAllowed, "only a C2C order can be a gift: a gift is sent by one private person to another.")
+	}
+	switch {
+	case d.QuoteID == "":
+	case len(d.QuoteID) > maxRef || !printableASCII(d.QuoteID):
+		v.add(top, "/quoteId", CodeInvalid, "quoteId must be the quoteId POST /v1/quotes returned.")
 	}
 
 	switch {
@@ -197,6 +208,49 @@ func (d *Draft) Validate() []FieldError {
 	}
 	v.text(top, "/partnerOrderRef", d.PartnerOrderRef, maxRef, false)
 	return v.errs
+}
+
+// ValidateLines checks order lines alone, as in Validate, for a cart in
+// currency shipped to destination (a quote request has no parties). Fields
+// are reported under base ("/lines"). It returns the sum of the line totals
+// and whether every line is right.
+func ValidateLines(currency, destination, base string, lines []Line) ([]FieldError, int64, bool) {
+	v := validator{cur: currency, curOK: money.Valid(currency), dest: destination}
+	v.destOK = country.Valid(destination)
+	sum, ok := int64(0), v.curOK
+	switch {
+	case len(lines) == 0:
+		v.add(at{index: -1}, base, CodeRequired, "at least one line is needed.")
+		ok = false
+	case len(lines) > MaxLines:
+		v.add(at{index: -1}, base, CodeTooMany, "at most "+strconv.Itoa(MaxLines)+" lines; only the first ones were checked.")
+		lines, ok = lines[:MaxLines], false
+	}
+	for i := range lines {
+		amount, lineOK := v.line(at{base: base, index: i}, &lines[i])
+		sum, ok = sum+amount, ok && lineOK
+	}
+	return v.errs, sum, ok
+}
+
+// ValidateCharge checks a shipping or insurance charge in currency.
+func ValidateCharge(currency, field string, m money.Money) []FieldError {
+	v := validator{cur: currency, curOK: money.Valid(currency)}
+	v.charge(at{index: -1}, field, m)
+	return v.errs
+}
+
+// charge checks a shipping or insurance charge; it reports its amount and
+// whether it can be added up with the others.
+func (v *validator) charge(a at, field string, m money.Money) (int64, bool) {
+	ok := true
+	if m.Amount < 0 || m.Amount > MaxShippingAmount {
+		v.add(a, field+"/amount", CodeOutOfRange,
+			name(field)+" amount must be from 0 to "+strconv.FormatInt(MaxShippingAmount, 10)+" minor units.")
+		ok = false
+	}
+	ok = v.currency(a, field+"/currency", m.Currency) && ok
+	return m.Amount, ok
 }
 
 // validator collects problems. Paths and messages are built only when a

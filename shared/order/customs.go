@@ -1,0 +1,76 @@
+package order
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/xborder/xborder/shared/money"
+)
+
+// FXRate is a reference exchange rate: 1 From is Rate To (a decimal
+// string), as published on Date by Source.
+type FXRate struct {
+	From   string `json:"from" dynamodbav:"from"`
+	To     string `json:"to" dynamodbav:"to"`
+	Rate   string `json:"rate" dynamodbav:"rate"`
+	Date   string `json:"date" dynamodbav:"date"`
+	Source string `json:"source,omitempty" dynamodbav:"source,omitempty"`
+}
+
+// LandedCharges are an order's duties, taxes and fees in its currency, and
+// who pays them when.
+type LandedCharges struct {
+	Duty  money.Money `json:"duty" dynamodbav:"duty"`
+	Tax   money.Money `json:"tax" dynamodbav:"tax"`
+	Fees  money.Money `json:"fees" dynamodbav:"fees"`
+	// Collection is IOSS, POINT_OF_SALE or AT_BORDER.
+	Collection string `json:"collection" dynamodbav:"collection"`
+	// AtCheckout is what the shopper pays at checkout on top of the goods,
+	// shipping and insurance; OnDelivery what the buyer pays on import.
+	AtCheckout  money.Money `json:"atCheckout" dynamodbav:"atCheckout"`
+	OnDelivery  money.Money `json:"onDelivery" dynamodbav:"onDelivery"`
+	LandedTotal money.Money `json:"landedTotal" dynamodbav:"landedTotal"`
+	Estimate    bool        `json:"estimate,omitempty" dynamodbav:"estimate,omitempty"`
+	// Rules are the ids of the rules behind the figures.
+	Rules []string  `json:"rules,omitempty" dynamodbav:"rules,omitempty"`
+	At    time.Time `json:"at" dynamodbav:"at"`
+}
+
+// CustomsRecord is the customs side of an order.
+type CustomsRecord struct {
+	QuoteID string `json:"quoteId,omitempty" dynamodbav:"quoteId,omitempty"`
+	// Quoted is what the accepted quote said; Assessed what the customs
+	// step computed with the same engine on the order's date.
+	Quoted   *LandedCharges `json:"quoted,omitempty" dynamodbav:"quoted,omitempty"`
+	Assessed *LandedCharges `json:"assessed,omitempty" dynamodbav:"assessed,omitempty"`
+	// MerchantCost is, under DDP, what the assessed duties, taxes and fees
+	// exceed the quoted ones by: the merchant bears it, the shopper never
+	// pays more than quoted. Without a quote it is all of them.
+	MerchantCost *money.Money `json:"merchantCost,omitempty" dynamodbav:"merchantCost,omitempty"`
+	// SupervisionMode is China's customs supervision mode (9610, 9710,
+	// 9810, 1210) when Chinese customs declares the goods.
+	SupervisionMode string `json:"supervisionMode,omitempty" dynamodbav:"supervisionMode,omitempty"`
+	// Declaration is the declaration the customs step filed (JSON).
+	Declaration json.RawMessage `json:"declaration,omitempty" dynamodbav:"declaration,omitempty"`
+}
+
+// ScreeningHit is the restricted-goods rule or denied-party list entry that
+// refused an order.
+type ScreeningHit struct {
+	Reason  string `json:"reason" dynamodbav:"reason"`
+	EntryID string `json:"entryId" dynamodbav:"entryId"`
+	List    string `json:"list" dynamodbav:"list"`
+	Matched string `json:"matched" dynamodbav:"matched"`
+	Field   string `json:"field" dynamodbav:"field"`
+	Source  string `json:"source,omitempty" dynamodbav:"source,omitempty"`
+}
+
+// ChargeAmount is what the shopper is charged: the total, plus the duties,
+// taxes and fees the accepted quote collects at checkout.
+func (o *Order) ChargeAmount() money.Money {
+	amount := o.Total
+	if c := o.Customs; c != nil && c.Quoted != nil && c.Quoted.AtCheckout.Currency == amount.Currency {
+		amount.Amount += c.Quoted.AtCheckout.Amount
+	}
+	return amount
+}
