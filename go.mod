@@ -15,6 +15,8 @@ require (
 	github.com/awslabs/aws-lambda-go-api-proxy v0.16.2
 	github.com/golang-jwt/jwt/v5 v5.3.0
 	github.com/oklog/ulid/v2 v2.1.1
+	github.com/shopspring/decimal v1.4.0
+	golang.org/x/text v0.31.0
 	gopkg.in/yaml.v3 v3.0.1
 )
 
@@ -32,6 +34,4 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/ssooidc v1.44.4 // indirect
 	github.com/aws/aws-sdk-go-v2/service/sts v1.51.9 // indirect
 	github.com/aws/smithy-go v1.28.9 // indirect
-	github.com/shopspring/decimal v1.4.0 // indirect
-	golang.org/x/text v0.31.0 // indirect
 )

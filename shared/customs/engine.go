@@ -154,13 +154,18 @@ func (e *Engine) Quote(c Cart) (*Quote, error) {
 	if age := rate.Age(c.Date); cur != dcur && age > e.StaleRateDays {
 		q.estimate(fmt.Sprintf("the exchange rate %s→%s is from %s, %d days before the order date", cur, dcur, rate.Date, age))
 	}
-	toDest := func(d decimal.Decimal) decimal.Decimal { return d.Mul(rate.Rate) }
+	toDest := func(d decimal.Decimal) decimal.Decimal {
+		if cur == dcur {
+			return d
+		}
+		return rate.Apply(d)
+	}
 	fromDest := func(minor int64) decimal.Decimal { // file currency minor units → cart major units
 		d := fx.MajorOf(money.New(minor, dcur))
 		if cur == dcur {
 			return d
 		}
-		return d.DivRound(rate.Rate, 16)
+		return rate.Unapply(d)
 	}
 	origin := consignmentOrigin(c.Lines)
 
@@ -240,6 +245,7 @@ func (e *Engine) Quote(c Cart) (*Quote, error) {
 	}
 
 	// Who collects the tax.
+	atSale := false
 	for i := range f.Collections {
 		r := &f.Collections[i]
 		if !r.inForce(date) || !r.match(&c, origin) || (r.RequiresIOSS && c.IOSSNumber == "") {
@@ -248,7 +254,7 @@ func (e *Engine) Quote(c Cart) (*Quote, error) {
 		if r.MaxConsignment > 0 && !within(r.MaxConsignment, r.Basis) {
 			continue
 		}
-		q.Collection = r.Regime
+		q.Collection, atSale = r.Regime, r.TaxOnSalePrice
 		used.add(&r.Rule)
 		break
 	}
@@ -299,9 +305,8 @@ func (e *Engine) Quote(c Cart) (*Quote, error) {
 		}
 	}
 
-	// Import VAT/GST: at the border on the rule's base; collected at the
-	// sale (IOSS, point of sale) on the sale price.
-	atSale := q.Collection == CollectionIOSS || q.Collection == CollectionPointOfSale
+	// Import VAT/GST: on the rule's base, or on the sale price where the
+	// seller charges it as on a domestic sale (IOSS, UK/AU/NZ/SG).
 	taxes := t.pickTaxes(&c, origin, date)
 	taxExact := make([]decimal.Decimal, len(taxes))
 	for k, x := range taxes {
@@ -383,16 +388,16 @@ func (q *Quote) round(c *Cart, lines []lineCalc, taxes []*TaxRule, taxExact, fee
 		col(func(l *lineCalc) decimal.Decimal { return l.duty }), col(func(l *lineCalc) decimal.Decimal { return l.tax })
 
 	var err error
-	split := func(exact []decimal.Decimal, currency string, scale decimal.Decimal) ([]money.Money, money.Money) {
-		parts, total, e := splitRounded(exact, currency, scale)
+	split := func(exact []decimal.Decimal, currency string, conv func(decimal.Decimal) decimal.Decimal) ([]money.Money, money.Money) {
+		parts, total, e := splitRounded(exact, currency, conv)
 		if e != nil && err == nil {
 			err = e
 		}
 		return parts, total
 	}
-	lv, tv := split(values, cur, one)
-	ld, td := split(duties, cur, one)
-	lt, tt := split(tax, cur, one)
+	lv, tv := split(values, cur, nil)
+	ld, td := split(duties, cur, nil)
+	lt, tt := split(tax, cur, nil)
 	fees := money.New(0, cur)
 	for i, exact := range feeExact {
 		m, e := fx.Round(exact, cur)
@@ -442,15 +447,21 @@ func (q *Quote) round(c *Cart, lines []lineCalc, taxes []*TaxRule, taxExact, fee
 
 	// The assessment, in the destination's currency.
 	a := Assessment{Currency: dcur, Valuation: basis, Collection: q.Collection, Incoterm: q.Incoterm, TradeMode: q.TradeMode}
-	r := rate.Rate
-	av, atv := split(values, dcur, r)
-	ad, atd := split(duties, dcur, r)
-	at, att := split(tax, dcur, r)
+	conv := rate.Apply
+	if cur == dcur {
+		conv = nil
+	}
+	av, atv := split(values, dcur, conv)
+	ad, atd := split(duties, dcur, conv)
+	at, att := split(tax, dcur, conv)
 	goodsExact := zero
 	for i := range lines {
 		goodsExact = goodsExact.Add(lines[i].goods)
 	}
-	intrinsic, e := fx.Round(goodsExact.Mul(r), dcur)
+	if conv != nil {
+		goodsExact = conv(goodsExact)
+	}
+	intrinsic, e := fx.Round(goodsExact, dcur)
 	if e != nil {
 		return e
 	}
@@ -458,7 +469,10 @@ func (q *Quote) round(c *Cart, lines []lineCalc, taxes []*TaxRule, taxExact, fee
 	for _, f := range feeExact {
 		feeSum = feeSum.Add(f)
 	}
-	afees, e := fx.Round(feeSum.Mul(r), dcur)
+	if conv != nil {
+		feeSum = conv(feeSum)
+	}
+	afees, e := fx.Round(feeSum, dcur)
 	if e != nil {
 		return e
 	}
@@ -478,15 +492,18 @@ func moneyIn(m money.Money, cur string) money.Money {
 	return m
 }
 
-// splitRounded rounds the exact sum of parts (major units, times scale) once
-// and splits it into rounded parts by largest remainder, so that the parts
-// add up to the rounded total.
-func splitRounded(parts []decimal.Decimal, currency string, scale decimal.Decimal) ([]money.Money, money.Money, error) {
+// splitRounded rounds the exact sum of parts (major units, converted by conv
+// when it is not nil) once and splits it into rounded parts by largest
+// remainder, so that the parts add up to the rounded total.
+func splitRounded(parts []decimal.Decimal, currency string, conv func(decimal.Decimal) decimal.Decimal) ([]money.Money, money.Money, error) {
 	exp, _ := money.Exponent(currency)
 	sum := zero
 	scaled := make([]decimal.Decimal, len(parts))
 	for i, p := range parts {
-		scaled[i] = p.Mul(scale).Shift(int32(exp))
+		if conv != nil {
+			p = conv(p)
+		}
+		scaled[i] = p.Shift(int32(exp))
 		sum = sum.Add(scaled[i])
 	}
 	total, err := fx.Round(sum.Shift(-int32(exp)), currency)

@@ -133,6 +133,10 @@ type CollectionRule struct {
 	Basis          Basis `json:"basis,omitempty"`
 	// RequiresIOSS: only when the cart carries an IOSS number.
 	RequiresIOSS bool `json:"requiresIOSS,omitempty"`
+	// TaxOnSalePrice: the seller charges the tax as on a domestic sale, on
+	// the price (goods, shipping, insurance), not on the import base. China's
+	// withholding is of the import taxes themselves, on the import base.
+	TaxOnSalePrice bool `json:"taxOnSalePrice,omitempty"`
 }
 
 // Tax base components.
@@ -154,8 +158,8 @@ type TaxRule struct {
 	// Rate in percent, e.g. "19" or "9.975".
 	Rate string `json:"rate"`
 	// Base lists what the tax is charged on at the border: value, duty,
-	// freight, fees. Under IOSS or point-of-sale collection the tax is on
-	// the sale price (goods, shipping and insurance) instead.
+	// freight, fees. Under a collection regime with TaxOnSalePrice the tax
+	// is on the sale price (goods, shipping and insurance) instead.
 	Base []string `json:"base"`
 }
 

@@ -51,13 +51,36 @@ type day struct {
 
 // Rate converts From into To: one major unit of From is Rate major units of
 // To, as published on Date (the latest publication day on or before the
-// date asked for).
+// date asked for). A cross rate is kept as the quotient of the two euro
+// rates, so conversions divide once, at the end, and are exact whenever the
+// result has a finite decimal expansion; Rate shows it to ten places.
 type Rate struct {
 	From   string          `json:"from"`
 	To     string          `json:"to"`
 	Rate   decimal.Decimal `json:"rate"`
 	Date   string          `json:"date"`
 	Source string          `json:"source,omitempty"`
+	// num/den is the exact rate: the To and From euro rates.
+	num, den decimal.Decimal
+}
+
+// divisionPlaces is the precision of the one division of a conversion.
+const divisionPlaces = 20
+
+// Apply converts an amount in major units of From into major units of To.
+func (r Rate) Apply(major decimal.Decimal) decimal.Decimal {
+	if r.den.IsZero() {
+		return major.Mul(r.Rate)
+	}
+	return major.Mul(r.num).DivRound(r.den, divisionPlaces)
+}
+
+// Unapply converts an amount in major units of To back into From.
+func (r Rate) Unapply(major decimal.Decimal) decimal.Decimal {
+	if r.den.IsZero() {
+		return major.DivRound(r.Rate, divisionPlaces)
+	}
+	return major.Mul(r.den).DivRound(r.num, divisionPlaces)
 }
 
 var (
@@ -166,7 +189,8 @@ func (t *Table) Rate(from, to string, on time.Time) (Rate, error) {
 	}
 	date := on.UTC().Format(time.DateOnly)
 	if from == to {
-		return Rate{From: from, To: to, Rate: decimal.NewFromInt(1), Date: date, Source: t.source}, nil
+		one := decimal.NewFromInt(1)
+		return Rate{From: from, To: to, Rate: one, Date: date, Source: t.source, num: one, den: one}, nil
 	}
 	i := sort.Search(len(t.days), func(i int) bool { return t.days[i].date > date }) - 1
 	for ; i >= 0; i-- {
@@ -174,11 +198,7 @@ func (t *Table) Rate(from, to string, on time.Time) (Rate, error) {
 		rf, okf := d.euroRate(from)
 		rt, okt := d.euroRate(to)
 		if okf && okt {
-			r := rt
-			if from != "EUR" {
-				r = rt.DivRound(rf, 10)
-			}
-			return Rate{From: from, To: to, Rate: r, Date: d.date, Source: t.source}, nil
+			return Rate{From: from, To: to, Rate: rt.DivRound(rf, 10), Date: d.date, Source: t.source, num: rt, den: rf}, nil
 		}
 	}
 	return Rate{}, fmt.Errorf("%w: %s→%s on %s", ErrNoRate, from, to, date)
@@ -202,9 +222,9 @@ func (r Rate) Age(on time.Time) int {
 }
 
 // Major converts an amount in minor units of the rate's From currency into
-// an exact decimal amount in major units of its To currency (not rounded).
+// a decimal amount in major units of its To currency (not rounded).
 func (r Rate) Major(m money.Money) decimal.Decimal {
-	return MajorOf(m).Mul(r.Rate)
+	return r.Apply(MajorOf(m))
 }
 
 // Convert converts m (in r.From) into r.To, rounded once, half away from zero,
@@ -216,9 +236,12 @@ func (r Rate) Convert(m money.Money) (money.Money, error) {
 	return Round(r.Major(m), r.To)
 }
 
-// Inverse returns the rate from To back to From (to ten decimal places).
+// Inverse returns the rate from To back to From.
 func (r Rate) Inverse() Rate {
-	return Rate{From: r.To, To: r.From, Rate: decimal.NewFromInt(1).DivRound(r.Rate, 10), Date: r.Date, Source: r.Source}
+	if r.den.IsZero() {
+		return Rate{From: r.To, To: r.From, Rate: decimal.NewFromInt(1).DivRound(r.Rate, 10), Date: r.Date, Source: r.Source}
+	}
+	return Rate{From: r.To, To: r.From, Rate: r.den.DivRound(r.num, 10), Date: r.Date, Source: r.Source, num: r.den, den: r.num}
 }
 
 // MajorOf is m in major units, exactly.

@@ -20,9 +20,9 @@ type FXRate struct {
 // LandedCharges are an order's duties, taxes and fees in its currency, and
 // who pays them when.
 type LandedCharges struct {
-	Duty  money.Money `json:"duty" dynamodbav:"duty"`
-	Tax   money.Money `json:"tax" dynamodbav:"tax"`
-	Fees  money.Money `json:"fees" dynamodbav:"fees"`
+	Duty money.Money `json:"duty" dynamodbav:"duty"`
+	Tax  money.Money `json:"tax" dynamodbav:"tax"`
+	Fees money.Money `json:"fees" dynamodbav:"fees"`
 	// Collection is IOSS, POINT_OF_SALE or AT_BORDER.
 	Collection string `json:"collection" dynamodbav:"collection"`
 	// AtCheckout is what the shopper pays at checkout on top of the goods,

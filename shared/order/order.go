@@ -155,8 +155,8 @@ type Order struct {
 	// the customs step.
 	Customs *CustomsRecord `json:"customs,omitempty" dynamodbav:"customs,omitempty"`
 	// Screening is the list entry that refused the order, if one did.
-	Screening *ScreeningHit `json:"screening,omitempty" dynamodbav:"screening,omitempty"`
-	TrackingNumber     string  `json:"trackingNumber,omitempty" dynamodbav:"trackingNumber,omitempty"`
+	Screening      *ScreeningHit `json:"screening,omitempty" dynamodbav:"screening,omitempty"`
+	TrackingNumber string        `json:"trackingNumber,omitempty" dynamodbav:"trackingNumber,omitempty"`
 	// CancelRequested is set by POST /v1/orders/{id}/cancel; the workflow
 	// checks it before each step.
 	CancelRequested bool   `json:"cancelRequested,omitempty" dynamodbav:"cancelRequested,omitempty"`

@@ -1,66 +1,93 @@
 // Package screening refuses orders before stock or money is touched: goods
-// restricted at the destination, and parties on a denied-party list. This is
-// a first, small rule set; the customs issue replaces it with per-destination
-// data files with sources and dates.
+// restricted or prohibited at the destination, and buyers or consignees on a
+// denied-party list.
+//
+// Both are data. The restricted-goods rules (data/restricted-goods.json) give
+// per destination HS prefixes and title keywords, each rule with its public
+// source and the dates it is in force; the denied-party list
+// (data/denied-parties.json) is a sample shaped like an extract of the US
+// Consolidated Screening List, to be replaced by the real list through
+// LoadFile. Indexes are built once when a file is loaded, so that screening
+// an order is a handful of map look-ups. The package is pure Go.
 package screening
 
 import (
-	"strings"
-	"unicode"
+	"sync"
+	"time"
 
 	"github.com/xborder/xborder/shared/order"
 )
 
-// Hit is why an order is refused, as its reason code.
-type Hit string
+// Reason is why an order is refused, as its reason code.
+type Reason string
 
 // Reasons, as in the failure table of architecture.md.
 const (
-	RestrictedGoods Hit = "restricted_goods"
-	DeniedParty     Hit = "denied_party"
+	RestrictedGoods Reason = "restricted_goods"
+	DeniedParty     Reason = "denied_party"
 )
 
-// restrictedHeadings are HS headings refused for every destination here:
-// arms and ammunition (9301–9306), explosives and fireworks (3601–3604).
-var restrictedHeadings = []string{"9301", "9302", "9303", "9304", "9305", "9306", "3601", "3602", "3603", "3604"}
-
-// deniedParties is a stand-in for a consolidated screening list (such as the
-// US Consolidated Screening List), compared on normalised names.
-var deniedParties = []string{"acme sanctioned trading", "blocked entity ltd"}
-
-// Check screens o; ok is false with the reason when it must be refused.
-func Check(o *order.Order) (Hit, bool) {
-	for _, l := range o.Lines {
-		for _, h := range restrictedHeadings {
-			if strings.HasPrefix(l.HSCode, h) {
-				return RestrictedGoods, false
-			}
-		}
-	}
-	for _, name := range []string{o.Buyer.Name, o.Consignee.Name} {
-		n := normalise(name)
-		for _, d := range deniedParties {
-			if strings.Contains(n, d) {
-				return DeniedParty, false
-			}
-		}
-	}
-	return "", true
+// Hit is the rule or list entry that refuses an order. It never holds the
+// order's personal data: Matched is what the rule or the list says.
+type Hit struct {
+	Reason Reason `json:"reason"`
+	// EntryID is the rule ("AU.vapes") or list entry matched.
+	EntryID string `json:"entryId"`
+	// List is the denied-party list ("SDN", "Entity List"), or GoodsList.
+	List string `json:"list"`
+	// Matched is what matched: "HS 9303" (the rule's prefix), "keyword
+	// aerosol", or the listed name or alias of the party.
+	Matched string `json:"matched"`
+	// Field is a JSON pointer into the order: "/lines/2/hsCode",
+	// "/lines/0/title", "/buyer/name", "/consignee/name".
+	Field  string `json:"field"`
+	Source string `json:"source"`
+	// ListDate is the date of the rules file or of the denied-party list.
+	ListDate string `json:"listDate,omitempty"`
 }
 
-// normalise lower-cases, drops punctuation and collapses spaces.
-func normalise(s string) string {
-	var b strings.Builder
-	space := false
-	for _, r := range strings.ToLower(s) {
-		switch {
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			b.WriteRune(r)
-			space = false
-		case !space && b.Len() > 0:
-			b.WriteByte(' ')
-			space = true
-		}
+// Screener screens orders against the restricted-goods rules and the
+// denied-party list. It is safe for concurrent use.
+type Screener struct {
+	goods   *GoodsRules
+	parties *PartyList
+}
+
+// New is a Screener with the given rules and list; either may be nil to skip
+// that screen.
+func New(goods *GoodsRules, parties *PartyList) *Screener {
+	return &Screener{goods: goods, parties: parties}
+}
+
+var defaultScreener = sync.OnceValue(func() *Screener {
+	return New(DefaultGoods(), DefaultParties())
+})
+
+// Default is the Screener of the embedded rules and list, parsed once. It
+// panics only if the embedded data is broken, which the tests rule out.
+func Default() *Screener { return defaultScreener() }
+
+// Goods is the restricted-goods rules the Screener applies (nil if none).
+func (s *Screener) Goods() *GoodsRules { return s.goods }
+
+// Parties is the denied-party list the Screener applies (nil if none).
+func (s *Screener) Parties() *PartyList { return s.parties }
+
+// Screen returns nil when o is clean, or the first hit: the goods first, in
+// line order, against the rules in force on the date of on for the
+// consignee's country; then the buyer's name; then the consignee's.
+func (s *Screener) Screen(o *order.Order, on time.Time) *Hit {
+	if o == nil {
+		return nil
 	}
-	return strings.TrimSpace(b.String())
+	if h := s.goods.Check(o.Consignee.Address.Country, o.Lines, on); h != nil {
+		return h
+	}
+	if h := s.parties.Check(o.Buyer.Name, "/buyer/name"); h != nil {
+		return h
+	}
+	if o.Consignee.Name == o.Buyer.Name {
+		return nil // the same name, already screened
+	}
+	return s.parties.Check(o.Consignee.Name, "/consignee/name")
 }

@@ -55,8 +55,11 @@ type Steps struct {
 	Stock    Stock
 	Payments Payments
 	Events   Publisher
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Screening defaults to the embedded restricted-goods rules and
+	// denied-party list.
+	Screening Screener
+	Logger    *slog.Logger
+	Now       func() time.Time
 }
 
 // Input is what every Lambda step receives from the state machine.
@@ -173,16 +176,43 @@ func (s *Steps) publish(ctx context.Context, o *order.Order, ev order.Event) {
 	}
 }
 
-// Screen refuses restricted goods and denied parties before anything is touched.
+// Screener screens an order against restricted goods and denied parties.
+type Screener interface {
+	Screen(o *order.Order, on time.Time) *screening.Hit
+}
+
+func (s *Steps) screener() Screener {
+	if s.Screening == nil {
+		return screening.Default()
+	}
+	return s.Screening
+}
+
+// Screen refuses restricted goods and denied parties before anything is
+// touched. The entry that matched is recorded on the order (and in its
+// history) before the workflow is told, so an operator sees why; a retried
+// Screen finds it there and answers the same.
 func (s *Steps) Screen(ctx context.Context, in Input) (Result, error) {
+	var hit *screening.Hit
 	o, err := s.Advance(ctx, in.OrderID, "", func(o *order.Order) error {
-		if hit, ok := screening.Check(o); !ok {
-			return &workflow.Rejected{Reason: string(hit)}
+		if o.Screening != nil {
+			return &workflow.Rejected{Reason: o.Screening.Reason}
 		}
+		hit = s.screener().Screen(o, s.now())
 		return nil
 	})
 	if err != nil {
 		return Result{}, err
+	}
+	if hit != nil {
+		o.Screening = &order.ScreeningHit{Reason: string(hit.Reason), EntryID: hit.EntryID, List: hit.List,
+			Matched: hit.Matched, Field: hit.Field, Source: hit.Source}
+		ev := o.Note(string(hit.Reason)+": "+hit.List+" entry "+hit.EntryID+" matched "+hit.Field, actor, s.now())
+		if err := s.Orders.SaveTransition(ctx, o, ev); err != nil {
+			return Result{}, transient("record screening hit of "+o.ID, err)
+		}
+		s.log().InfoContext(ctx, "screening hit", "orderId", o.ID, "reason", hit.Reason, "entryId", hit.EntryID, "field", hit.Field)
+		return Result{}, &workflow.Rejected{Reason: string(hit.Reason)}
 	}
 	return Result{OrderID: o.ID, Status: o.Status}, nil
 }
@@ -210,10 +240,13 @@ func (s *Steps) ReserveStock(ctx context.Context, in Input) (Result, error) {
 	return Result{OrderID: o.ID, Status: o.Status}, nil
 }
 
-// AuthorizePayment places a hold on the shopper's card for the order total.
+// AuthorizePayment places a hold on the shopper's card for the order total
+// and what an accepted quote collects at checkout (duties and taxes under
+// DDP, point-of-sale VAT).
 func (s *Steps) AuthorizePayment(ctx context.Context, in Input) (Result, error) {
 	o, err := s.Advance(ctx, in.OrderID, order.StatusPaymentAuthorized, func(o *order.Order) error {
-		id, err := s.Payments.Authorize(ctx, payment.Key(o.ID, "authorize"), o.Total, o.Payment.Token)
+		amount := o.ChargeAmount()
+		id, err := s.Payments.Authorize(ctx, payment.Key(o.ID, "authorize"), amount, o.Payment.Token)
 		var declined *payment.Declined
 		if errors.As(err, &declined) {
 			return &workflow.PaymentDeclined{Reason: declined.Reason}
@@ -221,7 +254,7 @@ func (s *Steps) AuthorizePayment(ctx context.Context, in Input) (Result, error) 
 		if err != nil {
 			return transient("authorize payment", err)
 		}
-		o.Charge = &order.Charge{ID: id, Status: order.ChargeAuthorized, Amount: o.Total}
+		o.Charge = &order.Charge{ID: id, Status: order.ChargeAuthorized, Amount: amount}
 		return nil
 	})
 	if err != nil {
