@@ -14,12 +14,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/shopspring/decimal"
 
 	"github.com/xborder/xborder/shared/fx"
 	"github.com/xborder/xborder/shared/money"
@@ -108,20 +107,15 @@ func (e *Engine) Countries() []string {
 	return cs
 }
 
-var (
-	zero    = decimal.Zero
-	one     = decimal.NewFromInt(1)
-	hundred = decimal.NewFromInt(100)
-)
-
-// lineCalc is one line's exact figures, in major units of the cart currency.
+// lineCalc is one line's figures, in fixed minor units of the cart currency.
 type lineCalc struct {
-	goods, share, value, duty, tax decimal.Decimal
-	dutyFactor, taxFactor          decimal.Decimal
-	rate                           decimal.Decimal
-	rule                           *DutyRule
-	level                          int
-	dutyRule                       string
+	goods, value, duty, tax fixed
+	// share is the line's part of the consignment (its value ÷ the goods).
+	share                 ratio
+	dutyFactor, taxFactor ratio
+	rule                  *DutyRule
+	level                 int
+	dutyRule              string
 }
 
 // Quote computes the landed cost of c. The cart must be valid (see
@@ -147,6 +141,18 @@ func (e *Engine) Quote(c Cart) (*Quote, error) {
 	if err != nil {
 		return nil, fmt.Errorf("customs: %w", err)
 	}
+	// toDest converts fixed minor units of the cart currency into the
+	// destination's: the rate, and the currencies' exponents.
+	toDest := unit
+	if cur != dcur {
+		n, d, ok := rate.Ratio()
+		if !ok {
+			return nil, fmt.Errorf("customs: the %s→%s rate %s is too fine to compute with", cur, dcur, rate.Rate)
+		}
+		ec, _ := money.Exponent(cur)
+		ed, _ := money.Exponent(dcur)
+		toDest = ratio{n, d}.times(ratio{pow10(ed), pow10(ec)})
+	}
 	q := &Quote{OrderDate: date, Destination: c.Destination, Territory: f.Destination, Currency: cur,
 		TradeMode: c.TradeMode, Incoterm: c.Incoterm, Collection: CollectionAtBorder,
 		FX: FX{From: rate.From, To: rate.To, Rate: rate.Rate.String(), Date: rate.Date, Source: rate.Source}}
@@ -154,63 +160,51 @@ func (e *Engine) Quote(c Cart) (*Quote, error) {
 	if age := rate.Age(c.Date); cur != dcur && age > e.StaleRateDays {
 		q.estimate(fmt.Sprintf("the exchange rate %s→%s is from %s, %d days before the order date", cur, dcur, rate.Date, age))
 	}
-	toDest := func(d decimal.Decimal) decimal.Decimal {
-		if cur == dcur {
-			return d
-		}
-		return rate.Apply(d)
-	}
-	fromDest := func(minor int64) decimal.Decimal { // file currency minor units → cart major units
-		d := fx.MajorOf(money.New(minor, dcur))
-		if cur == dcur {
-			return d
-		}
-		return rate.Unapply(d)
-	}
+	var k calc
 	origin := consignmentOrigin(c.Lines)
 
 	// Customs value: the goods (scaled for some regimes), plus transport and
 	// insurance where the territory values CIF, shared out by line value.
-	basis, factor := "CIF", one
+	basis, factor := "CIF", unit
 	for i := range f.Valuations {
 		v := &f.Valuations[i]
 		if v.inForce(date) && v.match(&c, origin) {
-			basis, factor = v.Basis, t.num(v.ID, "goodsFactor")
+			basis, factor = v.Basis, t.ratio(v.ID, "goodsFactor")
 			used.add(&v.Rule)
 			break
 		}
 	}
 	lines := make([]lineCalc, len(c.Lines))
-	goods := zero
+	var goods fixed
+	goodsMinor := int64(0)
 	for i := range c.Lines {
-		lines[i].goods = fx.MajorOf(c.Lines[i].LineTotal)
-		goods = goods.Add(lines[i].goods)
+		lines[i].goods = minorUnits(c.Lines[i].LineTotal.Amount)
+		goods = k.add(goods, lines[i].goods)
+		goodsMinor += c.Lines[i].LineTotal.Amount
 	}
-	freight := fx.MajorOf(c.Shipping).Add(fx.MajorOf(c.Insurance))
-	value := zero
+	freight := minorUnits(c.Shipping.Amount + c.Insurance.Amount)
+	var value fixed
 	for i := range lines {
 		l := &lines[i]
-		switch {
-		case goods.IsPositive():
-			l.share = l.goods.Div(goods)
-		default:
-			l.share = one.DivRound(decimal.NewFromInt(int64(len(lines))), 16)
+		if goodsMinor > 0 {
+			l.share = ratio{uint64(c.Lines[i].LineTotal.Amount), uint64(goodsMinor)}
+		} else {
+			l.share = ratio{1, uint64(len(lines))}
 		}
-		l.value = l.goods.Mul(factor)
+		l.value = k.mul(l.goods, factor)
 		if basis == "CIF" {
-			l.value = l.value.Add(freight.Mul(l.share))
+			l.value = k.add(l.value, k.mul(freight, l.share))
 		}
-		l.dutyFactor, l.taxFactor = one, one
-		value = value.Add(l.value)
+		l.dutyFactor, l.taxFactor = unit, unit
+		value = k.add(value, l.value)
 	}
-	measure := func(b Basis) decimal.Decimal { // in the file's currency, major units
-		if b == BasisCustomsValue {
-			return toDest(value)
-		}
-		return toDest(goods)
-	}
+	goodsDest, valueDest := k.mul(goods, toDest), k.mul(value, toDest)
 	within := func(limit int64, b Basis) bool {
-		return measure(b).Cmp(fx.MajorOf(money.New(limit, dcur))) <= 0
+		m := goodsDest
+		if b == BasisCustomsValue {
+			m = valueDest
+		}
+		return m.cmp(minorUnits(limit)) <= 0
 	}
 
 	// Reliefs.
@@ -223,12 +217,12 @@ func (e *Engine) Quote(c Cart) (*Quote, error) {
 		used.add(&r.Rule)
 		applied := within(r.Threshold, r.Basis)
 		threshold := money.New(r.Threshold, dcur)
-		df, tf := t.num(r.ID, "dutyFactor"), t.num(r.ID, "taxFactor")
+		df, tf := t.ratio(r.ID, "dutyFactor"), t.ratio(r.ID, "taxFactor")
 		report := Relief{Applied: applied, Threshold: &threshold, Rule: r.ID}
-		if !df.Equal(one) && (q.DutyRelief.Rule == "" || (applied && !q.DutyRelief.Applied)) {
+		if !df.isOne() && (q.DutyRelief.Rule == "" || (applied && !q.DutyRelief.Applied)) {
 			q.DutyRelief = report
 		}
-		if !tf.Equal(one) && (q.TaxRelief.Rule == "" || (applied && !q.TaxRelief.Applied)) {
+		if !tf.isOne() && (q.TaxRelief.Rule == "" || (applied && !q.TaxRelief.Applied)) {
 			q.TaxRelief = report
 		}
 		if !applied {
@@ -239,8 +233,8 @@ func (e *Engine) Quote(c Cart) (*Quote, error) {
 			if hasPrefix(c.Lines[j].HSCode, r.ExcludeHS) {
 				continue
 			}
-			lines[j].dutyFactor = lines[j].dutyFactor.Mul(df)
-			lines[j].taxFactor = lines[j].taxFactor.Mul(tf)
+			lines[j].dutyFactor = lines[j].dutyFactor.times(df)
+			lines[j].taxFactor = lines[j].taxFactor.times(tf)
 		}
 	}
 
@@ -268,14 +262,14 @@ func (e *Engine) Quote(c Cart) (*Quote, error) {
 			continue
 		}
 		used.add(&l.rule.Rule)
-		l.rate = t.num(l.rule.ID, "rate")
 		l.dutyRule = l.rule.ID
-		l.duty = l.value.Mul(l.rate).Div(hundred).Mul(l.dutyFactor)
+		l.duty = k.mul(k.mul(l.value, t.ratio(l.rule.ID, "rate")), l.dutyFactor)
 	}
 
-	// Flat fees.
-	feesInBase := zero
-	var feeExact []decimal.Decimal
+	// Flat fees, in the destination's currency, converted into the cart's.
+	var feesInBase fixed
+	var feeExact []fixed
+	fromDest := toDest.inverse()
 	for i := range f.Fees {
 		r := &f.Fees[i]
 		if !r.inForce(date) || !r.match(&c, origin) {
@@ -291,16 +285,16 @@ func (e *Engine) Quote(c Cart) (*Quote, error) {
 		if r.Kind == FeePerSubheading {
 			count = distinctSubheadings(c.Lines, r.SubheadingDigits)
 		}
-		amount := fromDest(r.Amount).Mul(decimal.NewFromInt(int64(count)))
+		amount := k.mul(minorUnits(r.Amount*int64(count)), fromDest)
 		used.add(&r.Rule)
 		q.Fees = append(q.Fees, Fee{Rule: r.ID, Description: r.Description, Count: count})
 		feeExact = append(feeExact, amount)
 		if r.InTaxBase {
-			feesInBase = feesInBase.Add(amount)
+			feesInBase = k.add(feesInBase, amount)
 		}
 		if r.ReplacesDuty {
 			for j := range lines {
-				lines[j].duty, lines[j].dutyRule = zero, r.ID
+				lines[j].duty, lines[j].dutyRule = fixed{}, r.ID
 			}
 		}
 	}
@@ -308,39 +302,37 @@ func (e *Engine) Quote(c Cart) (*Quote, error) {
 	// Import VAT/GST: on the rule's base, or on the sale price where the
 	// seller charges it as on a domestic sale (IOSS, UK/AU/NZ/SG).
 	taxes := t.pickTaxes(&c, origin, date)
-	taxExact := make([]decimal.Decimal, len(taxes))
-	for k, x := range taxes {
+	taxExact := make([]fixed, len(taxes))
+	for j, x := range taxes {
 		used.add(&x.Rule)
-		rate := t.num(x.ID, "rate").Div(hundred)
+		rate := t.ratio(x.ID, "rate")
 		for i := range lines {
 			l := &lines[i]
-			base := zero
+			var base fixed
 			if atSale {
-				base = l.goods.Add(freight.Mul(l.share))
+				base = k.add(l.goods, k.mul(freight, l.share))
 			} else {
 				for _, part := range x.Base {
 					switch part {
 					case BaseValue:
-						base = base.Add(l.value)
+						base = k.add(base, l.value)
 					case BaseDuty:
-						base = base.Add(l.duty)
+						base = k.add(base, l.duty)
 					case BaseFreight:
 						if basis == "FOB" {
-							base = base.Add(freight.Mul(l.share))
+							base = k.add(base, k.mul(freight, l.share))
 						}
 					case BaseFees:
-						base = base.Add(feesInBase.Mul(l.share))
+						base = k.add(base, k.mul(feesInBase, l.share))
 					}
 				}
 			}
-			amount := base.Mul(rate).Mul(l.taxFactor)
-			l.tax = l.tax.Add(amount)
-			taxExact[k] = taxExact[k].Add(amount)
+			amount := k.mul(k.mul(base, rate), l.taxFactor)
+			l.tax = k.add(l.tax, amount)
+			taxExact[j] = k.add(taxExact[j], amount)
 		}
 	}
-	if len(taxes) == 0 {
-		q.Taxes = []TaxApplied{}
-	}
+	q.Taxes = make([]TaxApplied, 0, len(taxes))
 
 	// Notes.
 	for i := range f.Notes {
@@ -360,8 +352,9 @@ func (e *Engine) Quote(c Cart) (*Quote, error) {
 	}
 
 	// Round once: totals from the exact sums, lines split from the totals.
-	if err := q.round(&c, lines, taxes, taxExact, feeExact, rate, basis); err != nil {
-		return nil, err
+	q.round(&k, &c, lines, taxes, taxExact, feeExact, dcur, toDest, basis)
+	if k.err != nil {
+		return nil, k.err
 	}
 	q.Rules = used.list
 	return q, nil
@@ -374,52 +367,34 @@ func (q *Quote) estimate(reason string) {
 
 // round turns the exact figures into money, in the cart's currency and in
 // the destination's.
-func (q *Quote) round(c *Cart, lines []lineCalc, taxes []*TaxRule, taxExact, feeExact []decimal.Decimal, rate fx.Rate, basis string) error {
-	cur, dcur := c.Currency, rate.To
+func (q *Quote) round(k *calc, c *Cart, lines []lineCalc, taxes []*TaxRule, taxExact, feeExact []fixed, dcur string, toDest ratio, basis string) {
+	cur := c.Currency
 	n := len(lines)
-	col := func(get func(*lineCalc) decimal.Decimal) []decimal.Decimal {
-		out := make([]decimal.Decimal, n)
-		for i := range lines {
-			out[i] = get(&lines[i])
-		}
-		return out
+	values, duties, tax := make([]fixed, n), make([]fixed, n), make([]fixed, n)
+	var goodsExact fixed
+	for i := range lines {
+		values[i], duties[i], tax[i] = lines[i].value, lines[i].duty, lines[i].tax
+		goodsExact = k.add(goodsExact, lines[i].goods)
 	}
-	values, duties, tax := col(func(l *lineCalc) decimal.Decimal { return l.value }),
-		col(func(l *lineCalc) decimal.Decimal { return l.duty }), col(func(l *lineCalc) decimal.Decimal { return l.tax })
-
-	var err error
-	split := func(exact []decimal.Decimal, currency string, conv func(decimal.Decimal) decimal.Decimal) ([]money.Money, money.Money) {
-		parts, total, e := splitRounded(exact, currency, conv)
-		if e != nil && err == nil {
-			err = e
-		}
-		return parts, total
-	}
-	lv, tv := split(values, cur, nil)
-	ld, td := split(duties, cur, nil)
-	lt, tt := split(tax, cur, nil)
-	fees := money.New(0, cur)
+	lv, tv := splitRounded(k, values, unit)
+	ld, td := splitRounded(k, duties, unit)
+	lt, tt := splitRounded(k, tax, unit)
+	fees := int64(0)
+	var feeSum fixed
 	for i, exact := range feeExact {
-		m, e := fx.Round(exact, cur)
-		if e != nil {
-			return e
-		}
-		q.Fees[i].Amount = m
-		fees.Amount += m.Amount
+		m := k.round(exact)
+		q.Fees[i].Amount = money.New(m, cur)
+		fees += m
+		feeSum = k.add(feeSum, exact)
 	}
 	if q.Fees == nil {
 		q.Fees = []Fee{}
 	}
-	for k, x := range taxes {
-		m, e := fx.Round(taxExact[k], cur)
-		if e != nil {
-			return e
-		}
-		q.Taxes = append(q.Taxes, TaxApplied{Rule: x.ID, Name: x.Name, Rate: x.Rate, Amount: m})
+	// Each tax is rounded once; the tax total is split from their exact sum.
+	// With several taxes the two can differ by a unit; the total is charged.
+	for j, x := range taxes {
+		q.Taxes = append(q.Taxes, TaxApplied{Rule: x.ID, Name: x.Name, Rate: x.Rate, Amount: money.New(k.round(taxExact[j]), cur)})
 	}
-	// The per-tax amounts are each rounded once; the tax total is split from
-	// the exact sum. They can differ by a unit when several taxes apply; the
-	// total is what is charged.
 	q.Lines = make([]LineQuote, n)
 	goods := int64(0)
 	for i := range lines {
@@ -429,107 +404,82 @@ func (q *Quote) round(c *Cart, lines []lineCalc, taxes []*TaxRule, taxExact, fee
 			rateText = l.rule.Rate
 		}
 		q.Lines[i] = LineQuote{SKU: c.Lines[i].SKU, HSCode: c.Lines[i].HSCode, HSLevelUsed: l.level, DutyRate: rateText,
-			DutyRule: l.dutyRule, CustomsValue: lv[i], Duty: ld[i], Tax: lt[i]}
+			DutyRule: l.dutyRule, CustomsValue: money.New(lv[i], cur), Duty: money.New(ld[i], cur), Tax: money.New(lt[i], cur)}
 		goods += c.Lines[i].LineTotal.Amount
 	}
-	q.Totals = Totals{Goods: money.New(goods, cur), Shipping: moneyIn(c.Shipping, cur), Insurance: moneyIn(c.Insurance, cur),
-		CustomsValue: tv, Duty: td, Tax: tt, Fees: fees}
-	q.Totals.LandedTotal = money.New(goods+q.Totals.Shipping.Amount+q.Totals.Insurance.Amount+td.Amount+tt.Amount+fees.Amount, cur)
-	sale := goods + q.Totals.Shipping.Amount + q.Totals.Insurance.Amount
+	ship, ins := c.Shipping.Amount, c.Insurance.Amount
+	q.Totals = Totals{Goods: money.New(goods, cur), Shipping: money.New(ship, cur), Insurance: money.New(ins, cur),
+		CustomsValue: money.New(tv, cur), Duty: money.New(td, cur), Tax: money.New(tt, cur), Fees: money.New(fees, cur),
+		LandedTotal: money.New(goods+ship+ins+td+tt+fees, cur)}
+	sale := goods + ship + ins
 	switch {
 	case q.Incoterm == order.IncotermDDP:
 		q.DueAtCheckout, q.DueOnDelivery = q.Totals.LandedTotal, money.New(0, cur)
 	case q.Collection == CollectionIOSS || q.Collection == CollectionPointOfSale:
-		q.DueAtCheckout, q.DueOnDelivery = money.New(sale+tt.Amount, cur), money.New(td.Amount+fees.Amount, cur)
+		q.DueAtCheckout, q.DueOnDelivery = money.New(sale+tt, cur), money.New(td+fees, cur)
 	default:
-		q.DueAtCheckout, q.DueOnDelivery = money.New(sale, cur), money.New(td.Amount+tt.Amount+fees.Amount, cur)
+		q.DueAtCheckout, q.DueOnDelivery = money.New(sale, cur), money.New(td+tt+fees, cur)
 	}
 
 	// The assessment, in the destination's currency.
-	a := Assessment{Currency: dcur, Valuation: basis, Collection: q.Collection, Incoterm: q.Incoterm, TradeMode: q.TradeMode}
-	conv := rate.Apply
-	if cur == dcur {
-		conv = nil
-	}
-	av, atv := split(values, dcur, conv)
-	ad, atd := split(duties, dcur, conv)
-	at, att := split(tax, dcur, conv)
-	goodsExact := zero
-	for i := range lines {
-		goodsExact = goodsExact.Add(lines[i].goods)
-	}
-	if conv != nil {
-		goodsExact = conv(goodsExact)
-	}
-	intrinsic, e := fx.Round(goodsExact, dcur)
-	if e != nil {
-		return e
-	}
-	feeSum := zero
-	for _, f := range feeExact {
-		feeSum = feeSum.Add(f)
-	}
-	if conv != nil {
-		feeSum = conv(feeSum)
-	}
-	afees, e := fx.Round(feeSum, dcur)
-	if e != nil {
-		return e
-	}
-	a.CustomsValue, a.Duty, a.Tax, a.Fees, a.Intrinsic = atv, atd, att, afees, intrinsic
+	av, atv := splitRounded(k, values, toDest)
+	ad, atd := splitRounded(k, duties, toDest)
+	at, att := splitRounded(k, tax, toDest)
+	a := Assessment{Currency: dcur, Valuation: basis, Collection: q.Collection, Incoterm: q.Incoterm, TradeMode: q.TradeMode,
+		CustomsValue: money.New(atv, dcur), Duty: money.New(atd, dcur), Tax: money.New(att, dcur),
+		Fees: money.New(k.round(k.mul(feeSum, toDest)), dcur), Intrinsic: money.New(k.round(k.mul(goodsExact, toDest)), dcur)}
 	a.Lines = make([]AssessedLine, n)
 	for i := range lines {
-		a.Lines[i] = AssessedLine{SKU: c.Lines[i].SKU, HSCode: c.Lines[i].HSCode, CustomsValue: av[i], Duty: ad[i], Tax: at[i]}
+		a.Lines[i] = AssessedLine{SKU: c.Lines[i].SKU, HSCode: c.Lines[i].HSCode, CustomsValue: money.New(av[i], dcur),
+			Duty: money.New(ad[i], dcur), Tax: money.New(at[i], dcur)}
 	}
 	q.Assessment = a
-	return err
 }
 
-func moneyIn(m money.Money, cur string) money.Money {
-	if m.Currency == "" {
-		return money.New(m.Amount, cur)
+// splitRounded converts the parts by r, rounds their sum once and splits it
+// into whole minor units by largest remainder, so that the parts add up to
+// the rounded total.
+func splitRounded(k *calc, parts []fixed, r ratio) ([]int64, int64) {
+	out := make([]int64, len(parts))
+	var rems [16]struct {
+		i   int
+		rem uint64
 	}
-	return m
-}
-
-// splitRounded rounds the exact sum of parts (major units, converted by conv
-// when it is not nil) once and splits it into rounded parts by largest
-// remainder, so that the parts add up to the rounded total.
-func splitRounded(parts []decimal.Decimal, currency string, conv func(decimal.Decimal) decimal.Decimal) ([]money.Money, money.Money, error) {
-	exp, _ := money.Exponent(currency)
-	sum := zero
-	scaled := make([]decimal.Decimal, len(parts))
+	order := rems[:0]
+	var sum fixed
+	floors := int64(0)
 	for i, p := range parts {
-		if conv != nil {
-			p = conv(p)
-		}
-		scaled[i] = p.Shift(int32(exp))
-		sum = sum.Add(scaled[i])
+		p = k.mul(p, r)
+		sum = k.add(sum, p)
+		whole, rem := k.split(p)
+		out[i], floors = whole, floors+whole
+		order = append(order, struct {
+			i   int
+			rem uint64
+		}{i, rem})
 	}
-	total, err := fx.Round(sum.Shift(-int32(exp)), currency)
-	if err != nil {
-		return nil, money.Money{}, err
+	total := k.round(sum)
+	slices.SortStableFunc(order, func(a, b struct {
+		i   int
+		rem uint64
+	}) int {
+		return cmpDesc(a.rem, b.rem)
+	})
+	for j := 0; floors < total && j < len(order); j++ {
+		out[order[j].i]++
+		floors++
 	}
-	out := make([]money.Money, len(parts))
-	floorSum := int64(0)
-	type rem struct {
-		i int
-		r decimal.Decimal
+	return out, total
+}
+
+func cmpDesc(a, b uint64) int {
+	switch {
+	case a > b:
+		return -1
+	case a < b:
+		return 1
 	}
-	rems := make([]rem, len(parts))
-	for i, s := range scaled {
-		fl := s.Floor()
-		out[i] = money.New(fl.IntPart(), currency)
-		floorSum += out[i].Amount
-		rems[i] = rem{i, s.Sub(fl)}
-	}
-	left := total.Amount - floorSum
-	sort.SliceStable(rems, func(a, b int) bool { return rems[a].r.Cmp(rems[b].r) > 0 })
-	for k := 0; left > 0 && k < len(rems); k++ {
-		out[rems[k].i].Amount++
-		left--
-	}
-	return out, total, nil
+	return 0
 }
 
 // pickTaxes chooses, in each tax group, the most specific rule in force: one

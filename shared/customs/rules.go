@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/shopspring/decimal"
-
 	"github.com/xborder/xborder/shared/country"
 	"github.com/xborder/xborder/shared/money"
 	"github.com/xborder/xborder/shared/order"
@@ -280,8 +278,8 @@ func has[T comparable](list []T, v T) bool {
 type territory struct {
 	file   *RuleFile
 	duties map[string][]*DutyRule // by HS prefix
-	// parsed decimals, by rule id
-	dec map[string]decimal.Decimal
+	// parsed rates and factors, by rule id and field
+	rat map[string]ratio
 }
 
 // LoadRules reads every rules/*.json file of fsys.
@@ -313,7 +311,7 @@ func LoadRules(fsys fs.FS, dir string) ([]*RuleFile, error) {
 
 // index checks a rule file and builds its look-up tables.
 func index(f *RuleFile) (*territory, error) {
-	t := &territory{file: f, duties: map[string][]*DutyRule{}, dec: map[string]decimal.Decimal{}}
+	t := &territory{file: f, duties: map[string][]*DutyRule{}, rat: map[string]ratio{}}
 	var errs []error
 	bad := func(id, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s: %s", f.Destination, id, fmt.Sprintf(format, args...)))
@@ -346,16 +344,20 @@ func index(f *RuleFile) (*territory, error) {
 			}
 		}
 	}
+	// num parses a decimal factor; percent rates are stored divided by 100.
 	num := func(r *Rule, name, s string, empty string) {
 		if s == "" {
 			s = empty
 		}
-		d, err := decimal.NewFromString(s)
-		if err != nil || d.IsNegative() {
-			bad(r.ID, "%s %q is not a decimal ≥ 0", name, s)
+		v, ok := parseRatio(s)
+		if !ok {
+			bad(r.ID, "%s %q is not a decimal ≥ 0 (at most 15 digits)", name, s)
 			return
 		}
-		t.dec[r.ID+"/"+name] = d
+		if name == "rate" {
+			v.d *= 100
+		}
+		t.rat[r.ID+"/"+name] = v
 	}
 	basis := func(r *Rule, b Basis) {
 		if b != BasisIntrinsic && b != BasisCustomsValue {
@@ -487,4 +489,4 @@ func (t *territory) dutyFor(hs, date string) (*DutyRule, int) {
 	return nil, 0
 }
 
-func (t *territory) num(id, name string) decimal.Decimal { return t.dec[id+"/"+name] }
+func (t *territory) ratio(id, name string) ratio { return t.rat[id+"/"+name] }

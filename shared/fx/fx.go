@@ -268,3 +268,33 @@ var (
 	maxMinor = decimal.NewFromInt(1 << 62)
 	minMinor = decimal.NewFromInt(-(1 << 62))
 )
+
+// Ratio is the exact rate as a fraction of integers: 1 From = num/den To
+// (in major units). ok is false if they do not fit in 64 bits.
+func (r Rate) Ratio() (num, den uint64, ok bool) {
+	n, d := r.num, r.den
+	if d.IsZero() {
+		n, d = r.Rate, decimal.NewFromInt(1)
+	}
+	// n/d = (cn·10^en)/(cd·10^ed); clear the exponents.
+	cn, en := n.Coefficient(), n.Exponent()
+	cd, ed := d.Coefficient(), d.Exponent()
+	if !cn.IsUint64() || !cd.IsUint64() {
+		return 0, 0, false
+	}
+	num, den = cn.Uint64(), cd.Uint64()
+	shift := en - ed
+	for ; shift > 0; shift-- {
+		if num > (1<<63)/10 {
+			return 0, 0, false
+		}
+		num *= 10
+	}
+	for ; shift < 0; shift++ {
+		if den > (1<<63)/10 {
+			return 0, 0, false
+		}
+		den *= 10
+	}
+	return num, den, num > 0 && den > 0
+}
