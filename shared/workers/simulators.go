@@ -8,13 +8,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/xborder/xborder/shared/customs"
 	"github.com/xborder/xborder/shared/order"
 )
 
 // Simulated outside parties for the local stack and the tests. Their outcome
 // is driven by the order, so a demo can show every path:
 //
-//	customs broker   HS 3004… (medicaments)          refused: licence_required
+//	customs broker   a declaration that fails Check   refused: declaration_incomplete
+//	                 HS 3004… (medicaments)          refused: licence_required
 //	                 HS 2402… (cigars, cigarettes)   refused: excise_goods_not_declared
 //	                 consignee "Customs Refusal …"   refused: consignee_not_registered
 //	                 SKU SIM-CUSTOMS-FAIL-<n>        fails n times, then clears
@@ -31,12 +33,12 @@ type failCounter struct {
 	tries map[string]int
 }
 
-// fail reports whether this attempt for key must fail, given a SKU prefix
-// whose suffix says how many attempts fail.
-func (f *failCounter) fail(o *order.Order, prefix string) bool {
+// fail reports whether this attempt for an order must fail, given a SKU
+// prefix whose suffix says how many attempts fail.
+func (f *failCounter) fail(orderID string, skus []string, prefix string) bool {
 	limit := 0
-	for _, l := range o.Lines {
-		if n, ok := strings.CutPrefix(l.SKU, prefix); ok {
+	for _, sku := range skus {
+		if n, ok := strings.CutPrefix(sku, prefix); ok {
 			limit, _ = strconv.Atoi(n)
 		}
 	}
@@ -48,8 +50,8 @@ func (f *failCounter) fail(o *order.Order, prefix string) bool {
 	if f.tries == nil {
 		f.tries = map[string]int{}
 	}
-	f.tries[o.ID]++
-	return f.tries[o.ID] <= limit
+	f.tries[orderID]++
+	return f.tries[orderID] <= limit
 }
 
 // BrokerSimulator is a customs broker.
@@ -58,15 +60,16 @@ type BrokerSimulator struct {
 	fails   failCounter
 }
 
-// Clear files the declaration.
-func (b *BrokerSimulator) Clear(ctx context.Context, o *order.Order) (string, error) {
+// Clear files the declaration: it refuses what a broker would send back
+// (see customs.Declaration.Check) and what the authority refuses.
+func (b *BrokerSimulator) Clear(ctx context.Context, d *customs.Declaration) (string, error) {
 	if err := sleep(ctx, b.Latency); err != nil {
 		return "", err
 	}
-	if b.fails.fail(o, "SIM-CUSTOMS-FAIL-") {
+	if b.fails.fail(d.OrderID, skus(d), "SIM-CUSTOMS-FAIL-") {
 		return "", ErrSimulatedOutage
 	}
-	for _, l := range o.Lines {
+	for _, l := range d.Lines {
 		switch {
 		case strings.HasPrefix(l.HSCode, "3004"):
 			return "", &Refused{Reason: "licence_required"}
@@ -74,10 +77,21 @@ func (b *BrokerSimulator) Clear(ctx context.Context, o *order.Order) (string, er
 			return "", &Refused{Reason: "excise_goods_not_declared"}
 		}
 	}
-	if strings.HasPrefix(strings.ToLower(o.Consignee.Name), "customs refusal") {
+	if strings.HasPrefix(strings.ToLower(d.Consignee.Name), "customs refusal") {
 		return "", &Refused{Reason: "consignee_not_registered"}
 	}
-	return "CD-" + o.ID, nil
+	if err := d.Check(); err != nil {
+		return "", &Refused{Reason: "declaration_incomplete"}
+	}
+	return "CD-" + d.OrderID, nil
+}
+
+func skus(d *customs.Declaration) []string {
+	out := make([]string, len(d.Lines))
+	for i, l := range d.Lines {
+		out[i] = l.SKU
+	}
+	return out
 }
 
 // WarehouseSimulator is an overseas warehouse and its carrier.
@@ -91,7 +105,11 @@ func (w *WarehouseSimulator) Ship(ctx context.Context, o *order.Order) (string, 
 	if err := sleep(ctx, w.Latency); err != nil {
 		return "", err
 	}
-	if w.fails.fail(o, "SIM-WAREHOUSE-FAIL-") {
+	lines := make([]string, len(o.Lines))
+	for i, l := range o.Lines {
+		lines[i] = l.SKU
+	}
+	if w.fails.fail(o.ID, lines, "SIM-WAREHOUSE-FAIL-") {
 		return "", ErrSimulatedOutage
 	}
 	for _, l := range o.Lines {
@@ -99,7 +117,7 @@ func (w *WarehouseSimulator) Ship(ctx context.Context, o *order.Order) (string, 
 			return "", &Refused{Reason: "warehouse_cannot_ship"}
 		}
 	}
-	return "XB" + o.ID[len(o.ID)-10:] + o.Destination(), nil
+	return WaybillNumber(o), nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

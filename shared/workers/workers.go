@@ -14,10 +14,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/xborder/xborder/shared/chinacustoms"
+	"github.com/xborder/xborder/shared/customs"
+	"github.com/xborder/xborder/shared/money"
 	"github.com/xborder/xborder/shared/order"
 	"github.com/xborder/xborder/shared/steps"
 	"github.com/xborder/xborder/shared/workflow"
@@ -45,7 +49,8 @@ func (e *Refused) Error() string { return "refused: " + e.Reason }
 type Broker interface {
 	// Clear files the declaration and returns its reference; *Refused when
 	// the broker or the authority refuses it; any other error is transient.
-	Clear(ctx context.Context, o *order.Order) (string, error)
+	// It is keyed by the declaration's order: filing twice is harmless.
+	Clear(ctx context.Context, d *customs.Declaration) (string, error)
 }
 
 // Warehouse ships an order.
@@ -155,26 +160,141 @@ func (w *worker) one(ctx context.Context, body string) error {
 	}
 }
 
-// Customs is the customs-worker: broker clearance for the Customs step.
-type Customs struct{ w worker }
+// Customs is the customs-worker: it recomputes the order's landed cost with
+// the engine that quoted it, builds the declaration (and China's, where
+// Chinese customs declares the goods), files it with the broker, and
+// records on the order what was assessed, what the merchant bears and the
+// declaration itself.
+type Customs struct {
+	w       worker
+	engine  *customs.Engine
+	parties chinacustoms.Parties
+}
 
-// NewCustoms returns the customs worker.
+// NewCustoms returns the customs worker. It declares with the embedded
+// customs rules and, for China, the demonstration enterprise codes
+// (chinacustoms.DemoParties) until SetChinaParties gives the real ones.
 func NewCustoms(s *steps.Steps, tasks Tasks, broker Broker, log *slog.Logger) *Customs {
-	return &Customs{w: worker{steps: s, tasks: tasks, log: log, name: "customs", waiting: "awaiting_customs",
+	c := &Customs{engine: customs.Default(), parties: chinacustoms.DemoParties()}
+	c.w = worker{steps: s, tasks: tasks, log: log, name: "customs", waiting: "awaiting_customs",
 		done: func(o *order.Order) string {
 			if steps.Reached(o, order.StatusCustomsCleared) {
 				return o.CustomsDeclaration
 			}
 			return ""
 		},
-		call: broker.Clear,
+		call: func(ctx context.Context, o *order.Order) (string, error) {
+			now := time.Now()
+			d, err := c.declare(o, now)
+			if err != nil {
+				return "", err
+			}
+			ref, err := broker.Clear(ctx, d)
+			if err != nil {
+				return "", err
+			}
+			raw, err := json.Marshal(d)
+			if err != nil {
+				return "", fmt.Errorf("encode declaration of %s: %w", o.ID, err)
+			}
+			o.Customs.Declaration = raw
+			return ref, nil
+		},
 		record: func(o *order.Order, ref string, now time.Time) (order.Event, error) {
 			o.CustomsDeclaration = ref
 			return o.Transition(order.StatusCustomsCleared, "", "customs-broker", now)
 		},
 		refusal: workflow.ErrCustomsRejected,
 		output:  func(ref string) any { return map[string]string{"declaration": ref} },
-	}}
+	}
+	return c
+}
+
+// SetChinaParties sets the enterprises declared to Chinese customs.
+func (c *Customs) SetChinaParties(p chinacustoms.Parties) { c.parties = p }
+
+// declare assesses o and builds its declaration, recording the assessment
+// on o. Business problems come back as *Refused.
+func (c *Customs) declare(o *order.Order, now time.Time) (*customs.Declaration, error) {
+	q, err := c.engine.Quote(customs.CartOf(o))
+	switch {
+	case errors.Is(err, customs.ErrUnsupportedDestination):
+		return nil, &Refused{Reason: "destination_not_supported"}
+	case err != nil:
+		c.w.log.Warn("landed cost", "orderId", o.ID, "error", err.Error())
+		return nil, &Refused{Reason: "landed_cost_unavailable"}
+	}
+	if o.Customs == nil {
+		o.Customs = &order.CustomsRecord{}
+	}
+	rec := o.Customs
+	rec.Assessed = q.Record(now)
+	// The shopper never pays more than quoted: what the assessment adds to
+	// what was collected at checkout is the merchant's.
+	quoted := int64(0)
+	if rec.Quoted != nil {
+		quoted = rec.Quoted.AtCheckout.Amount
+	}
+	rec.MerchantCost = nil
+	if extra := rec.Assessed.AtCheckout.Amount - quoted; extra > 0 {
+		m := money.New(extra, o.Currency)
+		rec.MerchantCost = &m
+	}
+	china, err := c.china(o, now)
+	if err != nil {
+		return nil, err
+	}
+	if china != nil {
+		rec.SupervisionMode = string(china.Mode)
+	}
+	return customs.Declare(o, q, china, now), nil
+}
+
+// china builds China's declaration when Chinese customs declares the goods:
+// exports shipped from China, and cross-border retail imports into it.
+func (c *Customs) china(o *order.Order, now time.Time) (*chinacustoms.Declaration, error) {
+	dir, ok := chinacustoms.DirectionOf(o)
+	if !ok {
+		return nil, nil
+	}
+	mode, err := chinacustoms.SelectMode(dir, o.TradeMode, o.Fulfilment)
+	if errors.Is(err, chinacustoms.ErrNotRetailImport) {
+		return nil, nil // general trade: the import declaration alone
+	}
+	if err != nil {
+		return nil, &Refused{Reason: "supervision_mode_unsupported"}
+	}
+	pay := chinacustoms.PaymentInput{PaidAt: now}
+	if dir == chinacustoms.Import && o.Currency != "CNY" {
+		if o.FX == nil || o.FX.To != "CNY" {
+			return nil, &Refused{Reason: "no_renminbi_rate"}
+		}
+		conv, err := chinacustoms.RateConverter(o.FX.From, o.FX.Rate)
+		if err != nil {
+			return nil, fmt.Errorf("renminbi rate of %s: %w", o.ID, err)
+		}
+		pay.ToCNY = conv
+	}
+	d, err := chinacustoms.Build(o, pay, chinacustoms.WaybillInput{LogisticsNo: WaybillNumber(o)}, c.parties, now)
+	var limit *chinacustoms.LimitError
+	var mismatch *chinacustoms.MismatchError
+	switch {
+	case errors.As(err, &limit):
+		return nil, &Refused{Reason: "over_retail_import_limit"}
+	case errors.As(err, &mismatch):
+		c.w.log.Warn("three documents disagree", "orderId", o.ID, "fields", strings.Join(mismatch.Fields(), ","))
+		return nil, &Refused{Reason: "three_documents_mismatch"}
+	case err != nil:
+		c.w.log.Warn("china declaration", "orderId", o.ID, "mode", string(mode), "error", err.Error())
+		return nil, &Refused{Reason: "declaration_incomplete"}
+	}
+	return d, nil
+}
+
+// WaybillNumber is the logistics waybill number of an order, booked with the
+// carrier before customs and kept as the tracking number at dispatch.
+func WaybillNumber(o *order.Order) string {
+	return "XB" + o.ID[len(o.ID)-10:] + o.Destination()
 }
 
 // Handle consumes the customs queue.
