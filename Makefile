@@ -81,15 +81,22 @@ test: tools devstack ## every test: unit, integration against DynamoDB Local (st
 	cd infra && $(CDK_ENV) $(GO) test -count=1 ./...
 	$(CDK_TOOLS)/node_modules/.bin/asl-validator --json-path testdata/cdk/order-workflow.asl.json
 	$(GO) test -run='^$$' -fuzz=FuzzValidate -fuzztime=$(FUZZTIME) ./shared/order
+	$(GO) test -run='^$$' -fuzz=FuzzQuote -fuzztime=$(FUZZTIME) ./shared/customs
 
 .PHONY: fuzz
 fuzz: ## longer fuzzing (FUZZTIME=5m by default here)
 	$(GO) test -run='^$$' -fuzz=FuzzValidate -fuzztime=$(or $(filter-out 10s,$(FUZZTIME)),5m) ./shared/order
+	$(GO) test -run='^$$' -fuzz=FuzzQuote -fuzztime=$(or $(filter-out 10s,$(FUZZTIME)),5m) ./shared/customs
 
 .PHONY: bench
-bench: tools devstack build $(ALSF_STAMP) ## the benchmarks (DynamoDB Local, Lambda sizes, the Step Functions engine); results into BENCHMARKS.md
+bench: tools devstack build $(ALSF_STAMP) ## the benchmarks (DynamoDB Local, landed-cost quotes, Lambda sizes, the Step Functions engine); results into BENCHMARKS.md
+
+.PHONY: bench-customs
+bench-customs: ## only the landed-cost and screening benchmarks, into BENCHMARKS.md
+	$(GO) run ./localstack/benchreport -customs -out BENCHMARKS.md
 	$(DEVSTACK) with-services -tools $(TOOLS) -- $(GO) run ./localstack/benchreport -out BENCHMARKS.md
 	$(DEVSTACK) with-services -tools $(TOOLS) -- $(GO) run ./localstack/benchreport -pipeline 200 -out BENCHMARKS.md
+	$(GO) run ./localstack/benchreport -customs -out BENCHMARKS.md
 	$(GO) run ./localstack/benchreport -sizes bin -out BENCHMARKS.md
 	$(GO) run ./localstack/benchreport -engine $(ALSF_TOOLS) -out BENCHMARKS.md
 

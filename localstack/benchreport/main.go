@@ -55,7 +55,15 @@ func main() {
 	sizes := flag.String("sizes", "", "record the Lambda binaries' sizes under this bin/ folder instead of benchmarking")
 	engine := flag.String("engine", "", "benchmark the local Step Functions engine against aws-local-stepfunctions installed in this folder")
 	pipeline := flag.Int("pipeline", 0, "send this many orders through the whole local pipeline and record orders/s and latency")
+	customsOnly := flag.Bool("customs", false, "benchmark landed-cost quotes and screening on one core")
 	flag.Parse()
+	if *customsOnly {
+		if err := benchCustoms(*out, *count); err != nil {
+			fmt.Fprintln(os.Stderr, "benchreport:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *pipeline > 0 {
 		if err := benchPipeline(*pipeline, *out); err != nil {
 			fmt.Fprintln(os.Stderr, "benchreport:", err)
@@ -322,4 +330,47 @@ func benchPipeline(n int, path string) error {
 	fmt.Fprintf(&b, "| %s | %s ms | %s ms |\n<!-- /bench:pipeline -->\n", m[1], m[2], m[3])
 	fmt.Print(b.String())
 	return spliceMarked(path, b.String(), "<!-- bench:pipeline -->", "<!-- /bench:pipeline -->")
+}
+
+// benchCustoms runs the landed-cost and screening benchmarks on one core,
+// with order validation in the same run as a yardstick.
+func benchCustoms(path string, count int) error {
+	args := []string{"test", "-run", "^$", "-bench", "Quote10Lines|Screen10Lines|Validate10Lines$|PostQuote", "-benchmem", "-cpu", "1",
+		"-count", strconv.Itoa(count), "-p", "1", "./shared/customs", "./shared/screening", "./shared/order", "./shared/httpapi"}
+	out, err := exec.Command("go", args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	med := parse(string(out))
+	var b strings.Builder
+	fmt.Fprintf(&b, "<!-- bench:customs -->\n## Customs: landed-cost quotes and screening\n\n- date: %s\n- machine: %s, %s/%s, %s, one core (-cpu 1)\n- command: `make bench` → `go %s`\n- figures: median of %d runs; the cart is ten lines over the representative headings, priced in USD and shipped to DE (a currency conversion, CIF valuation, VAT on value + duty)\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), cpuModel(), runtime.GOOS, runtime.GOARCH, runtime.Version(), strings.Join(args, " "), count)
+	b.WriteString("| benchmark | median ns/op | per second |\n|---|---:|---:|\n")
+	names := make([]string, 0, len(med))
+	for k := range med {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		fmt.Fprintf(&b, "| %s | %.0f | %.0f |\n", k, med[k], 1e9/med[k])
+	}
+	q := med["Quote10Lines"]
+	ok := func(c bool) string {
+		if c {
+			return "yes"
+		}
+		return "**no**"
+	}
+	b.WriteString("\n| goal | result | met |\n|---|---|---|\n")
+	if q > 0 {
+		fmt.Fprintf(&b, "| ≥ 50,000 quotes/s for a 10-line cart on one core | %.0f/s | %s |\n", 1e9/q, ok(1e9/q >= 50000))
+		if v := med["Validate10Lines"]; v > 0 {
+			fmt.Fprintf(&b, "| (yardstick, same run) a quote costs this many order validations | %.1f× | — |\n", q/v)
+		}
+	} else {
+		b.WriteString("| ≥ 50,000 quotes/s for a 10-line cart on one core | missing figures | **no** |\n")
+	}
+	fmt.Fprintf(&b, "\n<details><summary>raw output</summary>\n\n```\n%s```\n</details>\n<!-- /bench:customs -->\n", out)
+	fmt.Print(b.String())
+	return spliceMarked(path, b.String(), "<!-- bench:customs -->", "<!-- /bench:customs -->")
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/xborder/xborder/shared/auth"
+	"github.com/xborder/xborder/shared/money"
 	"github.com/xborder/xborder/shared/order"
 )
 
@@ -23,6 +24,9 @@ type demoOrder struct {
 	File   string `json:"file"`
 	Cancel bool   `json:"cancel"`
 	Expect string `json:"expect"`
+	// Quote: ask POST /v1/quotes for the landed cost first and place the
+	// order with the quote, as a checkout does under DDP.
+	Quote bool `json:"quote"`
 
 	id      string
 	posted  time.Time
@@ -94,6 +98,13 @@ func demo(ctx context.Context, args []string, out io.Writer) error {
 		body, err := os.ReadFile(filepath.Join(*repo, "events", o.File))
 		if err != nil {
 			return err
+		}
+		if o.Quote {
+			if body, err = withQuote(body, func(req []byte) (map[string]any, error) {
+				return call(http.MethodPost, "/v1/quotes", req, fmt.Sprintf("demo-quote-%d-%d", run, i))
+			}); err != nil {
+				return fmt.Errorf("%s: quote: %w", o.File, err)
+			}
 		}
 		o.posted = time.Now()
 		m, err := call(http.MethodPost, "/v1/orders", body, fmt.Sprintf("demo-%d-%d", run, i))
@@ -177,7 +188,7 @@ func report(out io.Writer, orders []*demoOrder) error {
 			elapsed = o.done.Round(time.Millisecond).String()
 		}
 		fmt.Fprintf(w, "  %s\t%s\t%v\t%s\t%s %s\t%s\t%s\t%s\t%s\t\n", o.id, sample, m["tradeMode"], dest, status, mark,
-			orDash(m["reason"]), "— (customs engine: next issue)", orDash(m["trackingNumber"]), elapsed)
+			orDash(m["reason"]), landed(m), orDash(m["trackingNumber"]), elapsed)
 	}
 	w.Flush()
 	if missed > 0 {
@@ -185,6 +196,79 @@ func report(out io.Writer, orders []*demoOrder) error {
 	}
 	fmt.Fprintf(out, "\n  all %d orders reached their expected status\n", len(orders))
 	return nil
+}
+
+// withQuote asks for the landed cost of an order's cart and returns the
+// order with the quote's id.
+func withQuote(body []byte, post func([]byte) (map[string]any, error)) ([]byte, error) {
+	var o map[string]any
+	if err := json.Unmarshal(body, &o); err != nil {
+		return nil, err
+	}
+	country := ""
+	if c, ok := o["consignee"].(map[string]any); ok {
+		if a, ok := c["address"].(map[string]any); ok {
+			country, _ = a["country"].(string)
+		}
+	}
+	req := map[string]any{"lines": o["lines"], "consigneeCountry": country, "currency": o["currency"], "tradeMode": o["tradeMode"]}
+	for _, k := range []string{"shipping", "insurance", "incoterm", "gift"} {
+		if v, ok := o[k]; ok {
+			req[k] = v
+		}
+	}
+	raw, _ := json.Marshal(req)
+	q, err := post(raw)
+	if err != nil {
+		return nil, err
+	}
+	id, _ := q["quoteId"].(string)
+	if id == "" {
+		return nil, errors.New("the quote has no quoteId")
+	}
+	o["quoteId"] = id
+	return json.Marshal(o)
+}
+
+// landed is the order's duties, taxes and fees as the customs step assessed
+// them, with what was quoted and what the merchant bears.
+func landed(m map[string]any) string {
+	c, _ := m["customs"].(map[string]any)
+	if c == nil {
+		return "—"
+	}
+	sum := func(charges any) (money.Money, bool) {
+		ch, ok := charges.(map[string]any)
+		if !ok {
+			return money.Money{}, false
+		}
+		var total money.Money
+		for _, k := range []string{"duty", "tax", "fees"} {
+			if a, ok := ch[k].(map[string]any); ok {
+				n, _ := a["amount"].(float64)
+				total.Amount += int64(n)
+				total.Currency, _ = a["currency"].(string)
+			}
+		}
+		return total, true
+	}
+	assessed, ok := sum(c["assessed"])
+	if !ok {
+		if q, ok := sum(c["quoted"]); ok {
+			return q.String() + " quoted"
+		}
+		return "—"
+	}
+	s := assessed.String()
+	if q, ok := sum(c["quoted"]); ok {
+		s += " (quoted " + q.String() + ")"
+	}
+	if mc, ok := c["merchantCost"].(map[string]any); ok {
+		n, _ := mc["amount"].(float64)
+		cur, _ := mc["currency"].(string)
+		s += " merchant pays " + money.New(int64(n), cur).String()
+	}
+	return s
 }
 
 func orDash(v any) string {
