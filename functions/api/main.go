@@ -1,5 +1,5 @@
 // Command api is the Lambda behind the HTTP API: mobile apps and web shops
-// place, follow and cancel orders through it.
+// quote landed costs and place, follow and cancel orders through it.
 package main
 
 import (
@@ -8,6 +8,7 @@ import (
 
 	"github.com/xborder/xborder/functions/internal/wiring"
 	"github.com/xborder/xborder/shared/auth"
+	"github.com/xborder/xborder/shared/customs"
 	"github.com/xborder/xborder/shared/dynamostore"
 	"github.com/xborder/xborder/shared/httpapi"
 	"github.com/xborder/xborder/shared/queue"
@@ -19,11 +20,14 @@ func main() {
 	logger := wiring.Logger()
 	table, queueURL := wiring.Must(wiring.Env(workflow.EnvTable)), wiring.Must(wiring.Env(workflow.EnvQueueURL))
 	cfg := wiring.Must(wiring.AWSConfig())
+	store := dynamostore.New(wiring.DynamoDB(cfg), table)
 	api := httpapi.New(httpapi.Config{
-		Store:    dynamostore.New(wiring.DynamoDB(cfg), table),
+		Store:    store,
 		Auth:     auth.APIGatewayClaims{},
 		Tasks:    stepfunctions.Tasks{Client: wiring.SFN(cfg)},
 		Workflow: queue.Accepted{Sender: queue.Sender{Client: wiring.SQS(cfg), URL: queueURL}},
+		Quoter:   customs.Default(),
+		Quotes:   store,
 		Logger:   logger,
 	})
 	lambda.Start(httpadapter.NewV2(api).ProxyWithContext)

@@ -28,6 +28,8 @@ var apiRoutes = []struct {
 	{awsapigatewayv2.HttpMethod_GET, "/v1/orders"},
 	{awsapigatewayv2.HttpMethod_GET, "/v1/orders/{id}"},
 	{awsapigatewayv2.HttpMethod_POST, "/v1/orders/{id}/cancel"},
+	{awsapigatewayv2.HttpMethod_POST, "/v1/quotes"},
+	{awsapigatewayv2.HttpMethod_GET, "/v1/quotes/{id}"},
 }
 
 // newAPI is the Cognito user pool (with the ops group) and the HTTP API whose

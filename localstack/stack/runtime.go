@@ -18,6 +18,7 @@ import (
 
 	"github.com/xborder/xborder/localstack/sfn"
 	"github.com/xborder/xborder/shared/auth"
+	"github.com/xborder/xborder/shared/customs"
 	"github.com/xborder/xborder/shared/dynamostore"
 	"github.com/xborder/xborder/shared/httpapi"
 	"github.com/xborder/xborder/shared/orderevents"
@@ -103,8 +104,10 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
+	api := httpapi.New(httpapi.Config{Store: store, Auth: authn, Tasks: tasks, Workflow: accepted,
+		Quoter: customs.Default(), Quotes: store, Logger: log})
 	p := &Pipeline{
-		API:             httpapi.New(httpapi.Config{Store: store, Auth: authn, Tasks: tasks, Workflow: accepted, Logger: log}),
+		API:             api,
 		StateMachineARN: aws.ToString(sm.StateMachineArn), Resources: res, Steps: s, Payments: pay, store: store,
 	}
 	wait := o.PollWait

@@ -37,8 +37,6 @@ func minorUnits(m int64) fixed {
 	return fixed{hi, lo}
 }
 
-func (a fixed) isZero() bool { return a.hi == 0 && a.lo == 0 }
-
 func (a fixed) cmp(b fixed) int {
 	switch {
 	case a.hi < b.hi || a.hi == b.hi && a.lo < b.lo:

@@ -1,5 +1,6 @@
-// Package dynamostore keeps orders, their history and idempotency records in
-// one DynamoDB table (single-table design), through aws-sdk-go-v2.
+// Package dynamostore keeps orders, their history, idempotency records and
+// issued quotes in one DynamoDB table (single-table design), through
+// aws-sdk-go-v2.
 //
 // Items (attribute and index names are the constants below):
 //
@@ -9,6 +10,9 @@
 //	history      PK=ORDER#<id>  SK=EVENT#<version, zero-padded to 10 digits>
 //	idempotency  PK=IDEMPOTENCY#<len(scope)>:<scope>#<key>  SK=IDEMPOTENCY
 //	             TTL attribute expiresAt (epoch seconds)
+//	quote        PK=QUOTE#<id>  SK=QUOTE  (the quote as JSON text in quote,
+//	             customerId, cartHash, createdAt, validUntil)
+//	             TTL attribute expiresAt = validUntil + quotes.Retention (a day)
 //	stock        see Stock
 //
 // Times in sort keys are UTC, fixed width to the nanosecond
@@ -16,13 +20,13 @@
 // idempotency key is length-prefixed, so no two (scope, key) pairs share an
 // item whatever '#' they contain.
 //
-// GetOrder, History and every conditional write are strongly consistent. The
-// two lists read global secondary indexes, which DynamoDB keeps eventually
-// consistent: a just-written order can take a moment to appear in a list or
-// to move from one status list to the next.
+// GetOrder, History, GetQuote, LookupKey and every conditional write are
+// strongly consistent. The two lists read global secondary indexes, which
+// DynamoDB keeps eventually consistent: a just-written order can take a
+// moment to appear in a list or to move from one status list to the next.
 //
-// Errors are the sentinels of packages order and idempotency, wrapped with
-// what was being done; test them with errors.Is.
+// Errors are the sentinels of packages order, idempotency and quotes,
+// wrapped with what was being done; test them with errors.Is.
 package dynamostore
 
 import (

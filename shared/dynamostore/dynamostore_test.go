@@ -127,6 +127,17 @@ func TestItemLayout(t *testing.T) {
 	expect(it, "GSI2SK", "2026-11-24T01:31:05.120000000Z#"+o.ID)
 	expect(it, "version", 2)
 	raw("ORDER#"+o.ID, "EVENT#0000000002")
+
+	q := storetest.Quote("01KLAYOUT00000000000000002", "alice", at)
+	if err := s.PutQuote(ctx, q); err != nil {
+		t.Fatal(err)
+	}
+	qi := raw("QUOTE#"+q.ID, "QUOTE")
+	expect(qi, "type", "quote")
+	expect(qi, "customerId", "alice")
+	expect(qi, "quote", string(q.Quote)) // JSON text, readable in a scan
+	expect(qi, "validUntil", "2026-11-24T02:30:05.12Z")
+	expect(qi, dynamostore.AttrTTL, float64(q.ExpiresAt.Add(24*time.Hour).Unix())) // TTL a day after it expires
 }
 
 // TestPagesSpanSeveralResponses lists orders large enough that a page of

@@ -1,5 +1,6 @@
 // Package httpapi is the public HTTPS API that mobile apps and web shops
-// call: one http.Handler, served in Lambda behind API Gateway (through
+// call to quote landed costs and to place, follow and cancel orders: one
+// http.Handler, served in Lambda behind API Gateway (through
 // aws-lambda-go-api-proxy) and on a developer's machine by net/http.
 package httpapi
 
@@ -16,8 +17,10 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/xborder/xborder/shared/auth"
+	"github.com/xborder/xborder/shared/customs"
 	"github.com/xborder/xborder/shared/idempotency"
 	"github.com/xborder/xborder/shared/order"
+	"github.com/xborder/xborder/shared/screening"
 )
 
 // OrderStore is what the API needs of the order store.
@@ -30,6 +33,9 @@ type OrderStore interface {
 	History(ctx context.Context, id string) ([]order.Event, error)
 	ListByCustomer(ctx context.Context, customerID string, limit int, cursor string) ([]order.Order, string, error)
 	SaveTransition(ctx context.Context, o *order.Order, ev order.Event) error
+	// LookupKey reads a key's record, if it has one that has not expired
+	// at now; it takes nothing.
+	LookupKey(ctx context.Context, scope, key string, now time.Time) (rec idempotency.Record, found bool, err error)
 }
 
 // Enqueuer hands an accepted order to the workflow (SQS orders-accepted).
@@ -58,6 +64,17 @@ type Config struct {
 	// Workflow receives each new order; if handing it over fails, the
 	// reconciler re-enqueues orders left RECEIVED.
 	Workflow Enqueuer
+	// Quoter computes landed-cost quotes and locks an order's exchange
+	// rate; it defaults to customs.Default(), the embedded rules and rates.
+	Quoter Quoter
+	// Goods screens quoted carts for restricted goods; the embedded rules
+	// by default.
+	Goods GoodsScreen
+	// Quotes keeps issued quotes; it defaults to Store when Store keeps
+	// them too (memstore and dynamostore do), and New panics without one.
+	Quotes QuoteStore
+	// QuoteTTL is how long an order can accept a quote (DefaultQuoteTTL).
+	QuoteTTL time.Duration
 	Logger   *slog.Logger
 	// Now and NewID default to the clock and ULIDs; tests replace them.
 	Now   func() time.Time
@@ -79,6 +96,8 @@ var Routes = []Route{
 	{http.MethodGet, "/v1/orders"},
 	{http.MethodGet, "/v1/orders/{id}"},
 	{http.MethodPost, "/v1/orders/{id}/cancel"},
+	{http.MethodPost, "/v1/quotes"},
+	{http.MethodGet, "/v1/quotes/{id}"},
 }
 
 // API is the HTTP API.
@@ -98,12 +117,30 @@ func New(cfg Config) *API {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Goods == nil {
+		cfg.Goods = screening.DefaultGoods()
+	}
+	if cfg.Quoter == nil {
+		cfg.Quoter = customs.Default()
+	}
+	if cfg.Quotes == nil {
+		qs, ok := cfg.Store.(QuoteStore)
+		if !ok {
+			panic("httpapi: Config.Quotes is required: the order store does not keep quotes")
+		}
+		cfg.Quotes = qs
+	}
+	if cfg.QuoteTTL <= 0 {
+		cfg.QuoteTTL = DefaultQuoteTTL
+	}
 	a := &API{cfg: cfg, mux: http.NewServeMux()}
 	handlers := map[Route]http.HandlerFunc{
 		{http.MethodPost, "/v1/orders"}:             a.createOrder,
 		{http.MethodGet, "/v1/orders"}:              a.listOrders,
 		{http.MethodGet, "/v1/orders/{id}"}:         a.getOrder,
 		{http.MethodPost, "/v1/orders/{id}/cancel"}: a.cancelOrder,
+		{http.MethodPost, "/v1/quotes"}:             a.createQuote,
+		{http.MethodGet, "/v1/quotes/{id}"}:         a.getQuote,
 	}
 	for _, rt := range Routes {
 		a.mux.HandleFunc(rt.Method+" "+rt.Path, handlers[rt])

@@ -17,6 +17,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/xborder/xborder/shared/auth"
+	"github.com/xborder/xborder/shared/customs"
 	"github.com/xborder/xborder/shared/dynamostore"
 	"github.com/xborder/xborder/shared/dynamostore/dynamotest"
 	"github.com/xborder/xborder/shared/httpapi"
@@ -48,6 +49,32 @@ type harness struct {
 	store storetest.Store
 	tasks *taskRecorder
 	queue *enqueueRecorder
+	clock *clock
+}
+
+// clock is the API's clock: the real time, moved on by what a test asks.
+type clock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+// advance moves the clock on by d; reset puts it back to the real time.
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
+}
+
+func (c *clock) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset = 0
 }
 
 // enqueueRecorder stands in for the orders-accepted queue.
@@ -94,10 +121,11 @@ func newHarness(t *testing.T, store storetest.Store) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tasks, queue := &taskRecorder{}, &enqueueRecorder{}
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{Store: store, Auth: authn, Tasks: tasks, Workflow: queue}))
+	tasks, queue, clk := &taskRecorder{}, &enqueueRecorder{}, &clock{}
+	srv := httptest.NewServer(httpapi.New(httpapi.Config{Store: store, Auth: authn, Tasks: tasks, Workflow: queue,
+		Quoter: customs.Default(), Quotes: store, Now: clk.Now}))
 	t.Cleanup(srv.Close)
-	return &harness{t: t, srv: srv, store: store, tasks: tasks, queue: queue}
+	return &harness{t: t, srv: srv, store: store, tasks: tasks, queue: queue, clock: clk}
 }
 
 func tokenFor(t *testing.T, sub string) string {
@@ -388,7 +416,8 @@ func testAuthentication(t *testing.T, h *harness) {
 		"alg none":   "Bearer " + none,
 	} {
 		t.Run(name, func(t *testing.T) {
-			for _, req := range []struct{ method, path string }{{"POST", "/v1/orders"}, {"GET", "/v1/orders"}, {"GET", "/v1/orders/x"}} {
+			for _, req := range []struct{ method, path string }{{"POST", "/v1/orders"}, {"GET", "/v1/orders"}, {"GET", "/v1/orders/x"},
+				{"POST", "/v1/quotes"}, {"GET", "/v1/quotes/x"}} {
 				r := h.do(req.method, req.path, "", good, map[string]string{"Authorization": header, "Idempotency-Key": "k"})
 				wantProblem(t, r, http.StatusUnauthorized, "/problems/unauthorized")
 				if !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Bearer") {
@@ -400,6 +429,8 @@ func testAuthentication(t *testing.T, h *harness) {
 	if list, _, _ := h.store.ListByCustomer(context.Background(), "alice", 10, ""); len(list) != 0 {
 		t.Fatal("an unauthenticated request stored an order")
 	}
+	// With a token, the same quote request is served: the 401s were the token's.
+	wantStatus(t, h.do(http.MethodPost, "/v1/quotes", "alice", quoteSample(t, "cart-de.json"), nil), http.StatusCreated)
 }
 
 func testIdempotency(t *testing.T, h *harness) {

@@ -15,11 +15,12 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/xborder/xborder/shared/auth"
+	"github.com/xborder/xborder/shared/customs"
 	"github.com/xborder/xborder/shared/httpapi"
 	"github.com/xborder/xborder/shared/memstore"
 )
 
-var update = flag.Bool("update", false, "rewrite the API Gateway envelopes in events/apigw from events/orders")
+var update = flag.Bool("update", false, "rewrite the API Gateway envelopes in events/apigw from events/orders and events/quotes")
 
 // envelope builds the HTTP API (payload 2.0) event API Gateway sends the
 // Lambda after its JWT authorizer accepted a Cognito token.
@@ -36,8 +37,10 @@ func envelope(method, path, sub, key, body string) events.APIGatewayV2HTTPReques
 		headers["idempotency-key"] = key
 	}
 	route := method + " " + path
-	if strings.HasPrefix(path, "/v1/orders/") {
-		route = method + " /v1/orders/{id}"
+	for _, collection := range []string{"/v1/orders/", "/v1/quotes/"} {
+		if strings.HasPrefix(path, collection) {
+			route = method + " " + collection + "{id}"
+		}
 	}
 	return events.APIGatewayV2HTTPRequest{
 		Version: "2.0", RouteKey: route, RawPath: path, Headers: headers, Body: body,
@@ -64,6 +67,10 @@ func TestLambdaEnvelopes(t *testing.T) {
 	if len(orders) < 4 {
 		t.Fatalf("want the four sample orders, found %d", len(orders))
 	}
+	carts, _ := filepath.Glob("../../events/quotes/*.json")
+	if len(carts) < 1 {
+		t.Fatal("want the sample quote requests in events/quotes")
+	}
 	if *update {
 		for _, f := range orders {
 			body, _ := os.ReadFile(f)
@@ -71,8 +78,14 @@ func TestLambdaEnvelopes(t *testing.T) {
 			writeEnvelope(t, "post-order-"+name+".json", envelope("POST", "/v1/orders", "7d3f0c2e-customer-"+name, "ios-"+name+"-0001", string(body)))
 		}
 		writeEnvelope(t, "list-orders.json", envelope("GET", "/v1/orders", "7d3f0c2e-customer-mobile-b2c-de", "", ""))
+		for _, f := range carts {
+			body, _ := os.ReadFile(f)
+			name := strings.TrimSuffix(filepath.Base(f), ".json")
+			writeEnvelope(t, "post-quote-"+name+".json", envelope("POST", "/v1/quotes", "7d3f0c2e-customer-mobile-b2c-de", "", string(body)))
+		}
 	}
-	api := httpapi.New(httpapi.Config{Store: memstore.New(), Auth: auth.APIGatewayClaims{}})
+	store := memstore.New()
+	api := httpapi.New(httpapi.Config{Store: store, Auth: auth.APIGatewayClaims{}, Quoter: customs.Default(), Quotes: store})
 	invoke := lambda.NewHandler(httpadapter.NewV2(api).ProxyWithContext)
 	for _, f := range orders {
 		name := strings.TrimSuffix(filepath.Base(f), ".json")
@@ -107,6 +120,46 @@ func TestLambdaEnvelopes(t *testing.T) {
 			_ = json.Unmarshal(again, &resp2)
 			if resp2.Body != resp.Body || resp2.Headers["Idempotent-Replayed"] != "true" {
 				t.Fatalf("retried event was not replayed: %d %v", resp2.StatusCode, resp2.Headers)
+			}
+		})
+	}
+	for _, f := range carts {
+		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		t.Run("quote "+name, func(t *testing.T) {
+			raw, err := os.ReadFile("../../events/apigw/post-quote-" + name + ".json")
+			if err != nil {
+				t.Fatalf("%v (regenerate with go test ./shared/httpapi -run TestLambdaEnvelopes -update)", err)
+			}
+			var ev events.APIGatewayV2HTTPRequest
+			if err := json.Unmarshal(raw, &ev); err != nil {
+				t.Fatal(err)
+			}
+			if want, _ := os.ReadFile(f); ev.Body != string(want) {
+				t.Fatalf("envelope body is stale; regenerate with -update")
+			}
+			out, err := invoke.Invoke(context.Background(), raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var resp events.APIGatewayV2HTTPResponse
+			if err := json.Unmarshal(out, &resp); err != nil {
+				t.Fatal(err)
+			}
+			var q struct {
+				QuoteID string `json:"quoteId"`
+			}
+			_ = json.Unmarshal([]byte(resp.Body), &q)
+			if resp.StatusCode != http.StatusCreated || q.QuoteID == "" || resp.Headers["Location"] != "/v1/quotes/"+q.QuoteID {
+				t.Fatalf("got %d %v %s", resp.StatusCode, resp.Headers, resp.Body)
+			}
+			// The quote is the caller's: the same claims read it back.
+			get := envelope("GET", "/v1/quotes/"+q.QuoteID, ev.RequestContext.Authorizer.JWT.Claims["sub"], "", "")
+			rawGet, _ := json.Marshal(get)
+			out, _ = invoke.Invoke(context.Background(), rawGet)
+			var got events.APIGatewayV2HTTPResponse
+			_ = json.Unmarshal(out, &got)
+			if got.StatusCode != http.StatusOK || got.Body != resp.Body {
+				t.Fatalf("GET the quote: %d %s", got.StatusCode, got.Body)
 			}
 		})
 	}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/xborder/xborder/shared/customs"
 	"github.com/xborder/xborder/shared/idempotency"
 	"github.com/xborder/xborder/shared/money"
 	"github.com/xborder/xborder/shared/order"
@@ -59,6 +60,9 @@ func (a *API) createOrder(w http.ResponseWriter, r *http.Request) {
 		errs = append(errs, order.FieldError{Field: "/channel", Code: "not_allowed",
 			Message: "partner orders arrive through the partner webhook, not this endpoint"})
 	}
+	if len(errs) == 0 {
+		errs = a.unsupported(&draft)
+	}
 	if len(errs) > 0 {
 		writeProblem(w, r, Problem{Type: problemValidation, Status: http.StatusUnprocessableEntity,
 			Title: "The order is not valid", Detail: fmt.Sprintf("%d problem(s) with the order.", len(errs)), Errors: errs})
@@ -66,8 +70,21 @@ func (a *API) createOrder(w http.ResponseWriter, r *http.Request) {
 	}
 
 	now := a.cfg.Now().UTC()
-	scope := "customer:" + caller.Subject
+	scope, hash := "customer:"+caller.Subject, canonicalHash(raw)
 	o, first := order.Accept(draft, a.cfg.NewID(), caller.Subject, scope, now)
+	if o.QuoteID != "" {
+		problems, err := a.acceptQuote(ctx, o, caller.Subject, now)
+		if err != nil {
+			a.internalError(w, r, "accept quote", err)
+			return
+		}
+		if len(problems) > 0 {
+			a.refuseQuote(w, r, scope, key, hash, problems, now)
+			return
+		}
+	} else if rate, err := a.cfg.Quoter.LockRate(o.Currency, o.Destination(), now); err == nil {
+		o.FX = rate // a destination without rules has none to lock
+	}
 	body, err := json.Marshal(viewOf(o, nil))
 	if err != nil {
 		a.internalError(w, r, "encode order", err)
@@ -76,7 +93,7 @@ func (a *API) createOrder(w http.ResponseWriter, r *http.Request) {
 	// The order, its history and the idempotency record are one transaction,
 	// on condition that the key is free: a retry finds the record instead.
 	done := idempotency.Record{
-		Scope: scope, Key: key, RequestHash: canonicalHash(raw), State: idempotency.StateCompleted,
+		Scope: scope, Key: key, RequestHash: hash, State: idempotency.StateCompleted,
 		StatusCode: http.StatusAccepted, Location: orderLocation(o.ID), Body: body, ResourceID: o.ID,
 		CreatedAt: now, ExpiresAt: now.Add(idempotency.Retention),
 	}
@@ -99,9 +116,42 @@ func (a *API) createOrder(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	a.cfg.Logger.InfoContext(ctx, "order received", "requestId", requestID(ctx), "orderId", o.ID,
-		"tradeMode", o.TradeMode, "destination", o.Destination(), "lines", len(o.Lines))
+		"tradeMode", o.TradeMode, "destination", o.Destination(), "lines", len(o.Lines), "quoteAccepted", o.Customs != nil)
 	w.Header().Set("Location", done.Location)
 	writeJSON(w, http.StatusAccepted, body)
+}
+
+// unsupported refuses, before anything is stored, an order the customs step
+// could not assess or declare: a destination without customs rules, a
+// currency without a reference rate.
+func (a *API) unsupported(d *order.Draft) []order.FieldError {
+	var errs []order.FieldError
+	if dest := d.Destination(); !a.cfg.Quoter.Supports(dest) {
+		errs = append(errs, order.FieldError{Field: "/consignee/address/country", Code: customs.CodeUnsupported,
+			Message: "orders to " + dest + " cannot be declared yet: no customs rules for it (see POST /v1/quotes for the destinations covered)."})
+	}
+	if !a.cfg.Quoter.SupportsCurrency(d.Currency) {
+		errs = append(errs, order.FieldError{Field: "/currency", Code: customs.CodeUnsupported,
+			Message: "no reference exchange rate is published for " + d.Currency + "; use a currency such as EUR, USD, GBP or JPY."})
+	}
+	return errs
+}
+
+// refuseQuote answers an order whose quote cannot be accepted (any more)
+// with 422 — unless the key says it is the retry of an order that was
+// accepted with it, while the quote was good: that gets the first answer.
+func (a *API) refuseQuote(w http.ResponseWriter, r *http.Request, scope, key, hash string, problems []order.FieldError, now time.Time) {
+	existing, found, err := a.cfg.Store.LookupKey(r.Context(), scope, key, now)
+	if err != nil {
+		a.internalError(w, r, "look up idempotency key", err)
+		return
+	}
+	if found && idempotency.Decide(existing, hash, now) != idempotency.TakeOver {
+		a.answerRepeat(w, r, existing, hash, now)
+		return
+	}
+	writeProblem(w, r, Problem{Type: problemValidation, Status: http.StatusUnprocessableEntity,
+		Title: "The order is not valid", Detail: fmt.Sprintf("%d problem(s) with the order.", len(problems)), Errors: problems})
 }
 
 // answerRepeat answers a request whose Idempotency-Key was seen before.
@@ -228,7 +278,7 @@ func readJSONBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || (mt != "application/json" && !(len(mt) > 5 && mt[len(mt)-5:] == "+json")) {
 		writeProblem(w, r, Problem{Type: problemMediaType, Status: http.StatusUnsupportedMediaType,
-			Detail: "Send the order as application/json."})
+			Detail: "Send the body as application/json."})
 		return nil, false
 	}
 	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))

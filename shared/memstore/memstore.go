@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/xborder/xborder/shared/httpapi/quotes"
 	"github.com/xborder/xborder/shared/idempotency"
 	"github.com/xborder/xborder/shared/order"
 )
@@ -26,20 +27,22 @@ const maxPageSize = 100
 // DynamoDB store's index keys).
 const sortable = "2006-01-02T15:04:05.000000000Z"
 
-// Store keeps orders, history and idempotency records in memory. It is safe
-// for concurrent use.
+// Store keeps orders, history, idempotency records and quotes in memory.
+// It is safe for concurrent use.
 type Store struct {
 	mu      sync.Mutex
 	orders  map[string]order.Order
 	history map[string][]order.Event
 	keys    map[scopedKey]idempotency.Record
+	quotes  map[string]quotes.Record
 }
 
 type scopedKey struct{ scope, key string }
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{orders: map[string]order.Order{}, history: map[string][]order.Event{}, keys: map[scopedKey]idempotency.Record{}}
+	return &Store{orders: map[string]order.Order{}, history: map[string][]order.Event{}, keys: map[scopedKey]idempotency.Record{},
+		quotes: map[string]quotes.Record{}}
 }
 
 // clone copies every slice and pointer of an order (storetest checks that
@@ -51,17 +54,54 @@ func clone(o order.Order) order.Order {
 		s := *o.Shipping
 		o.Shipping = &s
 	}
+	if o.Insurance != nil {
+		i := *o.Insurance
+		o.Insurance = &i
+	}
 	if o.Charge != nil {
 		c := *o.Charge
 		o.Charge = &c
 	}
+	if o.FX != nil {
+		fx := *o.FX
+		o.FX = &fx
+	}
+	if o.Customs != nil {
+		c := *o.Customs
+		c.Quoted, c.Assessed = cloneCharges(c.Quoted), cloneCharges(c.Assessed)
+		if c.MerchantCost != nil {
+			m := *c.MerchantCost
+			c.MerchantCost = &m
+		}
+		c.Declaration = cloneBytes(c.Declaration)
+		o.Customs = &c
+	}
+	if o.Screening != nil {
+		h := *o.Screening
+		o.Screening = &h
+	}
 	return o
 }
 
-func cloneRecord(r idempotency.Record) idempotency.Record {
-	if r.Body != nil {
-		r.Body = append([]byte{}, r.Body...)
+func cloneCharges(c *order.LandedCharges) *order.LandedCharges {
+	if c == nil {
+		return nil
 	}
+	out := *c
+	out.Rules = append([]string(nil), c.Rules...)
+	return &out
+}
+
+// cloneBytes copies b, keeping nil nil (and empty empty).
+func cloneBytes[B ~[]byte](b B) B {
+	if b == nil {
+		return nil
+	}
+	return append(B{}, b...)
+}
+
+func cloneRecord(r idempotency.Record) idempotency.Record {
+	r.Body = cloneBytes(r.Body)
 	return r
 }
 

@@ -70,3 +70,52 @@ func mutateEverything(p any) {
 	}
 	walk(reflect.ValueOf(p))
 }
+
+// deepCopy returns a copy of *p that shares no memory with it (every
+// pointer, slice and map reachable from it copied), so a test can keep what
+// it wrote while it goes on changing the original.
+func deepCopy[T any](p *T) *T {
+	var copyOf func(v reflect.Value) reflect.Value
+	copyOf = func(v reflect.Value) reflect.Value {
+		out := reflect.New(v.Type()).Elem()
+		switch v.Kind() {
+		case reflect.Pointer:
+			if !v.IsNil() {
+				e := reflect.New(v.Type().Elem())
+				e.Elem().Set(copyOf(v.Elem()))
+				out.Set(e)
+			}
+		case reflect.Struct:
+			if v.Type() == timeType {
+				out.Set(v)
+				break
+			}
+			for i := range v.NumField() {
+				if !v.Type().Field(i).IsExported() {
+					return v // not expected in the types under test: copy as is
+				}
+				out.Field(i).Set(copyOf(v.Field(i)))
+			}
+		case reflect.Slice:
+			if !v.IsNil() {
+				s := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+				for i := range v.Len() {
+					s.Index(i).Set(copyOf(v.Index(i)))
+				}
+				out.Set(s)
+			}
+		case reflect.Map:
+			if !v.IsNil() {
+				m := reflect.MakeMapWithSize(v.Type(), v.Len())
+				for it := v.MapRange(); it.Next(); {
+					m.SetMapIndex(it.Key(), copyOf(it.Value()))
+				}
+				out.Set(m)
+			}
+		default:
+			out.Set(v)
+		}
+		return out
+	}
+	return copyOf(reflect.ValueOf(p)).Interface().(*T)
+}

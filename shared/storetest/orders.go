@@ -167,13 +167,10 @@ func runRead(t *testing.T, newStore func(t *testing.T) Store) {
 		if err := s.SaveTransition(ctx, next, ev); err != nil {
 			t.Fatal(err)
 		}
-		saved := *next
-		saved.Lines = append([]order.Line(nil), next.Lines...)
-		ship, charge := *next.Shipping, *next.Charge
-		saved.Shipping, saved.Charge = &ship, &charge
+		saved := deepCopy(next)
 		mutateEverything(next)
-		if got, _ := s.GetOrder(ctx, want.ID); !reflect.DeepEqual(got, &saved) {
-			t.Fatalf("after SaveTransition:\n got  %+v\n want %+v", got, &saved)
+		if got, _ := s.GetOrder(ctx, want.ID); !reflect.DeepEqual(got, saved) {
+			t.Fatalf("after SaveTransition:\n got  %+v\n want %+v", got, saved)
 		}
 		h, err := s.History(ctx, want.ID)
 		if err != nil || !reflect.DeepEqual(h, []order.Event{first, ev}) {

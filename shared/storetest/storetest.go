@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xborder/xborder/shared/httpapi/quotes"
 	"github.com/xborder/xborder/shared/idempotency"
 	"github.com/xborder/xborder/shared/money"
 	"github.com/xborder/xborder/shared/order"
@@ -45,6 +46,13 @@ type Store interface {
 	// SaveTransition writes o and ev if the stored version is o.Version-1:
 	// else order.ErrVersionConflict, or order.ErrNotFound.
 	SaveTransition(ctx context.Context, o *order.Order, ev order.Event) error
+	// LookupKey reads the record of (scope, key), strongly consistent;
+	// found is false when there is none or it is past its ExpiresAt at now.
+	LookupKey(ctx context.Context, scope, key string, now time.Time) (rec idempotency.Record, found bool, err error)
+	// PutQuote stores a new quote; an id already stored is quotes.ErrExists.
+	PutQuote(ctx context.Context, q quotes.Record) error
+	// GetQuote reads one quote, strongly consistent; quotes.ErrNotFound.
+	GetQuote(ctx context.Context, id string) (*quotes.Record, error)
 }
 
 // Run runs the contract suite; newStore returns an empty store for each test.
@@ -55,6 +63,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	t.Run("transitions", func(t *testing.T) { runTransitions(t, newStore) })
 	t.Run("lists", func(t *testing.T) { runLists(t, newStore) })
 	t.Run("concurrency", func(t *testing.T) { runConcurrency(t, newStore) })
+	t.Run("quotes", func(t *testing.T) { runQuotes(t, newStore) })
 }
 
 // base is the suite's clock. It has nanoseconds, which every store keeps.
@@ -103,6 +112,21 @@ func fullOrder(id, customer string, at time.Time) *order.Order {
 	o.Charge = &order.Charge{ID: "ch_3PzX", Status: order.ChargeCaptured, Amount: o.Total}
 	o.CustomsDeclaration, o.TrackingNumber = "9610-2026-000123", "JD0002251234567890"
 	o.CancelRequested, o.CancelledBy, o.TaskToken = true, "ops:bob", "AQCEAAAAKgAAAAMAAAAAAAAAAc5w"
+	insurance := money.New(150, "EUR")
+	o.Insurance = &insurance
+	o.Total.Amount += insurance.Amount
+	o.Gift, o.QuoteID = true, "01KQUOTE00000000000000001"
+	o.FX = &order.FXRate{From: "EUR", To: "EUR", Rate: "1", Date: "2026-11-23", Source: "ECB euro foreign exchange reference rates"}
+	quoted := &order.LandedCharges{Duty: money.New(11, "EUR"), Tax: money.New(1805, "EUR"), Fees: money.New(600, "EUR"),
+		Collection: "AT_BORDER", AtCheckout: money.New(2416, "EUR"), OnDelivery: money.New(1, "EUR"),
+		LandedTotal: money.New(o.Total.Amount+2416, "EUR"), Estimate: true, Rules: []string{"eu.valuation.cif", "eu.vat.de"}, At: at}
+	assessed := *quoted
+	assessed.Tax, assessed.Rules, assessed.At = money.New(1806, "EUR"), []string{"eu.vat.de"}, o.UpdatedAt
+	merchantCost := money.New(1, "EUR")
+	o.Customs = &order.CustomsRecord{QuoteID: o.QuoteID, Quoted: quoted, Assessed: &assessed, MerchantCost: &merchantCost,
+		SupervisionMode: "9610", Declaration: []byte(`{"declarationId":"9610-2026-000123","lines":2}`)}
+	o.Screening = &order.ScreeningHit{Reason: "restricted_goods", EntryID: "eu.goods.0001", List: "restricted-goods",
+		Matched: "8518300000", Field: "/lines/1/hsCode", Source: "Council Regulation (EC) No 1186/2009"}
 	return o
 }
 
