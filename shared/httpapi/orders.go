@@ -21,9 +21,12 @@ import (
 // echoed back.
 type orderView struct {
 	*order.Order
-	Payment paymentView    `json:"payment"`
-	History []order.Event  `json:"history,omitempty"`
-	Links   map[string]any `json:"links"`
+	Payment paymentView `json:"payment"`
+	// Screening is the list entry that refused the order: an operator's to
+	// see, never the customer's (a denied-party match is not disclosed).
+	Screening *struct{}      `json:"screening,omitempty"`
+	History   []order.Event  `json:"history,omitempty"`
+	Links     map[string]any `json:"links"`
 }
 
 type paymentView struct {

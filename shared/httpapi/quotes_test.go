@@ -28,6 +28,7 @@ func TestQuotes(t *testing.T) {
 			t.Run("a retry after the quote expired is a replay", func(t *testing.T) { testQuoteReplayAfterExpiry(t, newHarness(t, b.store(t))) })
 			t.Run("exchange rate locked at intake", func(t *testing.T) { testOrderLocksRate(t, newHarness(t, b.store(t))) })
 			t.Run("orders customs could not declare", func(t *testing.T) { testOrderUnsupported(t, newHarness(t, b.store(t))) })
+			t.Run("the screening entry is not shown to the customer", func(t *testing.T) { testScreeningHidden(t, newHarness(t, b.store(t))) })
 		})
 	}
 }
@@ -471,5 +472,25 @@ func testOrderUnsupported(t *testing.T, h *harness) {
 	}
 	if list, _, _ := h.store.ListByCustomer(context.Background(), "erin", 10, ""); len(list) != 0 {
 		t.Fatalf("%d orders stored", len(list))
+	}
+}
+
+func testScreeningHidden(t *testing.T, h *harness) {
+	ctx := context.Background()
+	r := h.post("frank", "screened", sample(t, "mobile-b2c-de.json"))
+	wantStatus(t, r, http.StatusAccepted)
+	id := r.json(t)["orderId"].(string)
+	o, err := h.store.GetOrder(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Screening = &order.ScreeningHit{Reason: "denied_party", EntryID: "DP-0001", List: "SDN", Matched: "Listed Name", Field: "/buyer/name"}
+	if err := h.store.SaveTransition(ctx, o, o.Note("denied_party", "workflow", time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	g := h.do(http.MethodGet, "/v1/orders/"+id, "frank", nil, nil)
+	wantStatus(t, g, http.StatusOK)
+	if strings.Contains(string(g.body), "DP-0001") || strings.Contains(string(g.body), "screening") {
+		t.Fatalf("the customer sees the screening entry: %s", g.body)
 	}
 }
