@@ -90,15 +90,15 @@ fuzz: ## longer fuzzing (FUZZTIME=5m by default here)
 
 .PHONY: bench
 bench: tools devstack build $(ALSF_STAMP) ## the benchmarks (DynamoDB Local, landed-cost quotes, Lambda sizes, the Step Functions engine); results into BENCHMARKS.md
-
-.PHONY: bench-customs
-bench-customs: ## only the landed-cost and screening benchmarks, into BENCHMARKS.md
-	$(GO) run ./localstack/benchreport -customs -out BENCHMARKS.md
 	$(DEVSTACK) with-services -tools $(TOOLS) -- $(GO) run ./localstack/benchreport -out BENCHMARKS.md
 	$(DEVSTACK) with-services -tools $(TOOLS) -- $(GO) run ./localstack/benchreport -pipeline 200 -out BENCHMARKS.md
 	$(GO) run ./localstack/benchreport -customs -out BENCHMARKS.md
 	$(GO) run ./localstack/benchreport -sizes bin -out BENCHMARKS.md
 	$(GO) run ./localstack/benchreport -engine $(ALSF_TOOLS) -out BENCHMARKS.md
+
+.PHONY: bench-customs
+bench-customs: ## only the landed-cost and screening benchmarks, into BENCHMARKS.md
+	$(GO) run ./localstack/benchreport -customs -out BENCHMARKS.md
 
 $(ALSF_STAMP):
 	mkdir -p $(ALSF_TOOLS)
