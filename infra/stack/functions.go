@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/xborder/xborder/shared/workflow"
@@ -74,10 +75,6 @@ func newFunctions(st awscdk.Stack, binDir string, removal awscdk.RemovalPolicy, 
 	d.table.GrantReadData(f.fn[workflow.FnScreen])
 	d.table.GrantReadWriteData(f.fn[workflow.FnAPI])
 	d.table.GrantReadData(f.fn[workflow.FnReconciler])
-	for _, name := range []string{workflow.FnAuthorizePayment, workflow.FnCapturePayment, workflow.FnCompensate} {
-		// The simulator until the payments issue plugs in Stripe.
-		f.fn[name].AddEnvironment(jsii.String("PAYMENT_PROVIDER"), jsii.String("simulator"), nil)
-	}
 	accepted := m.queues[workflow.QueueOrdersAccepted]
 	for _, name := range []string{workflow.FnAPI, workflow.FnReconciler} {
 		f.fn[name].AddEnvironment(jsii.String(workflow.EnvQueueURL), accepted.QueueUrl(), nil)
@@ -96,6 +93,32 @@ func newFunctions(st awscdk.Stack, binDir string, removal awscdk.RemovalPolicy, 
 		Targets:  &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(f.fn[workflow.FnReconciler], nil)},
 	})
 	return f
+}
+
+// PaymentFunctions are the Lambdas that move money.
+var PaymentFunctions = []string{workflow.FnAuthorizePayment, workflow.FnCapturePayment, workflow.FnCompensate}
+
+// wirePayments tells the payment Lambdas their provider; for Stripe, where
+// the API key is (a Secrets Manager secret they may read, never the key
+// itself in the template or the environment).
+func (f *functions) wirePayments(provider, secretName string) {
+	if provider == "" {
+		provider = "stripe"
+	}
+	if secretName == "" {
+		secretName = "xborder/stripe"
+	}
+	var secret awssecretsmanager.ISecret
+	if provider == "stripe" {
+		secret = awssecretsmanager.Secret_FromSecretNameV2(f.st, jsii.String("StripeApiKey"), jsii.String(secretName))
+	}
+	for _, name := range PaymentFunctions {
+		f.fn[name].AddEnvironment(jsii.String("PAYMENT_PROVIDER"), jsii.String(provider), nil)
+		if secret != nil {
+			f.fn[name].AddEnvironment(jsii.String("STRIPE_SECRET_KEY_SECRET"), jsii.String(secretName), nil)
+			secret.GrantRead(f.fn[name], nil)
+		}
+	}
 }
 
 // wireWorkflow gives the functions what they need of the state machine.

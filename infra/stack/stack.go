@@ -21,6 +21,12 @@ type Props struct {
 	// Destroy makes the table and log groups go with the stack (for test
 	// deployments); by default they are retained.
 	Destroy bool
+	// PaymentProvider is "stripe" (the default) or "simulator" (for
+	// demonstrations: it moves no money).
+	PaymentProvider string
+	// StripeSecretName is the Secrets Manager secret with the Stripe API key
+	// (created outside the stack); "xborder/stripe" by default.
+	StripeSecretName string
 }
 
 // New builds the stack.
@@ -33,6 +39,7 @@ func New(scope constructs.Construct, id string, props *Props) awscdk.Stack {
 	data := newData(st, removal)
 	msg := newMessaging(st)
 	fns := newFunctions(st, props.BinDir, removal, data, msg)
+	fns.wirePayments(props.PaymentProvider, props.StripeSecretName)
 	wf := newWorkflow(st, fns, msg, removal)
 	fns.wireWorkflow(wf)
 	api := newAPI(st, fns)

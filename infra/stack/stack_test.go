@@ -300,3 +300,46 @@ func TestCheckedInCopiesAreFresh(t *testing.T) {
 		}
 	}
 }
+
+// The payment Lambdas use Stripe by default, with the API key in a Secrets
+// Manager secret they alone may read; the key is in no template.
+func TestPaymentsUseStripeWithTheKeyInSecretsManager(t *testing.T) {
+	readers := map[string]bool{}
+	for _, p := range resources("AWS::IAM::Policy") {
+		doc := js(p["PolicyDocument"])
+		if strings.Contains(doc, "secretsmanager:GetSecretValue") && strings.Contains(doc, ":secret:xborder/stripe-??????") {
+			for _, r := range p["Roles"].([]any) {
+				readers[js(r)] = true
+			}
+		}
+	}
+	for _, f := range resources("AWS::Lambda::Function") {
+		name := tag(f, "xborder:function")
+		env, _ := f["Environment"].(map[string]any)["Variables"].(map[string]any)
+		paying := slices.Contains(PaymentFunctions, name)
+		switch {
+		case paying && (env["PAYMENT_PROVIDER"] != "stripe" || env["STRIPE_SECRET_KEY_SECRET"] != "xborder/stripe"):
+			t.Errorf("%s: payment environment %v", name, env)
+		case !paying && env["STRIPE_SECRET_KEY_SECRET"] != nil:
+			t.Errorf("%s does not move money, yet knows the Stripe secret", name)
+		}
+		if env["STRIPE_SECRET_KEY"] != nil {
+			t.Errorf("%s: the Stripe key itself is in the template", name)
+		}
+		if role := js(f["Role"]); paying != readersByRole(readers, role) {
+			t.Errorf("%s: may read the Stripe secret = %v, want %v", name, !paying, paying)
+		}
+	}
+}
+
+// readersByRole: a function's Role is {"Fn::GetAtt":[id,"Arn"]}, a policy's
+// Roles entry {"Ref":id}; compare the ids.
+func readersByRole(readers map[string]bool, role string) bool {
+	var r struct {
+		GetAtt []string `json:"Fn::GetAtt"`
+	}
+	if json.Unmarshal([]byte(role), &r) != nil || len(r.GetAtt) == 0 {
+		return false
+	}
+	return readers[js(map[string]string{"Ref": r.GetAtt[0]})]
+}

@@ -51,6 +51,9 @@ func localAWSEnv(dynamoEndpoint string) []string {
 	}
 }
 
+// EnvStripeMockURL tells tests where stripe-mock listens.
+const EnvStripeMockURL = "STRIPE_MOCK_URL"
+
 func startTestServices(ctx context.Context, tools string) (env []string, stop func(), err error) {
 	var procs []*services.Process
 	stop = func() {
@@ -68,8 +71,14 @@ func startTestServices(ctx context.Context, tools string) (env []string, stop fu
 		return nil, stop, err
 	}
 	procs = append(procs, q)
-	fmt.Fprintf(os.Stderr, "devstack: DynamoDB Local at %s, SQS/SNS (fauxqs) at %s\n", ddb.Endpoint, q.Endpoint)
-	return append(localAWSEnv(ddb.Endpoint), "AWS_ENDPOINT_URL_SQS="+q.Endpoint, "AWS_ENDPOINT_URL_SNS="+q.Endpoint), stop, nil
+	sm, err := services.StripeMock{ToolsDir: tools}.Start(ctx)
+	if err != nil {
+		return nil, stop, err
+	}
+	procs = append(procs, sm)
+	fmt.Fprintf(os.Stderr, "devstack: DynamoDB Local at %s, SQS/SNS (fauxqs) at %s, stripe-mock at %s\n", ddb.Endpoint, q.Endpoint, sm.Endpoint)
+	return append(localAWSEnv(ddb.Endpoint), "AWS_ENDPOINT_URL_SQS="+q.Endpoint, "AWS_ENDPOINT_URL_SNS="+q.Endpoint,
+		EnvStripeMockURL+"="+sm.Endpoint), stop, nil
 }
 
 // up runs the local stack until ctx ends (Ctrl-C): DynamoDB Local, the

@@ -64,7 +64,14 @@ func TestAPIExecutionsLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// Stop one: ABORTED.
+	// Stop one: ABORTED — once it has entered its first state, so that its
+	// history holds more than the start and the stop.
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		h, err := c.GetExecutionHistory(ctx, &awssfn.GetExecutionHistoryInput{ExecutionArn: a.ExecutionArn})
+		if err == nil && len(h.Events) >= 2 {
+			break
+		}
+	}
 	if _, err := c.StopExecution(ctx, &awssfn.StopExecutionInput{ExecutionArn: a.ExecutionArn, Error: aws.String("Ops"), Cause: aws.String("stopped")}); err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/xborder/xborder/shared/memstore"
 	"github.com/xborder/xborder/shared/order"
 	"github.com/xborder/xborder/shared/payment"
+	"github.com/xborder/xborder/shared/payment/stripetest"
 	"github.com/xborder/xborder/shared/stepfunctions"
 	"github.com/xborder/xborder/shared/steps"
 	"github.com/xborder/xborder/shared/storetest"
@@ -74,15 +75,23 @@ type stack struct {
 // and simulators.
 func newStack(t *testing.T) *stack {
 	t.Helper()
+	sim := payment.NewSimulator()
+	st := newStackPaying(t, sim)
+	st.pay = sim
+	return st
+}
+
+// newStackPaying is newStack with another payment provider.
+func newStackPaying(t *testing.T, pay steps.Payments) *stack {
+	t.Helper()
 	e := sfn.NewEngine()
 	e.TimeScale = 0.001
 	srv := httptest.NewServer(e.Handler())
 	t.Cleanup(func() { srv.Close() })
 	client := awssfn.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")},
 		func(o *awssfn.Options) { o.BaseEndpoint = aws.String(srv.URL) })
-	st := &stack{engine: e, client: client, orders: memstore.New(), stock: memstore.NewStock(), pay: payment.NewSimulator(),
-		broker: &workers.BrokerSimulator{}}
-	st.steps = &steps.Steps{Orders: st.orders, Stock: st.stock, Payments: st.pay}
+	st := &stack{engine: e, client: client, orders: memstore.New(), stock: memstore.NewStock(), broker: &workers.BrokerSimulator{}}
+	st.steps = &steps.Steps{Orders: st.orders, Stock: st.stock, Payments: pay}
 	fns := pipeline.StepFunctions(st.steps)
 	tasks := stepfunctions.Tasks{Client: client} // workers answer over the API, as in AWS
 	log := slog.New(slog.DiscardHandler)
@@ -178,6 +187,8 @@ func TestWorkflowPathsOnTheEngine(t *testing.T) {
 		{"restricted goods", func(o *order.Order) { o.Lines[0].HSCode = "9303200000" }, order.StatusRejected, "restricted_goods", "", workflow.StateCompensated},
 		{"out of stock", func(o *order.Order) { o.Lines[0].SKU = "NOSTOCK-1" }, order.StatusRejected, "out_of_stock", "", workflow.StateCompensated},
 		{"declined", func(o *order.Order) { o.Payment.Token = "tok_chargeDeclined" }, order.StatusPaymentDeclined, "card_declined", "", workflow.StateCompensated},
+		{"answers lost twice, then the retry finds the charge", func(o *order.Order) { o.Payment.Token = "tok_timeout_2" }, order.StatusDispatched, "", order.ChargeCaptured, workflow.StateDispatched},
+		{"provider down twice, then up", func(o *order.Order) { o.Payment.Token = "tok_transient_2" }, order.StatusDispatched, "", order.ChargeCaptured, workflow.StateDispatched},
 		{"customs rejected", func(o *order.Order) { o.Lines[0].HSCode = "3004900000" }, order.StatusCustomsRejected, "licence_required", order.ChargeVoided, workflow.StateCompensated},
 		{"authorization expired", func(o *order.Order) { o.Payment.Token = "tok_expiredAuthorization" }, order.StatusFailed, "authorization_expired", order.ChargeVoided, workflow.StateCompensated},
 		{"warehouse cannot ship", func(o *order.Order) { o.Lines[1].SKU = "SIM-CANNOT-SHIP" }, order.StatusFailed, "warehouse_cannot_ship", order.ChargeRefunded, workflow.StateCompensated},
@@ -198,6 +209,17 @@ func TestWorkflowPathsOnTheEngine(t *testing.T) {
 			}
 			if tc.charge == "" && got.Charge != nil || tc.charge != "" && (got.Charge == nil || got.Charge.Status != tc.charge) {
 				t.Fatalf("charge %+v, want %q", got.Charge, tc.charge)
+			}
+			// What moved at the provider: one capture per dispatched order,
+			// a void or a refund for each compensated one, nothing twice.
+			l, charged := st.pay.Order(o.ID)
+			want := map[order.ChargeStatus]payment.OrderLedger{
+				order.ChargeCaptured: {Authorizations: 1, Captures: 1}, order.ChargeVoided: {Authorizations: 1, Voids: 1},
+				order.ChargeRefunded: {Authorizations: 1, Captures: 1, Refunds: 1}, "": {},
+			}[tc.charge]
+			if tc.charge == "" && charged || tc.charge != "" && (l.Authorizations != want.Authorizations || l.Captures != want.Captures ||
+				l.Voids != want.Voids || l.Refunds != want.Refunds) {
+				t.Fatalf("provider ledger %+v, want %+v", l, want)
 			}
 			if got.Status != order.StatusDispatched {
 				for _, l := range got.Lines {
@@ -352,4 +374,77 @@ func BenchmarkProjectWorkflow(b *testing.B) {
 	const transitions = 8 // Screen, ReserveStock, AuthorizePayment, Customs, CapturePayment, Dispatch, MarkDispatched, Dispatched
 	b.ReportMetric(float64(b.N)/secs, "executions/s")
 	b.ReportMetric(float64(b.N*transitions)/secs, "transitions/s")
+}
+
+// TestWorkflowOnStripe runs the order workflow with the Stripe provider —
+// the official client — against stripe-mock, and counts what reached Stripe
+// for each order, by idempotency key: one authorization and one capture per
+// dispatched order, a cancellation (void) or a refund for each compensated
+// one, and nothing twice.
+func TestWorkflowOnStripe(t *testing.T) {
+	rec := stripetest.New(t)
+	st := newStackPaying(t, payment.NewStripe(payment.StripeConfig{SecretKey: "sk_test_workflow", URL: rec.URL}))
+	type calls struct{ authorize, capture, void, refund int }
+	for _, tc := range []struct {
+		name   string
+		change func(o *order.Order)
+		fault  func(o *order.Order) *stripetest.Fault
+		status order.Status
+		reason string
+		want   calls
+	}{
+		{"dispatched", func(o *order.Order) { o.Payment.Token = "pm_card_visa" }, nil, order.StatusDispatched, "", calls{1, 1, 0, 0}},
+		{"dispatched, paid with a legacy token", nil, nil, order.StatusDispatched, "", calls{1, 1, 0, 0}},
+		{"declined", func(o *order.Order) { o.Payment.Token = "pm_card_chargeDeclinedInsufficientFunds" },
+			func(o *order.Order) *stripetest.Fault {
+				return &stripetest.Fault{Match: stripetest.PaymentMethodIs("pm_card_chargeDeclinedInsufficientFunds"), Status: 402, Body: stripetest.InsufficientBody}
+			}, order.StatusPaymentDeclined, "insufficient_funds", calls{1, 0, 0, 0}},
+		{"customs rejected: void", func(o *order.Order) { o.Payment.Token = "pm_card_visa"; o.Lines[0].HSCode = "3004900000" }, nil,
+			order.StatusCustomsRejected, "licence_required", calls{1, 0, 1, 0}},
+		{"authorization expired at capture: void", func(o *order.Order) { o.Payment.Token = "pm_card_visa" },
+			func(o *order.Order) *stripetest.Fault {
+				return &stripetest.Fault{Match: stripetest.KeyIs(payment.Key(o.ID, "capture")), Status: 400, Body: stripetest.UnexpectedState("canceled", "automatic")}
+			}, order.StatusFailed, "authorization_expired", calls{1, 1, 1, 0}},
+		{"warehouse cannot ship: refund", func(o *order.Order) { o.Payment.Token = "pm_card_visa"; o.Lines[1].SKU = "SIM-CANNOT-SHIP" }, nil,
+			order.StatusFailed, "warehouse_cannot_ship", calls{1, 1, 0, 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := st.place(t, tc.change)
+			if tc.fault != nil {
+				rec.Fail(tc.fault(o))
+			}
+			d := st.wait(t, st.start(t, o))
+			if d.Status != sfntypes.ExecutionStatusSucceeded {
+				t.Fatalf("execution %s: %s %s", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause))
+			}
+			got := st.order(t, o.ID)
+			if got.Status != tc.status || got.Reason != tc.reason {
+				t.Fatalf("order %s %q, want %s %q", got.Status, got.Reason, tc.status, tc.reason)
+			}
+			keys := map[string]map[string]bool{}
+			for _, r := range rec.Requests() {
+				step, ok := strings.CutPrefix(r.Key(), "xborder:"+o.ID+":")
+				if !ok {
+					continue
+				}
+				kind := map[string]string{"/v1/payment_intents": "authorize", "/v1/refunds": "refund"}[r.Path]
+				switch {
+				case strings.HasSuffix(r.Path, "/capture"):
+					kind = "capture"
+				case strings.HasSuffix(r.Path, "/cancel"):
+					kind = "void"
+				case kind == "" && r.Path == "/v1/payment_methods":
+					continue
+				}
+				if keys[kind] == nil {
+					keys[kind] = map[string]bool{}
+				}
+				keys[kind][step] = true
+			}
+			have := calls{len(keys["authorize"]), len(keys["capture"]), len(keys["void"]), len(keys["refund"])}
+			if have != tc.want {
+				t.Fatalf("Stripe saw %+v (by idempotency key), want %+v", have, tc.want)
+			}
+		})
+	}
 }

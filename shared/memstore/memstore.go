@@ -17,6 +17,7 @@ import (
 
 	"github.com/xborder/xborder/shared/httpapi/quotes"
 	"github.com/xborder/xborder/shared/idempotency"
+	"github.com/xborder/xborder/shared/money"
 	"github.com/xborder/xborder/shared/order"
 )
 
@@ -60,6 +61,11 @@ func clone(o order.Order) order.Order {
 	}
 	if o.Charge != nil {
 		c := *o.Charge
+		c.Captured, c.Refunded = cloneMoney(c.Captured), cloneMoney(c.Refunded)
+		if c.FX != nil {
+			fx := *c.FX
+			c.FX = &fx
+		}
 		o.Charge = &c
 	}
 	if o.FX != nil {
@@ -81,6 +87,14 @@ func clone(o order.Order) order.Order {
 		o.Screening = &h
 	}
 	return o
+}
+
+func cloneMoney(m *money.Money) *money.Money {
+	if m == nil {
+		return nil
+	}
+	c := *m
+	return &c
 }
 
 func cloneCharges(c *order.LandedCharges) *order.LandedCharges {

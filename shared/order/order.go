@@ -183,6 +183,12 @@ type Charge struct {
 	ID     string       `json:"id" dynamodbav:"id"`
 	Status ChargeStatus `json:"status" dynamodbav:"status"`
 	Amount money.Money  `json:"amount" dynamodbav:"amount"`
+	// Captured and Refunded are what moved; Captured may be less than Amount.
+	Captured *money.Money `json:"captured,omitempty" dynamodbav:"captured,omitempty"`
+	Refunded *money.Money `json:"refunded,omitempty" dynamodbav:"refunded,omitempty"`
+	// FX is the exchange rate locked at intake, stored with the payment
+	// (and in the provider's metadata).
+	FX *FXRate `json:"fx,omitempty" dynamodbav:"fx,omitempty"`
 }
 
 // Event is one entry of an order's append-only history.

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/xborder/xborder/shared/money"
+	"github.com/xborder/xborder/shared/order"
 )
 
 // Simulator is a deterministic payment provider whose behaviour the payment
@@ -18,6 +19,8 @@ import (
 //	tok_chargeDeclined                    declined, card_declined
 //	tok_chargeDeclinedInsufficientFunds   declined, insufficient_funds
 //	tok_transient_<n>                     authorization fails transiently n times, then succeeds
+//	tok_timeout_<n>                       the provider authorizes, but the answer is lost (a timeout)
+//	                                      n times; the retry with the same key gets the same charge
 //	tok_expiredAuthorization              authorizes; capture finds it expired
 //	anything else                         succeeds
 //
@@ -30,6 +33,7 @@ type Simulator struct {
 	charges map[string]*simCharge // by charge id
 	byKey   map[string]string     // idempotency key → charge id
 	fails   map[string]int        // idempotency key → transient failures so far
+	byOrder map[string]string     // order id → charge id
 }
 
 type simCharge struct {
@@ -39,11 +43,22 @@ type simCharge struct {
 	// remote: authorized by another process, rebuilt from its id; its
 	// capture state is the caller's to know.
 	remote bool
+	ops    OrderLedger
+}
+
+// OrderLedger is what the simulator did for one order's charge: the money
+// movements that took effect (a repeated call with the same key is not
+// counted again), and the exchange rate stored with the payment.
+type OrderLedger struct {
+	ChargeID                                 string
+	Amount, Captured, Refunded               money.Money
+	Authorizations, Captures, Voids, Refunds int
+	FX                                       *order.FXRate
 }
 
 // NewSimulator returns an empty simulator.
 func NewSimulator() *Simulator {
-	return &Simulator{charges: map[string]*simCharge{}, byKey: map[string]string{}, fails: map[string]int{}}
+	return &Simulator{charges: map[string]*simCharge{}, byKey: map[string]string{}, fails: map[string]int{}, byOrder: map[string]string{}}
 }
 
 func (s *Simulator) transient(key, token string) bool {
@@ -59,11 +74,15 @@ func (s *Simulator) transient(key, token string) bool {
 	return false
 }
 
-// Authorize places a hold for amount; the same key returns the same charge.
-func (s *Simulator) Authorize(_ context.Context, key string, amount money.Money, token string) (string, error) {
+// Authorize places a hold for the amount; the same key returns the same charge.
+func (s *Simulator) Authorize(_ context.Context, a Authorization) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	key, token := a.Key, a.Token
 	if id, ok := s.byKey[key]; ok {
+		if s.answerLost(key, token) {
+			return "", fmt.Errorf("simulator authorize: %w: %w", ErrTransient, context.DeadlineExceeded)
+		}
 		return id, nil
 	}
 	if s.transient(key, token) {
@@ -81,9 +100,42 @@ func (s *Simulator) Authorize(_ context.Context, key string, amount money.Money,
 	}
 	sum := sha256.Sum256([]byte(key))
 	id := fmt.Sprintf("ch_sim_%s_%s", kind, hex.EncodeToString(sum[:8]))
-	s.charges[id] = &simCharge{token: token, amount: amount}
+	s.charges[id] = &simCharge{token: token, amount: a.Amount,
+		ops: OrderLedger{ChargeID: id, Amount: a.Amount, Authorizations: 1, FX: a.FX}}
 	s.byKey[key] = id
+	if a.OrderID != "" {
+		s.byOrder[a.OrderID] = id
+	}
+	if s.answerLost(key, token) {
+		return "", fmt.Errorf("simulator authorize: %w: %w", ErrTransient, context.DeadlineExceeded)
+	}
 	return id, nil
+}
+
+// answerLost: for tok_timeout_<n>, the provider has the charge but the
+// first n answers never arrive.
+func (s *Simulator) answerLost(key, token string) bool {
+	n, ok := strings.CutPrefix(token, "tok_timeout_")
+	if !ok {
+		return false
+	}
+	limit, _ := strconv.Atoi(n)
+	if s.fails[key] < limit {
+		s.fails[key]++
+		return true
+	}
+	return false
+}
+
+// Order is the ledger of an order's charge, if it was authorized here.
+func (s *Simulator) Order(orderID string) (OrderLedger, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, ok := s.byOrder[orderID]
+	if !ok {
+		return OrderLedger{}, false
+	}
+	return s.charges[id].ops, true
 }
 
 // charge finds a charge, or rebuilds one another process authorized from
@@ -122,6 +174,8 @@ func (s *Simulator) Capture(_ context.Context, key, chargeID string, amount mone
 		return fmt.Errorf("simulator: capture %s exceeds the authorized %s", amount, c.amount)
 	}
 	c.captured, c.amount = true, amount
+	c.ops.Captures++
+	c.ops.Captured = amount
 	return nil
 }
 
@@ -135,6 +189,9 @@ func (s *Simulator) Void(_ context.Context, key, chargeID string) error {
 	}
 	if c.captured {
 		return ErrAlreadyCaptured
+	}
+	if !c.voided {
+		c.ops.Voids++
 	}
 	c.voided = true
 	return nil
@@ -150,6 +207,10 @@ func (s *Simulator) Refund(_ context.Context, key, chargeID string, amount money
 	}
 	if !c.captured && !c.remote {
 		return fmt.Errorf("simulator: refund of uncaptured charge %s", chargeID)
+	}
+	if !c.refunded {
+		c.ops.Refunds++
+		c.ops.Refunded = amount
 	}
 	c.refunded = true
 	return nil

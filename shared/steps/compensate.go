@@ -85,10 +85,14 @@ func (s *Steps) undoPayment(ctx context.Context, o *order.Order) error {
 		}
 		c.Status = order.ChargeVoided
 	case order.ChargeCaptured:
-		if err := s.Payments.Refund(ctx, payment.Key(o.ID, "refund"), c.ID, c.Amount); err != nil {
+		amount := c.Amount
+		if c.Captured != nil {
+			amount = *c.Captured
+		}
+		if err := s.Payments.Refund(ctx, payment.Key(o.ID, "refund"), c.ID, amount); err != nil {
 			return transient("refund payment", err)
 		}
-		c.Status = order.ChargeRefunded
+		c.Status, c.Refunded = order.ChargeRefunded, &amount
 	}
 	return nil
 }

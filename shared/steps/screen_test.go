@@ -79,6 +79,7 @@ func TestScreeningRecordsTheMatchedEntryAndRejects(t *testing.T) {
 
 func TestAuthorizeChargesWhatTheQuoteCollectsAtCheckout(t *testing.T) {
 	f := fixtureWith(t, func(o *order.Order) {
+		o.FX = &order.FXRate{From: "EUR", To: "EUR", Rate: "1", Date: "2026-11-24", Source: "test"}
 		o.Customs = &order.CustomsRecord{QuoteID: "Q1", Quoted: &order.LandedCharges{
 			Duty: money.New(0, o.Currency), Tax: money.New(1424, o.Currency), AtCheckout: money.New(1424, o.Currency)}}
 	})
@@ -93,5 +94,12 @@ func TestAuthorizeChargesWhatTheQuoteCollectsAtCheckout(t *testing.T) {
 	o := f.order(t)
 	if want := o.Total.Amount + 1424; o.Charge.Amount.Amount != want {
 		t.Fatalf("authorized %v, want the total plus the quoted VAT: %d", o.Charge.Amount, want)
+	}
+	// The rate locked at intake goes with the payment, to the provider too.
+	if o.Charge.FX == nil || *o.Charge.FX != *o.FX {
+		t.Fatalf("charge fx %+v, order fx %+v", o.Charge.FX, o.FX)
+	}
+	if l, _ := f.pay.Order(o.ID); l.FX == nil || l.FX.Date != "2026-11-24" || l.Amount != o.Charge.Amount {
+		t.Fatalf("provider ledger %+v", l)
 	}
 }

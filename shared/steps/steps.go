@@ -35,9 +35,11 @@ type Stock interface {
 	Release(ctx context.Context, orderID string) error
 }
 
-// Payments moves money, idempotently per key.
+// Payments moves money, idempotently per key: a call repeated with the same
+// key takes effect once. A *payment.Declined is a business refusal; anything
+// else is retried.
 type Payments interface {
-	Authorize(ctx context.Context, key string, amount money.Money, token string) (string, error)
+	Authorize(ctx context.Context, a payment.Authorization) (string, error)
 	Capture(ctx context.Context, key, chargeID string, amount money.Money) error
 	Void(ctx context.Context, key, chargeID string) error
 	Refund(ctx context.Context, key, chargeID string, amount money.Money) error
@@ -246,7 +248,8 @@ func (s *Steps) ReserveStock(ctx context.Context, in Input) (Result, error) {
 func (s *Steps) AuthorizePayment(ctx context.Context, in Input) (Result, error) {
 	o, err := s.Advance(ctx, in.OrderID, order.StatusPaymentAuthorized, func(o *order.Order) error {
 		amount := o.ChargeAmount()
-		id, err := s.Payments.Authorize(ctx, payment.Key(o.ID, "authorize"), amount, o.Payment.Token)
+		id, err := s.Payments.Authorize(ctx, payment.Authorization{Key: payment.Key(o.ID, "authorize"), OrderID: o.ID,
+			Amount: amount, Token: o.Payment.Token, FX: o.FX})
 		var declined *payment.Declined
 		if errors.As(err, &declined) {
 			return &workflow.PaymentDeclined{Reason: declined.Reason}
@@ -254,7 +257,7 @@ func (s *Steps) AuthorizePayment(ctx context.Context, in Input) (Result, error) 
 		if err != nil {
 			return transient("authorize payment", err)
 		}
-		o.Charge = &order.Charge{ID: id, Status: order.ChargeAuthorized, Amount: amount}
+		o.Charge = &order.Charge{ID: id, Status: order.ChargeAuthorized, Amount: amount, FX: o.FX}
 		return nil
 	})
 	if err != nil {
@@ -276,7 +279,8 @@ func (s *Steps) CapturePayment(ctx context.Context, in Input) (Result, error) {
 		if err != nil {
 			return transient("capture payment", err)
 		}
-		o.Charge.Status = order.ChargeCaptured
+		captured := o.Charge.Amount
+		o.Charge.Status, o.Charge.Captured = order.ChargeCaptured, &captured
 		return nil
 	})
 	if err != nil {

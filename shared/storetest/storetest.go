@@ -109,7 +109,9 @@ func fullOrder(id, customer string, at time.Time) *order.Order {
 	o.Status, o.Reason, o.Version = order.StatusDispatched, "shipped_partial", 7
 	o.UpdatedAt = at.Add(36*time.Hour + 987654321)
 	o.Warehouse, o.StockReserved = "DE-FRA-1", true
-	o.Charge = &order.Charge{ID: "ch_3PzX", Status: order.ChargeCaptured, Amount: o.Total}
+	captured, refunded := o.Total, money.New(4999, "EUR")
+	o.Charge = &order.Charge{ID: "ch_3PzX", Status: order.ChargeCaptured, Amount: o.Total, Captured: &captured, Refunded: &refunded,
+		FX: &order.FXRate{From: "EUR", To: "EUR", Rate: "1", Date: "2026-11-23", Source: "ECB"}}
 	o.CustomsDeclaration, o.TrackingNumber = "9610-2026-000123", "JD0002251234567890"
 	o.CancelRequested, o.CancelledBy, o.TaskToken = true, "ops:bob", "AQCEAAAAKgAAAAMAAAAAAAAAAc5w"
 	insurance := money.New(150, "EUR")

@@ -4,22 +4,16 @@
 package wiring
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
 
 	"github.com/xborder/xborder/shared/dynamostore"
 	"github.com/xborder/xborder/shared/orderevents"
-	"github.com/xborder/xborder/shared/payment"
 	"github.com/xborder/xborder/shared/steps"
 	"github.com/xborder/xborder/shared/workflow"
 )
-
-// EnvPaymentProvider selects the payment provider: "simulator" (the only one
-// until the payments issue brings Stripe). The simulator keeps its ledger in
-// the process, so it is for the local stack, where every step runs in one.
-const EnvPaymentProvider = "PAYMENT_PROVIDER"
 
 // Logger is the JSON logger every function uses.
 func Logger() *slog.Logger { return slog.New(slog.NewJSONHandler(os.Stdout, nil)) }
@@ -34,14 +28,11 @@ func Steps(logger *slog.Logger) (*steps.Steps, error) {
 	if err != nil {
 		return nil, err
 	}
-	var pay steps.Payments
-	switch p := os.Getenv(EnvPaymentProvider); p {
-	case "", "simulator":
-		pay = payment.NewSimulator()
-	default:
-		return nil, errors.New("wiring: unknown " + EnvPaymentProvider + " " + p)
-	}
 	cfg, err := AWSConfig()
+	if err != nil {
+		return nil, err
+	}
+	pay, err := Payments(context.Background(), SecretsManager(cfg))
 	if err != nil {
 		return nil, err
 	}
