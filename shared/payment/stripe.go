@@ -53,6 +53,15 @@ func NewStripe(cfg StripeConfig) *Stripe {
 	return &Stripe{client: stripe.NewClient(cfg.SecretKey, stripe.WithBackends(stripe.NewBackendsWithConfig(bc)))}
 }
 
+// threeDecimal are the three-decimal currencies, whose amounts Stripe
+// accepts only as multiples of 10 minor units.
+var threeDecimal = map[string]bool{"BHD": true, "JOD": true, "KWD": true, "OMR": true, "TND": true}
+
+// unpayable are request errors that mean the order cannot be paid as it
+// stands: the workflow ends it PAYMENT_DECLINED instead of retrying.
+var unpayable = map[stripe.ErrorCode]bool{stripe.ErrorCodeAmountTooSmall: true, stripe.ErrorCodeAmountTooLarge: true,
+	stripe.ErrorCodeInvalidChargeAmount: true, stripe.ErrorCodeExpiredCard: true, stripe.ErrorCodePaymentMethodUnactivated: true}
+
 // Stripe's currency codes are lower case; amounts are minor units, as ours.
 func stripeCurrency(m money.Money) *string { return stripe.String(strings.ToLower(m.Currency)) }
 
@@ -61,6 +70,10 @@ func stripeCurrency(m money.Money) *string { return stripe.String(strings.ToLowe
 // tok_… token is first turned into a PaymentMethod (Stripe's documented path
 // for legacy tokens); pm_… ids are used as they are.
 func (s *Stripe) Authorize(ctx context.Context, a Authorization) (string, error) {
+	if threeDecimal[a.Amount.Currency] && a.Amount.Amount%10 != 0 {
+		// Stripe charges three-decimal currencies in whole hundredths.
+		return "", &Declined{Reason: "amount_not_chargeable"}
+	}
 	pm := a.Token
 	if strings.HasPrefix(pm, "tok_") {
 		p := &stripe.PaymentMethodCreateParams{Type: stripe.String("card"), Card: &stripe.PaymentMethodCreateCardParams{Token: stripe.String(pm)}}
@@ -189,6 +202,8 @@ func classify(op string, err error) error {
 				reason = "card_declined"
 			}
 			return &Declined{Reason: reason}
+		case op == "authorize" && unpayable[se.Code]:
+			return &Declined{Reason: string(se.Code)}
 		case se.HTTPStatusCode == http.StatusConflict || se.HTTPStatusCode == http.StatusTooManyRequests ||
 			se.HTTPStatusCode >= 500 || se.Type == stripe.ErrorTypeAPI || se.Code == stripe.ErrorCodeIdempotencyKeyInUse:
 			return fmt.Errorf("stripe %s: %d %s (request %s): %w", op, se.HTTPStatusCode, se.Code, se.RequestID, ErrTransient)

@@ -170,6 +170,16 @@ func TestStripeErrorsAreNamed(t *testing.T) {
 			}},
 		{"a key reused with other parameters is a provider error", &fault{Match: paymentMethodIs("pm_reused"), Status: 400, Body: stripetest.IdempotencyBody},
 			func() error { return authorize("pm_reused") }, func(err error) bool { return errors.As(err, &provider) }},
+		{"an amount Stripe cannot charge ends the order, not retried", &fault{Match: paymentMethodIs("pm_small"), Status: 400,
+			Body: `{"error":{"type":"invalid_request_error","code":"amount_too_small","param":"amount","message":"Amount must be at least $0.50 usd"}}`},
+			func() error { return authorize("pm_small") },
+			func(err error) bool { return errors.As(err, &declined) && declined.Reason == "amount_too_small" }},
+		{"three-decimal currencies in whole hundredths", nil,
+			func() error {
+				_, err := s.Authorize(ctx, Authorization{Key: "k-kwd", Amount: money.New(1999, "KWD"), Token: "pm_card_visa"})
+				return err
+			},
+			func(err error) bool { return errors.As(err, &declined) && declined.Reason == "amount_not_chargeable" }},
 		{"3-D Secure required is a decline", &fault{Match: paymentMethodIs("pm_card_authenticationRequired"), Status: 200,
 			Body: `{"id":"pi_3ds","object":"payment_intent","status":"requires_action","amount":5000,"currency":"usd"}`},
 			func() error { return authorize("pm_card_authenticationRequired") },
@@ -194,7 +204,9 @@ func TestStripeErrorsAreNamed(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			rec.Reset()
-			rec.Fail(tc.fault)
+			if tc.fault != nil {
+				rec.Fail(tc.fault)
+			}
 			if err := tc.call(); !tc.check(err) {
 				t.Fatalf("error %v (%T)", err, err)
 			}
