@@ -82,6 +82,11 @@ func clone(o order.Order) order.Order {
 		c.Declaration = cloneBytes(c.Declaration)
 		o.Customs = &c
 	}
+	if o.Callbacks != nil {
+		c := *o.Callbacks
+		c.Attempts = append([]order.CallbackAttempt(nil), c.Attempts...)
+		o.Callbacks = &c
+	}
 	if o.Screening != nil {
 		h := *o.Screening
 		o.Screening = &h

@@ -74,3 +74,38 @@ func (o *Order) ChargeAmount() money.Money {
 	}
 	return amount
 }
+
+// CallbackRecord is what the partner was told of the order: every status
+// change up to DeliveredVersion, in order, and the last attempts.
+type CallbackRecord struct {
+	DeliveredVersion int64             `json:"deliveredVersion" dynamodbav:"deliveredVersion"`
+	Attempts         []CallbackAttempt `json:"attempts,omitempty" dynamodbav:"attempts,omitempty"`
+}
+
+// MaxCallbackAttempts bounds the attempts kept on an order (the newest).
+const MaxCallbackAttempts = 50
+
+// CallbackAttempt is one POST to the partner's callback URL.
+type CallbackAttempt struct {
+	Version    int64     `json:"version" dynamodbav:"version"`
+	Status     Status    `json:"status" dynamodbav:"status"`
+	At         time.Time `json:"at" dynamodbav:"at"`
+	HTTPStatus int       `json:"httpStatus,omitempty" dynamodbav:"httpStatus,omitempty"`
+	Error      string    `json:"error,omitempty" dynamodbav:"error,omitempty"`
+	Delivered  bool      `json:"delivered" dynamodbav:"delivered"`
+}
+
+// RecordCallback appends an attempt, keeping the newest MaxCallbackAttempts.
+func (o *Order) RecordCallback(a CallbackAttempt) {
+	if o.Callbacks == nil {
+		o.Callbacks = &CallbackRecord{}
+	}
+	c := o.Callbacks
+	c.Attempts = append(c.Attempts, a)
+	if n := len(c.Attempts); n > MaxCallbackAttempts {
+		c.Attempts = append([]CallbackAttempt(nil), c.Attempts[n-MaxCallbackAttempts:]...)
+	}
+	if a.Delivered && a.Version > c.DeliveredVersion {
+		c.DeliveredVersion = a.Version
+	}
+}

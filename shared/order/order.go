@@ -91,6 +91,11 @@ type Line struct {
 	OriginCountry string      `json:"originCountry" dynamodbav:"originCountry"`
 }
 
+// PaymentPartnerAccount: a partner's order paid on the partner's account
+// (a marketplace that collected from its shopper, a B2B buyer on invoice):
+// no card is charged, and the token is empty.
+const PaymentPartnerAccount = "partner_account"
+
 // Payment names how the shopper pays. Token is a provider token (never card
 // data) and is never logged.
 type Payment struct {
@@ -157,6 +162,10 @@ type Order struct {
 	// Screening is the list entry that refused the order, if one did.
 	Screening      *ScreeningHit `json:"screening,omitempty" dynamodbav:"screening,omitempty"`
 	TrackingNumber string        `json:"trackingNumber,omitempty" dynamodbav:"trackingNumber,omitempty"`
+	// PartnerID is the partner whose webhook placed the order.
+	PartnerID string `json:"partnerId,omitempty" dynamodbav:"partnerId,omitempty"`
+	// Callbacks records the status callbacks sent to the partner.
+	Callbacks *CallbackRecord `json:"callbacks,omitempty" dynamodbav:"callbacks,omitempty"`
 	// CancelRequested is set by POST /v1/orders/{id}/cancel; the workflow
 	// checks it before each step.
 	CancelRequested bool   `json:"cancelRequested,omitempty" dynamodbav:"cancelRequested,omitempty"`

@@ -91,8 +91,9 @@ const (
 //   - shipping and insurance optional, amount 0 to MaxShippingAmount.
 //   - total: amount greater than zero and equal to the line totals plus
 //     shipping and insurance (mismatch, stating the expected amount).
-//   - payment: method "card"; token required, at most 255 printable ASCII
-//     characters without spaces.
+//   - payment: method "card", token required, at most 255 printable ASCII
+//     characters without spaces; or, for partner orders only,
+//     "partner_account" without a token.
 //   - partnerOrderRef at most 64 characters.
 //   - gift only for C2C orders (not_allowed otherwise).
 //   - quoteId optional, at most 64 printable ASCII characters; whether it
@@ -195,10 +196,16 @@ func (d *Draft) Validate() []FieldError {
 	switch {
 	case d.Payment.Method == "":
 		v.add(top, "/payment/method", CodeRequired, "payment method is required: card.")
-	case d.Payment.Method != "card":
-		v.add(top, "/payment/method", CodeInvalid, "payment method must be card, the only method supported.")
+	case d.Payment.Method == PaymentPartnerAccount && d.Channel != ChannelPartner:
+		v.add(top, "/payment/method", CodeNotAllowed, "only partner orders can be paid on the partner's account.")
+	case d.Payment.Method != "card" && d.Payment.Method != PaymentPartnerAccount:
+		v.add(top, "/payment/method", CodeInvalid, "payment method must be card (or partner_account, for partner orders).")
 	}
 	switch t := d.Payment.Token; {
+	case d.Payment.Method == PaymentPartnerAccount:
+		if t != "" {
+			v.add(top, "/payment/token", CodeNotAllowed, "an order paid on the partner's account carries no payment token.")
+		}
 	case t == "":
 		v.add(top, "/payment/token", CodeRequired, "payment token is required: the token from the payment provider, never card data.")
 	case len(t) > maxToken:

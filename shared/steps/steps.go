@@ -247,6 +247,9 @@ func (s *Steps) ReserveStock(ctx context.Context, in Input) (Result, error) {
 // DDP, point-of-sale VAT).
 func (s *Steps) AuthorizePayment(ctx context.Context, in Input) (Result, error) {
 	o, err := s.Advance(ctx, in.OrderID, order.StatusPaymentAuthorized, func(o *order.Order) error {
+		if o.Payment.Method == order.PaymentPartnerAccount {
+			return nil // billed to the partner's account: no card to hold
+		}
 		amount := o.ChargeAmount()
 		id, err := s.Payments.Authorize(ctx, payment.Authorization{Key: payment.Key(o.ID, "authorize"), OrderID: o.ID,
 			Amount: amount, Token: o.Payment.Token, FX: o.FX})
@@ -269,6 +272,9 @@ func (s *Steps) AuthorizePayment(ctx context.Context, in Input) (Result, error) 
 // CapturePayment takes the authorized money once customs cleared the goods.
 func (s *Steps) CapturePayment(ctx context.Context, in Input) (Result, error) {
 	o, err := s.Advance(ctx, in.OrderID, order.StatusPaymentCaptured, func(o *order.Order) error {
+		if o.Payment.Method == order.PaymentPartnerAccount {
+			return nil
+		}
 		if o.Charge == nil {
 			return fmt.Errorf("steps: order %s has no authorized charge to capture", o.ID)
 		}

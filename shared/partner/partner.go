@@ -1,0 +1,135 @@
+// Package partner is who may post orders by webhook and hear back: each
+// partner's secrets (up to two active, for rotation), payload format,
+// callback URL and allowed trade modes; the signature scheme both ways; and
+// the mapping of each partner format into an order draft.
+package partner
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"sort"
+
+	"github.com/xborder/xborder/shared/order"
+)
+
+// Format is the payload shape a partner posts.
+type Format string
+
+// Formats.
+const (
+	FormatNative  Format = "native"
+	FormatShopify Format = "shopify"
+)
+
+// Partner is one partner's configuration.
+type Partner struct {
+	ID string `json:"id"`
+	// Secrets are the active signing secrets (one, or two while rotating).
+	Secrets     []string          `json:"secrets"`
+	Format      Format            `json:"format"`
+	CallbackURL string            `json:"callbackUrl"`
+	TradeModes  []order.TradeMode `json:"tradeModes"`
+}
+
+// Allows reports whether the partner may post orders of trade mode tm.
+func (p *Partner) Allows(tm order.TradeMode) bool {
+	for _, m := range p.TradeModes {
+		if m == tm {
+			return true
+		}
+	}
+	return false
+}
+
+// Directory holds every partner.
+type Directory struct {
+	byID map[string]*Partner
+}
+
+// Get finds a partner by id.
+func (d *Directory) Get(id string) (*Partner, bool) {
+	p, ok := d.byID[id]
+	return p, ok
+}
+
+// IDs lists the partners.
+func (d *Directory) IDs() []string {
+	ids := make([]string, 0, len(d.byID))
+	for id := range d.byID {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+// MinSecretLength is the shortest secret accepted (32 bytes of entropy as
+// hex or base64 is longer).
+const MinSecretLength = 24
+
+// Parse reads a directory shaped {"partners": [{"id", "secrets", "format",
+// "callbackUrl", "tradeModes"}]} and checks every entry, reporting every
+// problem at once (never a secret's value).
+func Parse(raw []byte) (*Directory, error) {
+	var f struct {
+		Partners []*Partner `json:"partners"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("partner: directory: %w", err)
+	}
+	d := &Directory{byID: map[string]*Partner{}}
+	var errs []error
+	for i, p := range f.Partners {
+		bad := func(format string, args ...any) {
+			errs = append(errs, fmt.Errorf("partners[%d] (%s): %s", i, p.ID, fmt.Sprintf(format, args...)))
+		}
+		if !idPattern.MatchString(p.ID) {
+			bad("id must be 1 to 63 of a-z, 0-9 and '-'")
+		}
+		if d.byID[p.ID] != nil {
+			bad("id used twice")
+		}
+		switch {
+		case len(p.Secrets) == 0 || len(p.Secrets) > 2:
+			bad("one or two active secrets, not %d", len(p.Secrets))
+		default:
+			for j, s := range p.Secrets {
+				if len(s) < MinSecretLength {
+					bad("secrets[%d] is shorter than %d characters", j, MinSecretLength)
+				}
+			}
+		}
+		switch p.Format {
+		case FormatNative, FormatShopify:
+		default:
+			bad("format %q is neither native nor shopify", p.Format)
+		}
+		if u, err := url.Parse(p.CallbackURL); p.CallbackURL != "" && (err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && loopback(u.Hostname())))) {
+			bad("callbackUrl must be an https URL (http only to a loopback host, for local runs)")
+		}
+		if len(p.TradeModes) == 0 {
+			bad("tradeModes lists none")
+		}
+		for _, m := range p.TradeModes {
+			switch m {
+			case order.TradeB2B, order.TradeB2C, order.TradeC2C, order.TradeM2B2C:
+			default:
+				bad("trade mode %q is unknown", m)
+			}
+		}
+		d.byID[p.ID] = p
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("partner: directory: %w", errors.Join(errs...))
+	}
+	return d, nil
+}
+
+func loopback(host string) bool { return host == "127.0.0.1" || host == "localhost" || host == "::1" }
