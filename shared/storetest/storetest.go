@@ -129,7 +129,7 @@ func fullOrder(id, customer string, at time.Time) *order.Order {
 		SupervisionMode: "9610", Declaration: []byte(`{"declarationId":"9610-2026-000123","lines":2}`)}
 	o.PartnerID = "demo-marketplace"
 	o.Callbacks = &order.CallbackRecord{DeliveredVersion: 6, Attempts: []order.CallbackAttempt{
-		{Version: 7, Status: order.StatusDispatched, At: at.Add(time.Hour), HTTPStatus: 503, Error: "partner answered 503", Delivered: false}}}
+		{Version: 7, Status: order.StatusDispatched, At: at.Add(time.Hour), HTTPStatus: 503, Error: "partner answered 503", Delivered: true}}}
 	o.Screening = &order.ScreeningHit{Reason: "restricted_goods", EntryID: "eu.goods.0001", List: "restricted-goods",
 		Matched: "8518300000", Field: "/lines/1/hsCode", Source: "Council Regulation (EC) No 1186/2009"}
 	return o
