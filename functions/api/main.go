@@ -1,8 +1,11 @@
 // Command api is the Lambda behind the HTTP API: mobile apps and web shops
-// quote landed costs and place, follow and cancel orders through it.
+// quote landed costs and place, follow and cancel orders through it, and
+// partners post orders by signed webhook.
 package main
 
 import (
+	"context"
+
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
@@ -21,14 +24,17 @@ func main() {
 	table, queueURL := wiring.Must(wiring.Env(workflow.EnvTable)), wiring.Must(wiring.Env(workflow.EnvQueueURL))
 	cfg := wiring.Must(wiring.AWSConfig())
 	store := dynamostore.New(wiring.DynamoDB(cfg), table)
+	partners := wiring.Must(wiring.Partners(context.Background(), wiring.SecretsManager(cfg)))
 	api := httpapi.New(httpapi.Config{
-		Store:    store,
-		Auth:     auth.APIGatewayClaims{},
-		Tasks:    stepfunctions.Tasks{Client: wiring.SFN(cfg)},
-		Workflow: queue.Accepted{Sender: queue.Sender{Client: wiring.SQS(cfg), URL: queueURL}},
-		Quoter:   customs.Default(),
-		Quotes:   store,
-		Logger:   logger,
+		Store:     store,
+		Auth:      auth.APIGatewayClaims{},
+		Tasks:     stepfunctions.Tasks{Client: wiring.SFN(cfg)},
+		Workflow:  queue.Accepted{Sender: queue.Sender{Client: wiring.SQS(cfg), URL: queueURL}},
+		Quoter:    customs.Default(),
+		Quotes:    store,
+		Partners:  partners.Directory,
+		Catalogue: partners.Catalogue,
+		Logger:    logger,
 	})
 	lambda.Start(httpadapter.NewV2(api).ProxyWithContext)
 }

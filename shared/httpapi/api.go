@@ -20,8 +20,14 @@ import (
 	"github.com/xborder/xborder/shared/customs"
 	"github.com/xborder/xborder/shared/idempotency"
 	"github.com/xborder/xborder/shared/order"
+	"github.com/xborder/xborder/shared/partner"
 	"github.com/xborder/xborder/shared/screening"
 )
+
+// noPartners is the directory of an API without partners.
+type noPartners struct{}
+
+func (noPartners) Get(string) (*partner.Partner, bool) { return nil, false }
 
 // OrderStore is what the API needs of the order store.
 type OrderStore interface {
@@ -70,6 +76,13 @@ type Config struct {
 	// Goods screens quoted carts for restricted goods; the embedded rules
 	// by default.
 	Goods GoodsScreen
+	// Partners may post orders by webhook (none when nil); Catalogue gives
+	// the HS codes, origins and weights their formats may lack.
+	Partners  Partners
+	Catalogue *partner.Catalogue
+	// SignatureTolerance is how far a webhook signature's time may be from
+	// now (300 s by default).
+	SignatureTolerance time.Duration
 	// Quotes keeps issued quotes; it defaults to Store when Store keeps
 	// them too (memstore and dynamostore do), and New panics without one.
 	Quotes QuoteStore
@@ -98,7 +111,12 @@ var Routes = []Route{
 	{http.MethodPost, "/v1/orders/{id}/cancel"},
 	{http.MethodPost, "/v1/quotes"},
 	{http.MethodGet, "/v1/quotes/{id}"},
+	{http.MethodPost, "/v1/webhooks/{partner}"},
 }
+
+// signedRoutes prove their caller by signature, not by bearer token (in
+// AWS they have no JWT authorizer).
+var signedRoutes = map[string]bool{http.MethodPost + " /v1/webhooks/{partner}": true}
 
 // API is the HTTP API.
 type API struct {
@@ -133,6 +151,12 @@ func New(cfg Config) *API {
 	if cfg.QuoteTTL <= 0 {
 		cfg.QuoteTTL = DefaultQuoteTTL
 	}
+	if cfg.Partners == nil {
+		cfg.Partners = noPartners{}
+	}
+	if cfg.SignatureTolerance <= 0 {
+		cfg.SignatureTolerance = partner.DefaultTolerance
+	}
 	a := &API{cfg: cfg, mux: http.NewServeMux()}
 	handlers := map[Route]http.HandlerFunc{
 		{http.MethodPost, "/v1/orders"}:             a.createOrder,
@@ -141,6 +165,7 @@ func New(cfg Config) *API {
 		{http.MethodPost, "/v1/orders/{id}/cancel"}: a.cancelOrder,
 		{http.MethodPost, "/v1/quotes"}:             a.createQuote,
 		{http.MethodGet, "/v1/quotes/{id}"}:         a.getQuote,
+		{http.MethodPost, "/v1/webhooks/{partner}"}: a.partnerWebhook,
 	}
 	for _, rt := range Routes {
 		a.mux.HandleFunc(rt.Method+" "+rt.Path, handlers[rt])
@@ -195,7 +220,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"status", rec.status, "durationMs", a.cfg.Now().Sub(start).Milliseconds())
 	}()
 
-	if pattern != "/" && pattern != "" {
+	if pattern != "/" && pattern != "" && !signedRoutes[pattern] {
 		id, err := a.cfg.Auth.Authenticate(r)
 		if err != nil {
 			a.cfg.Logger.InfoContext(ctx, "unauthenticated", "requestId", rid, "error", err.Error())

@@ -33,6 +33,7 @@ const (
 	problemValidation       = "/problems/validation-failed"
 	problemIdempotencyReuse = "/problems/idempotency-key-reused"
 	problemInternal         = "/problems/internal"
+	problemSignature        = "/problems/signature-not-accepted"
 )
 
 func writeProblem(w http.ResponseWriter, r *http.Request, p Problem) {

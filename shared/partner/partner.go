@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"regexp"
 	"sort"
@@ -74,7 +75,11 @@ const MinSecretLength = 24
 
 // Parse reads a directory shaped {"partners": [{"id", "secrets", "format",
 // "callbackUrl", "tradeModes"}]} and checks every entry, reporting every
-// problem at once (never a secret's value).
+// problem at once (never a secret's value): id 1 to 63 of a-z, 0-9 and '-',
+// each id once; one or two secrets of at least MinSecretLength characters;
+// a format in Formats(); callbackUrl empty (no callbacks) or https (http
+// only to a loopback host); at least one known trade mode. Unknown fields
+// and data after the JSON object are refused.
 func Parse(raw []byte) (*Directory, error) {
 	var f struct {
 		Partners []*Partner `json:"partners"`
@@ -84,16 +89,28 @@ func Parse(raw []byte) (*Directory, error) {
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("partner: directory: %w", err)
 	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("partner: directory: data after the JSON object")
+	}
 	d := &Directory{byID: map[string]*Partner{}}
 	var errs []error
 	for i, p := range f.Partners {
+		if p == nil {
+			errs = append(errs, fmt.Errorf("partners[%d]: null", i))
+			continue
+		}
+		// The id is quoted only when it is a well-formed id: whatever else
+		// it holds (a secret pasted in the wrong field) stays out of errors.
+		label := fmt.Sprintf("partners[%d]", i)
+		if idPattern.MatchString(p.ID) {
+			label += " (" + p.ID + ")"
+		}
 		bad := func(format string, args ...any) {
-			errs = append(errs, fmt.Errorf("partners[%d] (%s): %s", i, p.ID, fmt.Sprintf(format, args...)))
+			errs = append(errs, fmt.Errorf("%s: %s", label, fmt.Sprintf(format, args...)))
 		}
 		if !idPattern.MatchString(p.ID) {
 			bad("id must be 1 to 63 of a-z, 0-9 and '-'")
-		}
-		if d.byID[p.ID] != nil {
+		} else if d.byID[p.ID] != nil {
 			bad("id used twice")
 		}
 		switch {
@@ -106,10 +123,8 @@ func Parse(raw []byte) (*Directory, error) {
 				}
 			}
 		}
-		switch p.Format {
-		case FormatNative, FormatShopify:
-		default:
-			bad("format %q is neither native nor shopify", p.Format)
+		if _, ok := mappers[p.Format]; !ok {
+			bad("format %q is not one of %s", clip(string(p.Format)), formatList())
 		}
 		if u, err := url.Parse(p.CallbackURL); p.CallbackURL != "" && (err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && loopback(u.Hostname())))) {
 			bad("callbackUrl must be an https URL (http only to a loopback host, for local runs)")
@@ -121,10 +136,12 @@ func Parse(raw []byte) (*Directory, error) {
 			switch m {
 			case order.TradeB2B, order.TradeB2C, order.TradeC2C, order.TradeM2B2C:
 			default:
-				bad("trade mode %q is unknown", m)
+				bad("trade mode %q is unknown", clip(string(m)))
 			}
 		}
-		d.byID[p.ID] = p
+		if d.byID[p.ID] == nil {
+			d.byID[p.ID] = p
+		}
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("partner: directory: %w", errors.Join(errs...))

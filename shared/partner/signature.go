@@ -36,12 +36,17 @@ type Signature struct {
 const maxSignatures = 8
 
 // ParseSignature reads "t=…,v1=…[,v1=…]". Unknown keys (future schemes) are
-// ignored; a missing or malformed t, no v1, or a v1 that is not 64 hex
-// digits is an error. It never panics, whatever the input.
+// ignored; a missing or malformed t (it must be positive unix seconds in
+// decimal, as Sign writes it and as the signed "<t>.<body>" holds it: no sign,
+// no leading zero), no v1, or a v1 that is not 64 hex digits is an error.
+// At most 8 v1 values are kept. It never panics, whatever the input.
 func ParseSignature(h string) (Signature, error) {
 	var s Signature
 	seenT := false
-	if len(h) > 4096 {
+	switch {
+	case strings.TrimSpace(h) == "":
+		return s, errors.New("no signature header")
+	case len(h) > 4096:
 		return s, errors.New("signature header too long")
 	}
 	for _, part := range strings.Split(h, ",") {
@@ -55,7 +60,7 @@ func ParseSignature(h string) (Signature, error) {
 				return Signature{}, errors.New("signature has two timestamps")
 			}
 			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || n <= 0 {
+			if err != nil || n <= 0 || v[0] == '0' || v[0] == '+' {
 				return Signature{}, errors.New("signature timestamp is not positive unix seconds")
 			}
 			s.Timestamp, seenT = n, true

@@ -63,3 +63,22 @@ func TestPaymentsFromTheEnvironment(t *testing.T) {
 		})
 	}
 }
+
+func TestPartnersFromTheEnvironment(t *testing.T) {
+	ctx := context.Background()
+	t.Setenv(EnvPartnersSource, "")
+	t.Setenv(EnvCatalogueSource, "")
+	pc, err := Partners(ctx, nil)
+	if err != nil || len(pc.Directory.IDs()) != 0 || pc.Catalogue.Len() != 0 {
+		t.Fatalf("no sources: %+v %v", pc, err)
+	}
+	t.Setenv(EnvPartnersSource, "file:../../../localstack/partners.json")
+	t.Setenv(EnvCatalogueSource, "file:../../../localstack/catalogue.json")
+	if pc, err = Partners(ctx, nil); err != nil || len(pc.Directory.IDs()) == 0 || pc.Catalogue.Len() == 0 {
+		t.Fatalf("the demo files: %+v %v", pc, err)
+	}
+	t.Setenv(EnvPartnersSource, "secretsmanager:xborder/partners")
+	if _, err := Partners(ctx, secretStub{}); err == nil || !strings.Contains(err.Error(), "xborder/partners") {
+		t.Fatalf("a missing secret: %v", err)
+	}
+}
