@@ -93,11 +93,14 @@ test: tools devstack ## every test: unit, integration against DynamoDB Local (st
 	$(CDK_TOOLS)/node_modules/.bin/asl-validator --json-path testdata/cdk/order-workflow.asl.json
 	$(GO) test -run='^$$' -fuzz=FuzzValidate -fuzztime=$(FUZZTIME) ./shared/order
 	$(GO) test -run='^$$' -fuzz=FuzzQuote -fuzztime=$(FUZZTIME) ./shared/customs
+	$(GO) test -run='^$$' -fuzz=FuzzParseSignature -fuzztime=$(FUZZTIME) ./shared/partner
 
 .PHONY: fuzz
 fuzz: ## longer fuzzing (FUZZTIME=5m by default here)
 	$(GO) test -run='^$$' -fuzz=FuzzValidate -fuzztime=$(or $(filter-out 10s,$(FUZZTIME)),5m) ./shared/order
 	$(GO) test -run='^$$' -fuzz=FuzzQuote -fuzztime=$(or $(filter-out 10s,$(FUZZTIME)),5m) ./shared/customs
+	$(GO) test -run='^$$' -fuzz=FuzzParseSignature -fuzztime=$(or $(filter-out 10s,$(FUZZTIME)),5m) ./shared/partner
+	$(GO) test -run='^$$' -fuzz=FuzzVerify -fuzztime=$(or $(filter-out 10s,$(FUZZTIME)),5m) ./shared/partner
 
 .PHONY: bench
 bench: tools devstack build $(ALSF_STAMP) ## the benchmarks (DynamoDB Local, landed-cost quotes, Lambda sizes, the Step Functions engine); results into BENCHMARKS.md
