@@ -6,10 +6,17 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/xborder/xborder/shared/auth"
 	"github.com/xborder/xborder/shared/workflow"
+)
+
+// The secrets holding the partner directory and the product catalogue.
+const (
+	PartnersSecret  = "xborder/partners"
+	CatalogueSecret = "xborder/catalogue"
 )
 
 type apiParts struct {
@@ -23,13 +30,17 @@ type apiParts struct {
 var apiRoutes = []struct {
 	method awsapigatewayv2.HttpMethod
 	path   string
+	// signed: the caller proves itself by an HMAC signature the Lambda
+	// checks, not by a Cognito token (partner webhooks).
+	signed bool
 }{
-	{awsapigatewayv2.HttpMethod_POST, "/v1/orders"},
-	{awsapigatewayv2.HttpMethod_GET, "/v1/orders"},
-	{awsapigatewayv2.HttpMethod_GET, "/v1/orders/{id}"},
-	{awsapigatewayv2.HttpMethod_POST, "/v1/orders/{id}/cancel"},
-	{awsapigatewayv2.HttpMethod_POST, "/v1/quotes"},
-	{awsapigatewayv2.HttpMethod_GET, "/v1/quotes/{id}"},
+	{awsapigatewayv2.HttpMethod_POST, "/v1/orders", false},
+	{awsapigatewayv2.HttpMethod_GET, "/v1/orders", false},
+	{awsapigatewayv2.HttpMethod_GET, "/v1/orders/{id}", false},
+	{awsapigatewayv2.HttpMethod_POST, "/v1/orders/{id}/cancel", false},
+	{awsapigatewayv2.HttpMethod_POST, "/v1/quotes", false},
+	{awsapigatewayv2.HttpMethod_GET, "/v1/quotes/{id}", false},
+	{awsapigatewayv2.HttpMethod_POST, "/v1/webhooks/{partner}", true},
 }
 
 // newAPI is the Cognito user pool (with the ops group) and the HTTP API whose
@@ -57,9 +68,22 @@ func newAPI(st awscdk.Stack, f *functions) *apiParts {
 	integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("ApiIntegration"), f.fn[workflow.FnAPI],
 		&awsapigatewayv2integrations.HttpLambdaIntegrationProps{PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0()})
 	for _, r := range apiRoutes {
-		api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+		opts := &awsapigatewayv2.AddRoutesOptions{
 			Path: jsii.String(r.path), Methods: &[]awsapigatewayv2.HttpMethod{r.method}, Integration: integration,
-		})
+		}
+		if r.signed {
+			opts.Authorizer = awsapigatewayv2.NewHttpNoneAuthorizer()
+		}
+		api.AddRoutes(opts)
+	}
+	// Partners and their product catalogue: secrets the api Lambda reads
+	// at cold start (created outside the stack, see the README).
+	for _, s := range []struct{ id, env, name string }{
+		{"PartnersSecret", "PARTNERS_SOURCE", PartnersSecret}, {"CatalogueSecret", "CATALOGUE_SOURCE", CatalogueSecret},
+	} {
+		secret := awssecretsmanager.Secret_FromSecretNameV2(st, jsii.String(s.id), jsii.String(s.name))
+		f.fn[workflow.FnAPI].AddEnvironment(jsii.String(s.env), jsii.String("secretsmanager:"+s.name), nil)
+		secret.GrantRead(f.fn[workflow.FnAPI], nil)
 	}
 	return &apiParts{api: api, pool: pool, client: client}
 }

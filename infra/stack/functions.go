@@ -16,13 +16,14 @@ import (
 // functionTimeouts: the API answers fast, steps are short, workers call out.
 var functionTimeouts = map[string]int{
 	workflow.FnAPI: apiTimeoutSeconds, workflow.FnCustomsWorker: workerTimeoutSeconds, workflow.FnWarehouseWorker: workerTimeoutSeconds,
+	workflow.FnCallbackSender: partnerCallbackTimout,
 }
 
 // AllFunctions lists every Lambda, by its folder under functions/.
 var AllFunctions = []string{
 	workflow.FnAPI, workflow.FnStarter, workflow.FnReconciler, workflow.FnScreen, workflow.FnReserveStock,
 	workflow.FnAuthorizePayment, workflow.FnCapturePayment, workflow.FnMarkDispatched, workflow.FnCompensate,
-	workflow.FnMarkStalled, workflow.FnCustomsWorker, workflow.FnWarehouseWorker,
+	workflow.FnMarkStalled, workflow.FnCustomsWorker, workflow.FnWarehouseWorker, workflow.FnCallbackSender,
 }
 
 type functions struct {
@@ -88,11 +89,27 @@ func newFunctions(st awscdk.Stack, binDir string, removal awscdk.RemovalPolicy, 
 	source(workflow.FnStarter, workflow.QueueOrdersAccepted, 10)
 	source(workflow.FnCustomsWorker, workflow.QueueCustoms, 5)
 	source(workflow.FnWarehouseWorker, workflow.QueueWarehouse, 5)
+	source(workflow.FnCallbackSender, workflow.QueuePartnerCallbacks, 5)
+	f.wireCallbacks(d)
 	awsevents.NewRule(st, jsii.String("ReconcileEveryMinute"), &awsevents.RuleProps{
 		Schedule: awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(1))),
 		Targets:  &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(f.fn[workflow.FnReconciler], nil)},
 	})
 	return f
+}
+
+// wireCallbacks gives the callback-sender, besides its event source, the
+// visibility changes of its backoff on that queue, the orders
+// (it reads them and records each attempt) and the partner directory (a
+// Secrets Manager secret: it holds the partners' signing secrets).
+func (f *functions) wireCallbacks(d *data) {
+	fn, q := f.fn[workflow.FnCallbackSender], f.msg.queues[workflow.QueuePartnerCallbacks]
+	d.table.GrantReadWriteData(fn)
+	fn.AddEnvironment(jsii.String("CALLBACK_QUEUE_URL"), q.QueueUrl(), nil)
+	q.Grant(fn, jsii.String("sqs:ChangeMessageVisibility"))
+	secret := awssecretsmanager.Secret_FromSecretNameV2(f.st, jsii.String("CallbackPartnersSecret"), jsii.String(PartnersSecret))
+	fn.AddEnvironment(jsii.String("PARTNERS_SOURCE"), jsii.String("secretsmanager:"+PartnersSecret), nil)
+	secret.GrantRead(fn, nil)
 }
 
 // PaymentFunctions are the Lambdas that move money.

@@ -57,8 +57,12 @@ func newMessaging(st awscdk.Stack) *messaging {
 	}
 	m.topic = awssns.NewTopic(st, jsii.String("OrderEvents"), &awssns.TopicProps{EnforceSSL: jsii.Bool(true)})
 	awscdk.Tags_Of(m.topic).Add(jsii.String("xborder:topic"), jsii.String(workflow.TopicOrderEvents), nil)
+	// Only partner orders are called back: the rest never reach the queue.
 	m.topic.AddSubscription(awssnssubscriptions.NewSqsSubscription(m.queues[workflow.QueuePartnerCallbacks],
-		&awssnssubscriptions.SqsSubscriptionProps{RawMessageDelivery: jsii.Bool(true)}))
+		&awssnssubscriptions.SqsSubscriptionProps{RawMessageDelivery: jsii.Bool(true),
+			FilterPolicy: &map[string]awssns.SubscriptionFilter{
+				"channel": awssns.SubscriptionFilter_StringFilter(&awssns.StringConditions{Allowlist: jsii.Strings("partner")}),
+			}}))
 	return m
 }
 

@@ -91,8 +91,8 @@ func TestQueuesHaveDLQsAndSafeVisibility(t *testing.T) {
 	// Each event source's queue keeps a message invisible ≥ 6 × its consumer's timeout.
 	fns := resources("AWS::Lambda::Function")
 	maps := resources("AWS::Lambda::EventSourceMapping")
-	if len(maps) != 3 {
-		t.Fatalf("%d event source mappings, want 3", len(maps))
+	if len(maps) != 4 {
+		t.Fatalf("%d event source mappings, want 4", len(maps))
 	}
 	consumers := map[string]string{}
 	for _, m := range maps {
@@ -107,7 +107,8 @@ func TestQueuesHaveDLQsAndSafeVisibility(t *testing.T) {
 			t.Errorf("%s visibility %v < 6 × %s timeout %v", tag(q, "xborder:queue"), vis, tag(fn, "xborder:function"), to)
 		}
 	}
-	want := map[string]string{workflow.QueueOrdersAccepted: workflow.FnStarter, workflow.QueueCustoms: workflow.FnCustomsWorker, workflow.QueueWarehouse: workflow.FnWarehouseWorker}
+	want := map[string]string{workflow.QueueOrdersAccepted: workflow.FnStarter, workflow.QueueCustoms: workflow.FnCustomsWorker,
+		workflow.QueueWarehouse: workflow.FnWarehouseWorker, workflow.QueuePartnerCallbacks: workflow.FnCallbackSender}
 	if fmt.Sprint(consumers) != fmt.Sprint(want) {
 		t.Fatalf("consumers %v", consumers)
 	}
@@ -255,9 +256,13 @@ func TestAPIRoutesAndAuthorizer(t *testing.T) {
 	template.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Authorizer"), &map[string]any{"AuthorizerType": "JWT"})
 	var routes []string
 	for _, r := range resources("AWS::ApiGatewayV2::Route") {
-		routes = append(routes, r["RouteKey"].(string))
-		if r["AuthorizationType"] != "JWT" {
-			t.Errorf("%s is not behind the JWT authorizer", r["RouteKey"])
+		key := r["RouteKey"].(string)
+		routes = append(routes, key)
+		switch {
+		case httpapi.SignedRoutes[key] && r["AuthorizationType"] != "NONE":
+			t.Errorf("%s is signed by the partner: the Lambda checks it, no JWT authorizer may stand in front", key)
+		case !httpapi.SignedRoutes[key] && r["AuthorizationType"] != "JWT":
+			t.Errorf("%s is not behind the JWT authorizer", key)
 		}
 	}
 	var served []string
@@ -342,4 +347,81 @@ func readersByRole(readers map[string]bool, role string) bool {
 		return false
 	}
 	return readers[js(map[string]string{"Ref": r.GetAtt[0]})]
+}
+
+// The callback-sender reads the partner directory from its secret, knows its
+// queue's URL and may change its messages' visibility (the backoff), and
+// writes the orders (each attempt is recorded); it publishes nothing and
+// moves no money.
+func TestCallbackSender(t *testing.T) {
+	var fn map[string]any
+	var fnID string
+	for id, f := range resources("AWS::Lambda::Function") {
+		if tag(f, "xborder:function") == workflow.FnCallbackSender {
+			fn, fnID = f, id
+		}
+	}
+	if fn == nil {
+		t.Fatal("no callback-sender function")
+	}
+	queueID := ""
+	for id, q := range resources("AWS::SQS::Queue") {
+		if tag(q, "xborder:queue") == workflow.QueuePartnerCallbacks {
+			queueID = id
+		}
+	}
+	tableID := ""
+	for id := range resources("AWS::DynamoDB::Table") {
+		tableID = id
+	}
+	env, _ := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
+	if env["PARTNERS_SOURCE"] != "secretsmanager:"+PartnersSecret || js(env["CALLBACK_QUEUE_URL"]) != js(map[string]string{"Ref": queueID}) ||
+		env[workflow.EnvTable] == nil || env[workflow.EnvTopicARN] != nil || env["STRIPE_SECRET_KEY_SECRET"] != nil {
+		t.Fatalf("environment %v", env)
+	}
+	if fn["Timeout"] != float64(partnerCallbackTimout) {
+		t.Errorf("timeout %v", fn["Timeout"])
+	}
+	role := js(fn["Role"])
+	var allowed []string
+	for _, p := range resources("AWS::IAM::Policy") {
+		mine := false
+		for _, r := range p["Roles"].([]any) {
+			mine = mine || readersByRole(map[string]bool{js(r): true}, role)
+		}
+		if !mine {
+			continue
+		}
+		for _, s := range p["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+			st := s.(map[string]any)
+			actions, _ := st["Action"].([]any)
+			if a, ok := st["Action"].(string); ok {
+				actions = []any{a}
+			}
+			for _, a := range actions {
+				allowed = append(allowed, a.(string)+" "+js(st["Resource"]))
+			}
+		}
+	}
+	has := func(action, resource string) bool {
+		for _, a := range allowed {
+			if strings.HasPrefix(a, action+" ") && strings.Contains(a, resource) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, want := range [][2]string{
+		{"sqs:ChangeMessageVisibility", queueID}, {"sqs:DeleteMessage", queueID}, {"dynamodb:PutItem", tableID},
+		{"secretsmanager:GetSecretValue", ":secret:" + PartnersSecret + "-??????"},
+	} {
+		if !has(want[0], want[1]) {
+			t.Errorf("%s may not %s on %s: %v", fnID, want[0], want[1], allowed)
+		}
+	}
+	for _, a := range allowed {
+		if strings.HasPrefix(a, "sns:Publish") || strings.Contains(a, "xborder/stripe") || strings.HasPrefix(a, "states:") {
+			t.Errorf("%s may %s", fnID, a)
+		}
+	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/xborder/xborder/shared/auth"
 	"github.com/xborder/xborder/shared/money"
 	"github.com/xborder/xborder/shared/order"
+	"github.com/xborder/xborder/shared/partner"
 )
 
 type demoOrder struct {
@@ -27,6 +28,9 @@ type demoOrder struct {
 	// Quote: ask POST /v1/quotes for the landed cost first and place the
 	// order with the quote, as a checkout does under DDP.
 	Quote bool `json:"quote"`
+	// Partner: post the file to this partner's webhook, signed with its
+	// secret from localstack/partners.json.
+	Partner string `json:"partner"`
 
 	id      string
 	posted  time.Time
@@ -72,11 +76,32 @@ func demo(ctx context.Context, args []string, out io.Writer) error {
 	if err := json.Unmarshal(b, &manifest); err != nil {
 		return fmt.Errorf("events/demo/demo.json: %w", err)
 	}
-	tok, _ := auth.MintLocal(jwtSecret(), "demo-customer", nil, time.Hour, time.Now())
+	partners, err := partner.Load(ctx, "file:"+filepath.Join(*repo, "localstack", "partners.json"), nil)
+	if err != nil {
+		return err
+	}
+	tokens := map[string]string{}
+	tokenOf := func(sub string) string {
+		if tokens[sub] == "" {
+			tokens[sub], _ = auth.MintLocal(jwtSecret(), sub, nil, time.Hour, time.Now())
+		}
+		return tokens[sub]
+	}
 	client := &http.Client{Timeout: 10 * time.Second}
+	// call sends a request as the demo customer, or — for a partner's
+	// webhook — signed by the partner (and follows its orders as it).
+	var as *partner.Partner
 	call := func(method, path string, body []byte, key string) (map[string]any, error) {
 		req, _ := http.NewRequestWithContext(ctx, method, *api+path, bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+tok)
+		switch {
+		case as != nil && strings.HasPrefix(path, "/v1/webhooks/"):
+			req.Header.Set(partner.SignatureHeader, partner.Sign(body, time.Now(), as.Secrets[0]))
+			req.Header.Set(partner.DeliveryHeader, key)
+		case as != nil:
+			req.Header.Set("Authorization", "Bearer "+tokenOf("partner:"+as.ID))
+		default:
+			req.Header.Set("Authorization", "Bearer "+tokenOf("demo-customer"))
+		}
 		if body != nil {
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("Idempotency-Key", key)
@@ -107,7 +132,16 @@ func demo(ctx context.Context, args []string, out io.Writer) error {
 			}
 		}
 		o.posted = time.Now()
-		m, err := call(http.MethodPost, "/v1/orders", body, fmt.Sprintf("demo-%d-%d", run, i))
+		path := "/v1/orders"
+		as = nil
+		if o.Partner != "" {
+			p, ok := partners.Get(o.Partner)
+			if !ok {
+				return fmt.Errorf("%s: no partner %s in localstack/partners.json", o.File, o.Partner)
+			}
+			as, path = p, "/v1/webhooks/"+p.ID
+		}
+		m, err := call(http.MethodPost, path, body, fmt.Sprintf("demo-%d-%d", run, i))
 		if err != nil {
 			return fmt.Errorf("%s: %w", o.File, err)
 		}
@@ -125,6 +159,10 @@ func demo(ctx context.Context, args []string, out io.Writer) error {
 			if o.done > 0 {
 				finished++
 				continue
+			}
+			as = nil
+			if p, ok := partners.Get(o.Partner); ok {
+				as = p
 			}
 			m, err := call(http.MethodGet, "/v1/orders/"+o.id, nil, "")
 			if err != nil {

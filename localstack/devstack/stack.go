@@ -24,6 +24,7 @@ import (
 	"github.com/xborder/xborder/localstack/stack"
 	"github.com/xborder/xborder/shared/auth"
 	"github.com/xborder/xborder/shared/dynamostore"
+	"github.com/xborder/xborder/shared/partner"
 )
 
 // The local stack is one fixed account and region, like LocalStack.
@@ -34,7 +35,10 @@ const (
 	defaultSQSPort    = 9324
 	defaultSFNAddr    = "127.0.0.1:8083"
 	defaultAPIAddr    = "127.0.0.1:8080"
-	stopGraceful      = 10 * time.Second
+	// defaultCallbackAddr receives the demo partners' status callbacks
+	// (their callbackUrl in localstack/partners.json).
+	defaultCallbackAddr = "127.0.0.1:8089"
+	stopGraceful        = 10 * time.Second
 )
 
 // localAWSEnv points every AWS SDK client at loopback with dummy credentials,
@@ -93,11 +97,12 @@ func up(ctx context.Context, args []string) error {
 	sqsPort := fs.Int("sqs-port", defaultSQSPort, "port of the SQS/SNS emulator")
 	sfnAddr := fs.String("sfn", defaultSFNAddr, "address of the Step Functions engine")
 	repo := fs.String("repo", ".", "the repository (for testdata/cdk and events/)")
+	callbackAddr := fs.String("callbacks", defaultCallbackAddr, "address of the demo partners' callback receiver")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	for _, addr := range []string{fmt.Sprintf("127.0.0.1:%d", *dynamoPort), fmt.Sprintf("127.0.0.1:%d", *sqsPort), *sfnAddr, *apiAddr} {
+	for _, addr := range []string{fmt.Sprintf("127.0.0.1:%d", *dynamoPort), fmt.Sprintf("127.0.0.1:%d", *sqsPort), *sfnAddr, *apiAddr, *callbackAddr} {
 		if l, err := net.Listen("tcp", addr); err != nil {
 			return fmt.Errorf("%s is taken (is another `make dev` running?): %w", addr, err)
 		} else {
@@ -155,16 +160,29 @@ func up(ctx context.Context, args []string) error {
 		return err
 	}
 	if err := stack.SeedStock(ctx, dynamostore.NewStock(clients.DynamoDB, localTable), 1000,
-		filepath.Join(*repo, "events", "orders"), filepath.Join(*repo, "events", "demo")); err != nil {
+		filepath.Join(*repo, "events", "orders"), filepath.Join(*repo, "events", "demo"), filepath.Join(*repo, "events", "partners")); err != nil {
 		return err
 	}
+	partners, err := partner.Load(ctx, "file:"+filepath.Join(*repo, "localstack", "partners.json"), nil)
+	if err != nil {
+		return err
+	}
+	catalogue, err := partner.LoadCatalogueFile(filepath.Join(*repo, "localstack", "catalogue.json"))
+	if err != nil {
+		return err
+	}
+	stopReceiver, err := callbackReceiver(*callbackAddr, partners, logger)
+	if err != nil {
+		return err
+	}
+	defer stopReceiver()
 	asl, err := os.ReadFile(filepath.Join(*repo, "testdata", "cdk", "order-workflow.asl.json"))
 	if err != nil {
 		return err
 	}
 	pctx, stopPipeline := context.WithCancel(context.Background())
 	p, err := stack.Start(pctx, res, stack.Options{Clients: clients, SFN: awssfn.NewFromConfig(awsCfg), Engine: engine,
-		ASL: string(asl), JWTSecret: jwtSecret(), Logger: logger})
+		ASL: string(asl), JWTSecret: jwtSecret(), Logger: logger, Partners: partners, Catalogue: catalogue})
 	if err != nil {
 		stopPipeline()
 		return err

@@ -16,22 +16,14 @@ import (
 	"github.com/xborder/xborder/shared/order"
 )
 
-var (
-	benchOnce     sync.Once
-	benchPipeline *testPipeline
-)
-
 // BenchmarkPipeline sends b.N orders through the whole local pipeline —
 // POST, DynamoDB, SQS, the engine, every step, both workers — with the
 // simulators at zero latency, from 8 concurrent clients, and reports
 // orders/s and the p50/p99 time from POST to DISPATCHED (from each order's
 // own history, so polling adds nothing).
 func BenchmarkPipeline(b *testing.B) {
-	// One pipeline for every run of the benchmark: a pipeline stopped
-	// between runs would leave a long poll behind that takes (and hides, for
-	// the visibility timeout) a message of the next run, as SQS would.
-	benchOnce.Do(func() { benchPipeline = startTestPipeline(b) })
-	tp := benchPipeline
+	// One pipeline for every run of the benchmark (see sharedPipeline).
+	tp := sharedPipeline(b)
 	body, err := os.ReadFile("../../events/orders/mobile-b2c-de.json")
 	if err != nil {
 		b.Fatal(err)

@@ -165,6 +165,13 @@ func Provision(ctx context.Context, t *Template, c Clients, table string) (*Reso
 		if props["RawMessageDelivery"] == true {
 			attrs["RawMessageDelivery"] = "true"
 		}
+		if fp, ok := props["FilterPolicy"]; ok {
+			b, err := json.Marshal(fp)
+			if err != nil {
+				return nil, fmt.Errorf("stack: filter policy: %w", err)
+			}
+			attrs["FilterPolicy"] = string(b)
+		}
 		if _, err := c.SNS.Subscribe(ctx, &sns.SubscribeInput{TopicArn: aws.String(res.TopicARN), Protocol: aws.String("sqs"),
 			Endpoint: aws.String(arns[refID(props["Endpoint"])]), Attributes: attrs}); err != nil {
 			return nil, fmt.Errorf("stack: subscribe: %w", err)

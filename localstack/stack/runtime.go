@@ -18,10 +18,12 @@ import (
 
 	"github.com/xborder/xborder/localstack/sfn"
 	"github.com/xborder/xborder/shared/auth"
+	"github.com/xborder/xborder/shared/callbacks"
 	"github.com/xborder/xborder/shared/customs"
 	"github.com/xborder/xborder/shared/dynamostore"
 	"github.com/xborder/xborder/shared/httpapi"
 	"github.com/xborder/xborder/shared/orderevents"
+	"github.com/xborder/xborder/shared/partner"
 	"github.com/xborder/xborder/shared/payment"
 	"github.com/xborder/xborder/shared/queue"
 	"github.com/xborder/xborder/shared/reconciler"
@@ -58,6 +60,15 @@ type Options struct {
 	PollWait time.Duration
 	// Pollers per event source mapping (default 5, as Lambda starts with).
 	Pollers int
+	// Partners are told of their orders' status changes by the
+	// callback-sender (none when nil).
+	Partners *partner.Directory
+	// Catalogue gives partner formats the HS codes, origins and weights
+	// their payloads lack (empty when nil).
+	Catalogue *partner.Catalogue
+	// CallbackBaseDelay is the callback-sender's backoff unit
+	// (callbacks.DefaultBaseDelay when zero).
+	CallbackBaseDelay time.Duration
 }
 
 // Start wires the functions in-process and starts the pollers and the
@@ -95,17 +106,26 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 	}
 	tasks := stepfunctions.Tasks{Client: o.SFN}
 	accepted := queue.Accepted{Sender: queue.Sender{Client: o.SQS, URL: res.QueueURLs[workflow.QueueOrdersAccepted]}}
+	partners := o.Partners
+	if partners == nil {
+		if partners, err = partner.Parse([]byte(`{"partners": []}`)); err != nil {
+			return nil, err
+		}
+	}
+	sender := &callbacks.Sender{Orders: store, Partners: partners, Queue: o.SQS, QueueURL: res.QueueURLs[workflow.QueuePartnerCallbacks],
+		BaseDelay: o.CallbackBaseDelay, Logger: log}
 	consumers := map[string]any{
 		workflow.FnStarter:         (&starter.Handler{Executions: o.SFN, StateMachineARN: aws.ToString(sm.StateMachineArn), Logger: log}).Handle,
 		workflow.FnCustomsWorker:   workers.NewCustoms(s, tasks, &workers.BrokerSimulator{}, log).Handle,
 		workflow.FnWarehouseWorker: workers.NewDispatch(s, tasks, &workers.WarehouseSimulator{}, log).Handle,
+		workflow.FnCallbackSender:  sender.Handle,
 	}
 	authn, err := auth.NewLocalHS256(o.JWTSecret)
 	if err != nil {
 		return nil, err
 	}
 	api := httpapi.New(httpapi.Config{Store: store, Auth: authn, Tasks: tasks, Workflow: accepted,
-		Quoter: customs.Default(), Quotes: store, Logger: log})
+		Quoter: customs.Default(), Quotes: store, Partners: partners, Catalogue: o.Catalogue, Logger: log})
 	p := &Pipeline{
 		API:             api,
 		StateMachineARN: aws.ToString(sm.StateMachineArn), Resources: res, Steps: s, Payments: pay, store: store,

@@ -114,9 +114,9 @@ var Routes = []Route{
 	{http.MethodPost, "/v1/webhooks/{partner}"},
 }
 
-// signedRoutes prove their caller by signature, not by bearer token (in
-// AWS they have no JWT authorizer).
-var signedRoutes = map[string]bool{http.MethodPost + " /v1/webhooks/{partner}": true}
+// SignedRoutes prove their caller by signature, not by bearer token (in
+// AWS they have no JWT authorizer), by "METHOD /path".
+var SignedRoutes = map[string]bool{http.MethodPost + " /v1/webhooks/{partner}": true}
 
 // API is the HTTP API.
 type API struct {
@@ -220,7 +220,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"status", rec.status, "durationMs", a.cfg.Now().Sub(start).Milliseconds())
 	}()
 
-	if pattern != "/" && pattern != "" && !signedRoutes[pattern] {
+	if pattern != "/" && pattern != "" && !SignedRoutes[pattern] {
 		id, err := a.cfg.Auth.Authenticate(r)
 		if err != nil {
 			a.cfg.Logger.InfoContext(ctx, "unauthenticated", "requestId", rid, "error", err.Error())

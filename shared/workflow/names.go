@@ -30,6 +30,7 @@ const (
 	FnMarkStalled      = "mark-stalled"
 	FnCustomsWorker    = "customs-worker"
 	FnWarehouseWorker  = "warehouse-worker"
+	FnCallbackSender   = "callback-sender"
 )
 
 // Queues (each has a dead-letter queue named <name>-dlq) and the topic.

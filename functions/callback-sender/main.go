@@ -1,0 +1,35 @@
+// Command callback-sender consumes the partner-callbacks queue (subscribed
+// to the order-events topic) and POSTs each status change of a partner's
+// order to the partner's callback URL, signed, in status order, with
+// exponential backoff (see package callbacks).
+package main
+
+import (
+	"context"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/xborder/xborder/functions/internal/wiring"
+	"github.com/xborder/xborder/shared/callbacks"
+	"github.com/xborder/xborder/shared/dynamostore"
+	"github.com/xborder/xborder/shared/partner"
+	"github.com/xborder/xborder/shared/workflow"
+)
+
+func main() {
+	logger := wiring.Logger()
+	table := wiring.Must(wiring.Env(workflow.EnvTable))
+	source := wiring.Must(wiring.Env(wiring.EnvPartnersSource))
+	queueURL := wiring.Must(wiring.Env(callbacks.EnvQueueURL))
+	cfg := wiring.Must(wiring.AWSConfig())
+	partners := wiring.Must(partner.Load(context.Background(), source, wiring.SecretsManager(cfg)))
+	s := &callbacks.Sender{
+		Orders:   dynamostore.New(wiring.DynamoDB(cfg), table),
+		Partners: partners,
+		Queue:    wiring.SQS(cfg),
+		QueueURL: queueURL,
+		HTTP:     callbacks.NewHTTPClient(callbacks.DefaultTimeout),
+		Logger:   logger,
+	}
+	lambda.Start(s.Handle)
+}
