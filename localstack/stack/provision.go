@@ -12,6 +12,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -172,8 +173,14 @@ func Provision(ctx context.Context, t *Template, c Clients, table string) (*Reso
 			}
 			attrs["FilterPolicy"] = string(b)
 		}
-		if _, err := c.SNS.Subscribe(ctx, &sns.SubscribeInput{TopicArn: aws.String(res.TopicARN), Protocol: aws.String("sqs"),
-			Endpoint: aws.String(arns[refID(props["Endpoint"])]), Attributes: attrs}); err != nil {
+		endpoint := arns[refID(props["Endpoint"])]
+		_, err := c.SNS.Subscribe(ctx, &sns.SubscribeInput{TopicArn: aws.String(res.TopicARN), Protocol: aws.String("sqs"),
+			Endpoint: aws.String(endpoint), Attributes: attrs})
+		if err != nil && strings.Contains(err.Error(), "already exists") {
+			// Saved state from before the template changed: bring it up to date.
+			err = updateSubscription(ctx, c.SNS, res.TopicARN, endpoint, attrs)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("stack: subscribe: %w", err)
 		}
 	}
@@ -243,4 +250,26 @@ func createTable(ctx context.Context, db *dynamodb.Client, name string, r Resour
 			TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{AttributeName: aws.String(spec.TimeToLiveSpecification.AttributeName), Enabled: aws.Bool(true)}})
 	}
 	return nil
+}
+
+// updateSubscription sets attrs on the topic's existing subscription of
+// endpoint.
+func updateSubscription(ctx context.Context, c *sns.Client, topic, endpoint string, attrs map[string]string) error {
+	out, err := c.ListSubscriptionsByTopic(ctx, &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(topic)})
+	if err != nil {
+		return err
+	}
+	for _, sub := range out.Subscriptions {
+		if aws.ToString(sub.Endpoint) != endpoint {
+			continue
+		}
+		for name, value := range attrs {
+			if _, err := c.SetSubscriptionAttributes(ctx, &sns.SetSubscriptionAttributesInput{SubscriptionArn: sub.SubscriptionArn,
+				AttributeName: aws.String(name), AttributeValue: aws.String(value)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("no subscription of %s to update", endpoint)
 }

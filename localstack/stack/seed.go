@@ -31,12 +31,22 @@ func SeedStock(ctx context.Context, s StockPutter, quantity int64, dirs ...strin
 		if err != nil {
 			return err
 		}
-		var d order.Draft
+		// Orders (lines), Shopify payloads (line_items), catalogues (products).
+		var d struct {
+			Lines     []order.Line           `json:"lines"`
+			LineItems []struct{ SKU string } `json:"line_items"`
+			Products  []struct{ SKU string } `json:"products"`
+		}
 		if json.Unmarshal(b, &d) != nil {
 			continue
 		}
 		for _, l := range d.Lines {
 			skus[l.SKU] = true
+		}
+		for _, l := range append(d.LineItems, d.Products...) {
+			if l.SKU != "" {
+				skus[l.SKU] = true
+			}
 		}
 	}
 	for _, w := range stock.Warehouses {

@@ -265,6 +265,15 @@ func (c *Customs) china(o *order.Order, now time.Time) (*chinacustoms.Declaratio
 		return nil, &Refused{Reason: "supervision_mode_unsupported"}
 	}
 	pay := chinacustoms.PaymentInput{PaidAt: now}
+	if o.Payment.Method == order.PaymentPartnerAccount {
+		// Paid on the partner's account: the partner's order is the payment record.
+		amount := o.ChargeAmount()
+		ref := o.PartnerOrderRef
+		if ref == "" {
+			ref = o.ID
+		}
+		pay.TransactionID, pay.Amount, pay.PaidAt = o.PartnerID+":"+ref, &amount, o.CreatedAt
+	}
 	if dir == chinacustoms.Import && o.Currency != "CNY" {
 		if o.FX == nil || o.FX.To != "CNY" {
 			return nil, &Refused{Reason: "no_renminbi_rate"}
