@@ -13,11 +13,14 @@ import (
 // Consumer timeouts decide the queues' visibility timeouts (≥ 6 × the
 // consumer's timeout, as AWS advises for Lambda event sources).
 const (
-	stepTimeoutSeconds    = 15
-	workerTimeoutSeconds  = 30
-	apiTimeoutSeconds     = 10
-	visibilityFactor      = 6
-	maxReceiveCount       = 5
+	stepTimeoutSeconds   = 15
+	workerTimeoutSeconds = 30
+	apiTimeoutSeconds    = 10
+	visibilityFactor     = 6
+	maxReceiveCount      = 5
+	// callbackReceiveCount: partner callbacks back off to 12 h between
+	// attempts; ten receives give a partner's endpoint about two days.
+	callbackReceiveCount  = 10
 	dlqRetentionDays      = 14
 	partnerCallbackTimout = 30
 )
@@ -47,7 +50,7 @@ func newMessaging(st awscdk.Stack) *messaging {
 		})
 		q := awssqs.NewQueue(st, jsii.String(id+"Queue"), &awssqs.QueueProps{
 			VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(float64(visibilityFactor * consumerTimeout[name]))),
-			DeadLetterQueue:   &awssqs.DeadLetterQueue{Queue: dlq, MaxReceiveCount: jsii.Number(maxReceiveCount)},
+			DeadLetterQueue:   &awssqs.DeadLetterQueue{Queue: dlq, MaxReceiveCount: jsii.Number(float64(receivesOf(name)))},
 			Encryption:        awssqs.QueueEncryption_SQS_MANAGED,
 			EnforceSSL:        jsii.Bool(true),
 		})
@@ -64,6 +67,15 @@ func newMessaging(st awscdk.Stack) *messaging {
 				"channel": awssns.SubscriptionFilter_StringFilter(&awssns.StringConditions{Allowlist: jsii.Strings("partner")}),
 			}}))
 	return m
+}
+
+// receivesOf is how many times a queue's message is received before it goes
+// to the dead-letter queue.
+func receivesOf(queue string) int {
+	if queue == workflow.QueuePartnerCallbacks {
+		return callbackReceiveCount
+	}
+	return maxReceiveCount
 }
 
 // pascal turns "orders-accepted" into "OrdersAccepted" for construct ids.

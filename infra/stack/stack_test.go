@@ -84,7 +84,7 @@ func TestQueuesHaveDLQsAndSafeVisibility(t *testing.T) {
 	for _, name := range []string{workflow.QueueOrdersAccepted, workflow.QueueCustoms, workflow.QueueWarehouse, workflow.QueuePartnerCallbacks} {
 		q := byName[name]
 		rp, _ := q["RedrivePolicy"].(map[string]any)
-		if rp == nil || rp["maxReceiveCount"] != float64(maxReceiveCount) || !strings.Contains(js(rp["deadLetterTargetArn"]), idOf[name+"-dlq"]) {
+		if rp == nil || rp["maxReceiveCount"] != float64(receivesOf(name)) || !strings.Contains(js(rp["deadLetterTargetArn"]), idOf[name+"-dlq"]) {
 			t.Errorf("%s: redrive %v", name, rp)
 		}
 	}
