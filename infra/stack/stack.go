@@ -43,7 +43,7 @@ func New(scope constructs.Construct, id string, props *Props) awscdk.Stack {
 	wf := newWorkflow(st, fns, msg, removal)
 	fns.wireWorkflow(wf)
 	api := newAPI(st, fns)
-	newObservability(st, msg)
+	newObservability(st, msg, fns, wf, api)
 
 	out := func(name, value string) {
 		awscdk.NewCfnOutput(st, jsii.String(name), &awscdk.CfnOutputProps{Value: jsii.String(value)})

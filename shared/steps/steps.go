@@ -167,7 +167,23 @@ func (s *Steps) advance(ctx context.Context, id string, to order.Status, cancell
 	}
 }
 
+// Announce publishes a stored status change and counts it: a log line in
+// CloudWatch's embedded metric format (namespace xborder, metric
+// StatusChanges by Status), which the operations dashboard graphs.
+func (s *Steps) Announce(ctx context.Context, o *order.Order, ev order.Event) {
+	s.publish(ctx, o, ev)
+}
+
+// metricsNamespace is the CloudWatch namespace of the status-change metric.
+const metricsNamespace = "xborder"
+
 func (s *Steps) publish(ctx context.Context, o *order.Order, ev order.Event) {
+	if ev.From != ev.To {
+		s.log().InfoContext(ctx, "status changed", "orderId", o.ID, "version", ev.Version, "Status", string(ev.To), "StatusChanges", 1,
+			slog.Any("_aws", map[string]any{"Timestamp": ev.At.UnixMilli(), "CloudWatchMetrics": []map[string]any{{
+				"Namespace": metricsNamespace, "Dimensions": [][]string{{"Status"}},
+				"Metrics": []map[string]string{{"Name": "StatusChanges", "Unit": "Count"}}}}}))
+	}
 	if s.Events == nil {
 		return
 	}

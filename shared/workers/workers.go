@@ -151,10 +151,8 @@ func (w *worker) one(ctx context.Context, body string) error {
 		if err != nil {
 			return fmt.Errorf("record %s result of %s: %w", w.name, o.ID, err)
 		}
-		if ev.From != ev.To && w.steps.Events != nil {
-			if err := w.steps.Events.Publish(ctx, o, ev); err != nil {
-				w.log.WarnContext(ctx, "publish order event", "orderId", o.ID, "error", err.Error())
-			}
+		if ev.From != ev.To {
+			w.steps.Announce(ctx, o, ev)
 		}
 		return w.succeed(ctx, msg.TaskToken, result)
 	}
