@@ -41,7 +41,25 @@ help: ## list the targets
 FAUXQS_STAMP := $(TOOLS)/fauxqs/.installed-fauxqs@2.4.1
 
 .PHONY: tools
-tools: check-runtimes $(DDB_STAMP) $(FAUXQS_STAMP) $(CDK_STAMP) $(STRIPE_MOCK_STAMP) ## install the local services, stripe-mock and the CDK CLI (idempotent, into .tools/)
+tools: check-runtimes $(DDB_STAMP) $(FAUXQS_STAMP) $(CDK_STAMP) $(STRIPE_MOCK_STAMP) ## install the local services, stripe-mock and the CDK CLI (idempotent, into .tools/); make test adds chromium
+
+# Debian's chromium, which the ops console's browser tests drive headless
+# (shared/opsconsole, localstack/stack). Installed by apt-get when missing
+# and run as root; otherwise the command to run is printed.
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: chromium
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing chromium (Debian package) for the browser tests"; \
+			export DEBIAN_FRONTEND=noninteractive; \
+			apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null || exit 1; \
+		else \
+			echo "The browser tests need Debian's chromium at $(CHROMIUM): run  sudo apt-get update && sudo apt-get install -y chromium" >&2; exit 1; \
+		fi; \
+	fi
+	@test -x $(CHROMIUM) || { echo "chromium is still missing at $(CHROMIUM)" >&2; exit 1; }
 
 # stripe-mock, Stripe's own mock of its API, built from the module proxy; its
 # bundled fixtures are copied next to it (the tests start it with them).
@@ -87,7 +105,7 @@ devstack:
 	@$(GO) build -o $(DEVSTACK) ./localstack/devstack
 
 .PHONY: test
-test: tools devstack ## every test: unit, integration against DynamoDB Local (started and stopped here), CDK assertions, ASL check, fuzz (bounded)
+test: tools chromium devstack ## every test: unit, integration against DynamoDB Local (started and stopped here), CDK assertions, ASL check, fuzz (bounded)
 	$(DEVSTACK) with-services -tools $(TOOLS) -- $(GO) test -count=1 ./...
 	cd infra && $(CDK_ENV) $(GO) test -count=1 ./...
 	$(CDK_TOOLS)/node_modules/.bin/asl-validator --json-path testdata/cdk/order-workflow.asl.json

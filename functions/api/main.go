@@ -1,10 +1,13 @@
 // Command api is the Lambda behind the HTTP API: mobile apps and web shops
-// quote landed costs and place, follow and cancel orders through it, and
-// partners post orders by signed webhook.
+// quote landed costs and place, follow and cancel orders through it,
+// partners post orders by signed webhook, and operations staff use the ops
+// API (the workflow's executions through STATE_MACHINE_ARN, the dead-letter
+// queues through DLQ_URLS; without them those parts answer 503).
 package main
 
 import (
 	"context"
+	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
@@ -22,19 +25,27 @@ import (
 func main() {
 	logger := wiring.Logger()
 	table, queueURL := wiring.Must(wiring.Env(workflow.EnvTable)), wiring.Must(wiring.Env(workflow.EnvQueueURL))
+	deadLetters := wiring.Must(httpapi.ParseDeadLetters(os.Getenv(httpapi.EnvDeadLetters)))
 	cfg := wiring.Must(wiring.AWSConfig())
 	store := dynamostore.New(wiring.DynamoDB(cfg), table)
 	partners := wiring.Must(wiring.Partners(context.Background(), wiring.SecretsManager(cfg)))
-	api := httpapi.New(httpapi.Config{
+	sfnClient, sqsClient := wiring.SFN(cfg), wiring.SQS(cfg)
+	apiCfg := httpapi.Config{
 		Store:     store,
 		Auth:      auth.APIGatewayClaims{},
-		Tasks:     stepfunctions.Tasks{Client: wiring.SFN(cfg)},
-		Workflow:  queue.Accepted{Sender: queue.Sender{Client: wiring.SQS(cfg), URL: queueURL}},
+		Tasks:     stepfunctions.Tasks{Client: sfnClient},
+		Workflow:  queue.Accepted{Sender: queue.Sender{Client: sqsClient, URL: queueURL}},
 		Quoter:    customs.Default(),
 		Quotes:    store,
 		Partners:  partners.Directory,
 		Catalogue: partners.Catalogue,
 		Logger:    logger,
-	})
-	lambda.Start(httpadapter.NewV2(api).ProxyWithContext)
+	}
+	if arn := os.Getenv(workflow.EnvStateMachineARN); arn != "" {
+		apiCfg.Executions, apiCfg.StateMachineARN = sfnClient, arn
+	}
+	if len(deadLetters) > 0 {
+		apiCfg.Queues, apiCfg.DeadLetters = sqsClient, deadLetters
+	}
+	lambda.Start(httpadapter.NewV2(httpapi.New(apiCfg)).ProxyWithContext)
 }

@@ -25,6 +25,9 @@ type apiParts struct {
 	client awscognito.UserPoolClient
 }
 
+// ConsoleRoutes serve the ops console's page and its assets (GET, public).
+var ConsoleRoutes = []string{"/ops", "/ops/{proxy+}"}
+
 // apiRoutes are the routes of the HTTP API; shared/httpapi serves the same
 // set (a test compares them).
 var apiRoutes = []struct {
@@ -41,6 +44,17 @@ var apiRoutes = []struct {
 	{awsapigatewayv2.HttpMethod_POST, "/v1/quotes", false},
 	{awsapigatewayv2.HttpMethod_GET, "/v1/quotes/{id}", false},
 	{awsapigatewayv2.HttpMethod_POST, "/v1/webhooks/{partner}", true},
+	// The ops API: behind the JWT authorizer like the rest; the Lambda
+	// lets only the ops group through.
+	{awsapigatewayv2.HttpMethod_GET, "/v1/ops/summary", false},
+	{awsapigatewayv2.HttpMethod_GET, "/v1/ops/orders", false},
+	{awsapigatewayv2.HttpMethod_GET, "/v1/ops/orders/stuck", false},
+	{awsapigatewayv2.HttpMethod_GET, "/v1/ops/orders/{id}", false},
+	{awsapigatewayv2.HttpMethod_POST, "/v1/ops/orders/{id}/redrive", false},
+	{awsapigatewayv2.HttpMethod_POST, "/v1/ops/orders/{id}/cancel", false},
+	{awsapigatewayv2.HttpMethod_GET, "/v1/ops/dlqs", false},
+	{awsapigatewayv2.HttpMethod_GET, "/v1/ops/dlqs/{queue}/messages", false},
+	{awsapigatewayv2.HttpMethod_POST, "/v1/ops/dlqs/{queue}/messages/{messageId}/replay", false},
 }
 
 // newAPI is the Cognito user pool (with the ops group) and the HTTP API whose
@@ -67,6 +81,12 @@ func newAPI(st awscdk.Stack, f *functions) *apiParts {
 	})
 	integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("ApiIntegration"), f.fn[workflow.FnAPI],
 		&awsapigatewayv2integrations.HttpLambdaIntegrationProps{PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0()})
+	// The ops console's static page: public, like any web page; the data it
+	// shows comes from the ops API, behind the authorizer.
+	for _, path := range ConsoleRoutes {
+		api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{Path: jsii.String(path), Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_GET},
+			Integration: integration, Authorizer: awsapigatewayv2.NewHttpNoneAuthorizer()})
+	}
 	for _, r := range apiRoutes {
 		opts := &awsapigatewayv2.AddRoutesOptions{
 			Path: jsii.String(r.path), Methods: &[]awsapigatewayv2.HttpMethod{r.method}, Integration: integration,

@@ -1,6 +1,9 @@
 package stack
 
 import (
+	"maps"
+	"slices"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
@@ -10,6 +13,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/xborder/xborder/shared/httpapi"
 	"github.com/xborder/xborder/shared/workflow"
 )
 
@@ -145,6 +149,7 @@ func (f *functions) wireWorkflow(wf *workflowParts) {
 	for _, name := range []string{workflow.FnCustomsWorker, workflow.FnWarehouseWorker, workflow.FnAPI} {
 		wf.machine.GrantTaskResponse(f.fn[name])
 	}
+	f.wireOps(wf)
 	awsevents.NewRule(f.st, jsii.String("ExecutionStalled"), &awsevents.RuleProps{
 		EventPattern: &awsevents.EventPattern{
 			Source:     jsii.Strings("aws.states"),
@@ -156,4 +161,25 @@ func (f *functions) wireWorkflow(wf *workflowParts) {
 		},
 		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(f.fn[workflow.FnMarkStalled], nil)},
 	})
+}
+
+// wireOps gives the api Lambda what the ops API needs: the state machine's
+// executions (described, their history read, redriven; the api depends on
+// the machine as the starter does, never the other way round) and the
+// dead-letter queues (peeked, replayed to their source queue, deleted).
+func (f *functions) wireOps(wf *workflowParts) {
+	api := f.fn[workflow.FnAPI]
+	api.AddEnvironment(jsii.String(workflow.EnvStateMachineARN), wf.machine.StateMachineArn(), nil)
+	wf.machine.GrantExecution(api, jsii.String("states:DescribeExecution"), jsii.String("states:GetExecutionHistory"),
+		jsii.String("states:RedriveExecution"))
+	pairs := map[string]any{}
+	// In a fixed order: the policy's statements follow it.
+	for _, name := range slices.Sorted(maps.Keys(f.msg.queues)) {
+		q, dlq := f.msg.queues[name], f.msg.dlqs[name]
+		pairs[name] = map[string]any{"source": q.QueueUrl(), "dlq": dlq.QueueUrl()}
+		dlq.Grant(api, jsii.String("sqs:ReceiveMessage"), jsii.String("sqs:ChangeMessageVisibility"), jsii.String("sqs:DeleteMessage"),
+			jsii.String("sqs:GetQueueAttributes"))
+		q.GrantSendMessages(api)
+	}
+	api.AddEnvironment(jsii.String(httpapi.EnvDeadLetters), f.st.ToJsonString(pairs, nil), nil)
 }

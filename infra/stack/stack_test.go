@@ -257,6 +257,12 @@ func TestAPIRoutesAndAuthorizer(t *testing.T) {
 	var routes []string
 	for _, r := range resources("AWS::ApiGatewayV2::Route") {
 		key := r["RouteKey"].(string)
+		if path, ok := strings.CutPrefix(key, "GET "); ok && slices.Contains(ConsoleRoutes, path) {
+			if r["AuthorizationType"] != "NONE" {
+				t.Errorf("%s serves the console's static page: it must be public", key)
+			}
+			continue
+		}
 		routes = append(routes, key)
 		switch {
 		case httpapi.SignedRoutes[key] && r["AuthorizationType"] != "NONE":
@@ -422,6 +428,123 @@ func TestCallbackSender(t *testing.T) {
 	for _, a := range allowed {
 		if strings.HasPrefix(a, "sns:Publish") || strings.Contains(a, "xborder/stripe") || strings.HasPrefix(a, "states:") {
 			t.Errorf("%s may %s", fnID, a)
+		}
+	}
+}
+
+// grantsOf lists what a function's role may do, as "action resource-JSON".
+func grantsOf(t *testing.T, function string) (fn map[string]any, allowed []string) {
+	t.Helper()
+	for _, f := range resources("AWS::Lambda::Function") {
+		if tag(f, "xborder:function") == function {
+			fn = f
+		}
+	}
+	if fn == nil {
+		t.Fatalf("no %s function", function)
+	}
+	role := js(fn["Role"])
+	for _, p := range resources("AWS::IAM::Policy") {
+		mine := false
+		for _, r := range p["Roles"].([]any) {
+			mine = mine || readersByRole(map[string]bool{js(r): true}, role)
+		}
+		if !mine {
+			continue
+		}
+		for _, s := range p["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+			st := s.(map[string]any)
+			actions, _ := st["Action"].([]any)
+			if a, ok := st["Action"].(string); ok {
+				actions = []any{a}
+			}
+			for _, a := range actions {
+				allowed = append(allowed, a.(string)+" "+js(st["Resource"]))
+			}
+		}
+	}
+	return fn, allowed
+}
+
+// The ops API: the api Lambda knows the state machine (as the starter does)
+// and every queue with its dead-letter queue; it may describe, read and
+// redrive the machine's executions (and start none), peek at, delete from
+// and replay out of the dead-letter queues, and send to their source
+// queues, but not consume those.
+func TestAPIOps(t *testing.T) {
+	fn, allowed := grantsOf(t, workflow.FnAPI)
+	machineID := ""
+	for id := range resources("AWS::StepFunctions::StateMachine") {
+		machineID = id
+	}
+	env, _ := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
+	if js(env[workflow.EnvStateMachineARN]) != js(map[string]string{"Ref": machineID}) {
+		t.Errorf("%s = %s, want the machine's ARN", workflow.EnvStateMachineARN, js(env[workflow.EnvStateMachineARN]))
+	}
+	// DLQ_URLS is JSON with the queues' URLs ({"Ref": id}) joined in: put
+	// "ref:<id>" in their place and read it as the api Lambda does.
+	var join struct {
+		Parts []any `json:"Fn::Join"`
+	}
+	_ = json.Unmarshal([]byte(js(env[httpapi.EnvDeadLetters])), &join)
+	var text strings.Builder
+	if len(join.Parts) == 2 {
+		parts, _ := join.Parts[1].([]any)
+		for _, p := range parts {
+			switch p := p.(type) {
+			case string:
+				text.WriteString(p)
+			case map[string]any:
+				text.WriteString(fmt.Sprint("ref:", p["Ref"]))
+			}
+		}
+	}
+	pairs, err := httpapi.ParseDeadLetters(text.String())
+	if err != nil || len(pairs) != 4 {
+		t.Fatalf("%s = %s: %v %v", httpapi.EnvDeadLetters, js(env[httpapi.EnvDeadLetters]), pairs, err)
+	}
+	has := func(action string, resource ...string) bool {
+		for _, a := range allowed {
+			ok := strings.HasPrefix(a, action+" ")
+			for _, r := range resource {
+				ok = ok && strings.Contains(a, r)
+			}
+			if ok {
+				return true
+			}
+		}
+		return false
+	}
+	for _, action := range []string{"states:DescribeExecution", "states:GetExecutionHistory", "states:RedriveExecution"} {
+		if !has(action, ":execution:", machineID) {
+			t.Errorf("the api may not %s on the machine's executions: %v", action, allowed)
+		}
+	}
+	if has("states:StartExecution") || has("states:StopExecution") {
+		t.Error("the api may start or stop executions")
+	}
+	queues := map[string]string{} // name → logical id
+	for id, q := range resources("AWS::SQS::Queue") {
+		queues[tag(q, "xborder:queue")] = id
+	}
+	for _, name := range []string{workflow.QueueOrdersAccepted, workflow.QueueCustoms, workflow.QueueWarehouse, workflow.QueuePartnerCallbacks} {
+		src, dlq := queues[name], queues[name+"-dlq"]
+		if src == "" || dlq == "" {
+			t.Fatalf("queue %s: %q, dead-letter queue %q", name, src, dlq)
+		}
+		for _, action := range []string{"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes"} {
+			if !has(action, dlq) {
+				t.Errorf("the api may not %s on %s-dlq", action, name)
+			}
+		}
+		if !has("sqs:SendMessage", src) {
+			t.Errorf("the api may not replay into %s", name)
+		}
+		if has("sqs:ReceiveMessage", `"`+src+`"`) || has("sqs:DeleteMessage", `"`+src+`"`) {
+			t.Errorf("the api may consume %s", name)
+		}
+		if want := (httpapi.QueuePair{SourceURL: "ref:" + src, DLQURL: "ref:" + dlq}); pairs[name] != want {
+			t.Errorf("%s names %+v for %s, want %+v", httpapi.EnvDeadLetters, pairs[name], name, want)
 		}
 	}
 }

@@ -125,7 +125,8 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 		return nil, err
 	}
 	api := httpapi.New(httpapi.Config{Store: store, Auth: authn, Tasks: tasks, Workflow: accepted,
-		Quoter: customs.Default(), Quotes: store, Partners: partners, Catalogue: o.Catalogue, Logger: log})
+		Quoter: customs.Default(), Quotes: store, Partners: partners, Catalogue: o.Catalogue, Logger: log,
+		Executions: o.SFN, StateMachineARN: aws.ToString(sm.StateMachineArn), Queues: o.SQS, DeadLetters: deadLetters(res.QueueURLs)})
 	p := &Pipeline{
 		API:             api,
 		StateMachineARN: aws.ToString(sm.StateMachineArn), Resources: res, Steps: s, Payments: pay, store: store,
@@ -177,6 +178,18 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 		}
 	}()
 	return p, nil
+}
+
+// deadLetters pairs each queue with its dead-letter queue, which the
+// template names <queue>-dlq, for the ops API.
+func deadLetters(urls map[string]string) map[string]httpapi.QueuePair {
+	out := map[string]httpapi.QueuePair{}
+	for name, url := range urls {
+		if dlq, ok := urls[name+"-dlq"]; ok {
+			out[name] = httpapi.QueuePair{SourceURL: url, DLQURL: dlq}
+		}
+	}
+	return out
 }
 
 // StepFunctions registers the workflow's Lambda steps in-process, under the

@@ -57,19 +57,70 @@ func (s *Store) ListByStatus(ctx context.Context, status order.Status, since, un
 	return s.page(ctx, statusList(status, since, until), limit, cursor)
 }
 
-// page reads one page of l, newest first. It asks for one item more than the
-// page holds, to know whether another page follows, and keeps reading while
-// DynamoDB stops short (1 MB per response) before that.
-func (s *Store) page(ctx context.Context, l list, limit int, cursor string) ([]order.Order, string, error) {
-	limit = min(max(limit, 1), maxPageSize)
-	in := &dynamodb.QueryInput{
-		TableName:                 aws.String(s.table),
+// CountByStatus counts the orders in status: a Query of the byStatus index
+// with Select COUNT, paged (DynamoDB counts at most 1 MB of items per call).
+// Like the lists, it reads an eventually consistent index.
+func (s *Store) CountByStatus(ctx context.Context, status order.Status) (int, error) {
+	return s.count(ctx, list{index: IndexStatus, pkAttr: AttrGSI2PK, skAttr: AttrGSI2SK, partition: statusPK(status)})
+}
+
+// CountByStatusBefore counts the orders in status whose last change was
+// before t (the ones that have not moved since).
+func (s *Store) CountByStatusBefore(ctx context.Context, status order.Status, t time.Time) (int, error) {
+	return s.count(ctx, statusList(status, time.Time{}, t))
+}
+
+func (s *Store) count(ctx context.Context, l list) (int, error) {
+	in := l.query(s.table)
+	if l.windowed() && !l.narrow(in) {
+		return 0, nil
+	}
+	in.Select = types.SelectCount
+	n := 0
+	for {
+		out, err := s.db.Query(ctx, in)
+		if err != nil {
+			return 0, fmt.Errorf("dynamostore: count %s: %w", l.partition, err)
+		}
+		n += int(out.Count)
+		if len(out.LastEvaluatedKey) == 0 {
+			return n, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+// query is the Query of l's whole partition, newest first.
+func (l list) query(table string) *dynamodb.QueryInput {
+	return &dynamodb.QueryInput{
+		TableName:                 aws.String(table),
 		IndexName:                 aws.String(l.index),
 		KeyConditionExpression:    aws.String("#pk = :pk"),
 		ExpressionAttributeNames:  map[string]string{"#pk": l.pkAttr},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(l.partition)},
 		ScanIndexForward:          aws.Bool(false),
 	}
+}
+
+// narrow limits in to l's window; false for an empty window (DynamoDB
+// refuses BETWEEN with its bounds reversed).
+func (l list) narrow(in *dynamodb.QueryInput) bool {
+	if l.lo >= l.hi {
+		return false
+	}
+	in.KeyConditionExpression = aws.String("#pk = :pk AND #sk BETWEEN :lo AND :hi")
+	in.ExpressionAttributeNames["#sk"] = l.skAttr
+	in.ExpressionAttributeValues[":lo"] = str(l.lo)
+	in.ExpressionAttributeValues[":hi"] = str(l.hi) // no sort key equals it: they all end in #<id>
+	return true
+}
+
+// page reads one page of l, newest first. It asks for one item more than the
+// page holds, to know whether another page follows, and keeps reading while
+// DynamoDB stops short (1 MB per response) before that.
+func (s *Store) page(ctx context.Context, l list, limit int, cursor string) ([]order.Order, string, error) {
+	limit = min(max(limit, 1), maxPageSize)
+	in := l.query(s.table)
 	if cursor != "" {
 		after, id, err := decodeCursor(cursor, l)
 		if err != nil {
@@ -79,14 +130,8 @@ func (s *Store) page(ctx context.Context, l list, limit int, cursor string) ([]o
 			AttrPK: str(orderPK(id)), AttrSK: str(orderSK), l.pkAttr: str(l.partition), l.skAttr: str(after),
 		}
 	}
-	if l.windowed() {
-		if l.lo >= l.hi {
-			return nil, "", nil // an empty window (DynamoDB refuses BETWEEN with bounds reversed)
-		}
-		in.KeyConditionExpression = aws.String("#pk = :pk AND #sk BETWEEN :lo AND :hi")
-		in.ExpressionAttributeNames["#sk"] = l.skAttr
-		in.ExpressionAttributeValues[":lo"] = str(l.lo)
-		in.ExpressionAttributeValues[":hi"] = str(l.hi) // no sort key equals it: they all end in #<id>
+	if l.windowed() && !l.narrow(in) {
+		return nil, "", nil // an empty window
 	}
 	var items []orderItem
 	for {

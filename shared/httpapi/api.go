@@ -19,6 +19,7 @@ import (
 	"github.com/xborder/xborder/shared/auth"
 	"github.com/xborder/xborder/shared/customs"
 	"github.com/xborder/xborder/shared/idempotency"
+	"github.com/xborder/xborder/shared/opsconsole"
 	"github.com/xborder/xborder/shared/order"
 	"github.com/xborder/xborder/shared/partner"
 	"github.com/xborder/xborder/shared/screening"
@@ -89,9 +90,28 @@ type Config struct {
 	// QuoteTTL is how long an order can accept a quote (DefaultQuoteTTL).
 	QuoteTTL time.Duration
 	Logger   *slog.Logger
+	// Console serves the ops console's page at /ops/, without a bearer
+	// token (its data comes from the ops API); opsconsole.Handler() by default.
+	Console http.Handler
 	// Now and NewID default to the clock and ULIDs; tests replace them.
 	Now   func() time.Time
 	NewID func() string
+
+	// The ops API (/v1/ops/…, for the ops group). OpsOrders counts and
+	// lists orders by status; it defaults to Store when Store does both
+	// (memstore and dynamostore do), else those endpoints answer 503.
+	OpsOrders OpsStore
+	// Executions reads and redrives the workflow's executions, named by
+	// order id on StateMachineARN (Step Functions: AWS or the local
+	// engine). Without them the order view has no timeline and redrive
+	// answers 503.
+	Executions      Executions
+	StateMachineARN string
+	// Queues reads, replays and deletes dead letters; DeadLetters names
+	// each source queue's URL and its dead-letter queue's, by the source
+	// queue's name. Without both the DLQ endpoints answer 503.
+	Queues      Queues
+	DeadLetters map[string]QueuePair
 }
 
 // MaxBodyBytes bounds a request body (256 KiB: what fits a Step Functions
@@ -112,11 +132,23 @@ var Routes = []Route{
 	{http.MethodPost, "/v1/quotes"},
 	{http.MethodGet, "/v1/quotes/{id}"},
 	{http.MethodPost, "/v1/webhooks/{partner}"},
+	{http.MethodGet, "/v1/ops/summary"},
+	{http.MethodGet, "/v1/ops/orders"},
+	{http.MethodGet, "/v1/ops/orders/stuck"},
+	{http.MethodGet, "/v1/ops/orders/{id}"},
+	{http.MethodPost, "/v1/ops/orders/{id}/redrive"},
+	{http.MethodPost, "/v1/ops/orders/{id}/cancel"},
+	{http.MethodGet, "/v1/ops/dlqs"},
+	{http.MethodGet, "/v1/ops/dlqs/{queue}/messages"},
+	{http.MethodPost, "/v1/ops/dlqs/{queue}/messages/{messageId}/replay"},
 }
 
 // SignedRoutes prove their caller by signature, not by bearer token (in
 // AWS they have no JWT authorizer), by "METHOD /path".
 var SignedRoutes = map[string]bool{http.MethodPost + " /v1/webhooks/{partner}": true}
+
+// consolePattern serves the ops console (GET /ops redirects to it).
+const consolePattern = http.MethodGet + " " + opsconsole.Prefix
 
 // API is the HTTP API.
 type API struct {
@@ -157,6 +189,12 @@ func New(cfg Config) *API {
 	if cfg.SignatureTolerance <= 0 {
 		cfg.SignatureTolerance = partner.DefaultTolerance
 	}
+	if cfg.Console == nil {
+		cfg.Console = opsconsole.Handler()
+	}
+	if cfg.OpsOrders == nil {
+		cfg.OpsOrders, _ = cfg.Store.(OpsStore)
+	}
 	a := &API{cfg: cfg, mux: http.NewServeMux()}
 	handlers := map[Route]http.HandlerFunc{
 		{http.MethodPost, "/v1/orders"}:             a.createOrder,
@@ -166,10 +204,21 @@ func New(cfg Config) *API {
 		{http.MethodPost, "/v1/quotes"}:             a.createQuote,
 		{http.MethodGet, "/v1/quotes/{id}"}:         a.getQuote,
 		{http.MethodPost, "/v1/webhooks/{partner}"}: a.partnerWebhook,
+		// The ops API: for the ops group only (403 for anyone else).
+		{http.MethodGet, "/v1/ops/summary"}:                                   a.ops(a.opsSummary),
+		{http.MethodGet, "/v1/ops/orders"}:                                    a.ops(a.opsListOrders),
+		{http.MethodGet, "/v1/ops/orders/stuck"}:                              a.ops(a.opsStuckOrders),
+		{http.MethodGet, "/v1/ops/orders/{id}"}:                               a.ops(a.opsGetOrder),
+		{http.MethodPost, "/v1/ops/orders/{id}/redrive"}:                      a.ops(a.opsRedrive),
+		{http.MethodPost, "/v1/ops/orders/{id}/cancel"}:                       a.ops(a.opsCancel),
+		{http.MethodGet, "/v1/ops/dlqs"}:                                      a.ops(a.opsDLQs),
+		{http.MethodGet, "/v1/ops/dlqs/{queue}/messages"}:                     a.ops(a.opsPeekDLQ),
+		{http.MethodPost, "/v1/ops/dlqs/{queue}/messages/{messageId}/replay"}: a.ops(a.opsReplay),
 	}
 	for _, rt := range Routes {
 		a.mux.HandleFunc(rt.Method+" "+rt.Path, handlers[rt])
 	}
+	a.mux.Handle(consolePattern, cfg.Console)
 	a.mux.HandleFunc("/", a.fallback)
 	return a
 }
@@ -220,7 +269,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"status", rec.status, "durationMs", a.cfg.Now().Sub(start).Milliseconds())
 	}()
 
-	if pattern != "/" && pattern != "" && !SignedRoutes[pattern] {
+	if pattern != "/" && pattern != "" && !SignedRoutes[pattern] && pattern != consolePattern {
 		id, err := a.cfg.Auth.Authenticate(r)
 		if err != nil {
 			a.cfg.Logger.InfoContext(ctx, "unauthenticated", "requestId", rid, "error", err.Error())

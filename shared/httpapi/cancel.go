@@ -15,26 +15,36 @@ import (
 // otherwise the workflow sees the request before its next step. After
 // dispatch: 409.
 func (a *API) cancelOrder(w http.ResponseWriter, r *http.Request) {
+	caller := identity(r.Context())
+	o, ok := a.requestCancel(w, r, r.PathValue("id"), caller.Subject, "customer:"+caller.Subject, "cancelled_by_customer")
+	if ok {
+		a.writeCancelled(w, r, o)
+	}
+}
+
+// requestCancel records actor's request to cancel order id — the owner's
+// only, unless owner is "" (an operator) — and fails the task token of a
+// step waiting on it with cause. It answers the request itself and returns
+// false when it cannot go on (no such order, too late, a store failure).
+func (a *API) requestCancel(w http.ResponseWriter, r *http.Request, id, owner, actor, cause string) (*order.Order, bool) {
 	ctx := r.Context()
-	caller := identity(ctx)
-	id := r.PathValue("id")
 	var o *order.Order
 	for attempt := 0; ; attempt++ {
 		var err error
 		o, err = a.cfg.Store.GetOrder(ctx, id)
-		if errors.Is(err, order.ErrNotFound) || (err == nil && o.CustomerID != caller.Subject) {
+		if errors.Is(err, order.ErrNotFound) || (err == nil && owner != "" && o.CustomerID != owner) {
 			writeProblem(w, r, Problem{Type: problemNotFound, Status: http.StatusNotFound, Detail: "No such order."})
-			return
+			return nil, false
 		}
 		if err != nil {
 			a.internalError(w, r, "get order", err)
-			return
+			return nil, false
 		}
-		ev, changed, err := o.RequestCancel("customer:"+caller.Subject, a.cfg.Now())
+		ev, changed, err := o.RequestCancel(actor, a.cfg.Now())
 		if errors.Is(err, order.ErrTooLate) {
 			writeProblem(w, r, Problem{Type: problemConflict, Status: http.StatusConflict,
 				Detail: "The order was dispatched and can no longer be cancelled."})
-			return
+			return nil, false
 		}
 		if err != nil || !changed {
 			break // already requested, or already ended: nothing more to do
@@ -45,17 +55,22 @@ func (a *API) cancelOrder(w http.ResponseWriter, r *http.Request) {
 		}
 		if err != nil {
 			a.internalError(w, r, "record cancellation", err)
-			return
+			return nil, false
 		}
 		a.cfg.Logger.InfoContext(ctx, "cancellation requested", "requestId", requestID(ctx), "orderId", o.ID, "status", o.Status)
 		break
 	}
 	if o.CancelRequested && o.TaskToken != "" && a.cfg.Tasks != nil && !o.Status.Terminal() {
-		if err := a.cfg.Tasks.FailTask(ctx, o.TaskToken, workflow.ErrOrderCancelled, "cancelled_by_customer"); err != nil {
+		if err := a.cfg.Tasks.FailTask(ctx, o.TaskToken, workflow.ErrOrderCancelled, cause); err != nil {
 			// The request is recorded; the workflow honours it at its next step.
 			a.cfg.Logger.WarnContext(ctx, "fail waiting task", "requestId", requestID(ctx), "orderId", o.ID, "error", err.Error())
 		}
 	}
+	return o, true
+}
+
+// writeCancelled answers a recorded cancellation: 202 and the order.
+func (a *API) writeCancelled(w http.ResponseWriter, r *http.Request, o *order.Order) {
 	body, err := json.Marshal(viewOf(o, nil))
 	if err != nil {
 		a.internalError(w, r, "encode order", err)

@@ -274,6 +274,29 @@ func (s *Store) ListByStatus(_ context.Context, status order.Status, since, unti
 	}, limit, cursor)
 }
 
+// CountByStatus counts the orders in status.
+func (s *Store) CountByStatus(_ context.Context, status order.Status) (int, error) {
+	return s.count(func(o order.Order) bool { return o.Status == status }), nil
+}
+
+// CountByStatusBefore counts the orders in status whose last change was
+// before t.
+func (s *Store) CountByStatusBefore(_ context.Context, status order.Status, t time.Time) (int, error) {
+	return s.count(func(o order.Order) bool { return o.Status == status && o.UpdatedAt.Before(t) }), nil
+}
+
+func (s *Store) count(match func(order.Order) bool) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, o := range s.orders {
+		if match(o) {
+			n++
+		}
+	}
+	return n
+}
+
 type pageCursor struct {
 	Partition string `json:"p"`
 	After     string `json:"a"`

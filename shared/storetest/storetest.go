@@ -43,6 +43,11 @@ type Store interface {
 	// ListByStatus pages the orders in a status whose last change falls in
 	// [since, until), newest first.
 	ListByStatus(ctx context.Context, status order.Status, since, until time.Time, limit int, cursor string) ([]order.Order, string, error)
+	// CountByStatus counts the orders in a status.
+	CountByStatus(ctx context.Context, status order.Status) (int, error)
+	// CountByStatusBefore counts the orders in a status whose last change
+	// was before t (the ones that have not moved since).
+	CountByStatusBefore(ctx context.Context, status order.Status, t time.Time) (int, error)
 	// SaveTransition writes o and ev if the stored version is o.Version-1:
 	// else order.ErrVersionConflict, or order.ErrNotFound.
 	SaveTransition(ctx context.Context, o *order.Order, ev order.Event) error
@@ -62,6 +67,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	t.Run("read", func(t *testing.T) { runRead(t, newStore) })
 	t.Run("transitions", func(t *testing.T) { runTransitions(t, newStore) })
 	t.Run("lists", func(t *testing.T) { runLists(t, newStore) })
+	t.Run("counts", func(t *testing.T) { runCounts(t, newStore) })
 	t.Run("concurrency", func(t *testing.T) { runConcurrency(t, newStore) })
 	t.Run("quotes", func(t *testing.T) { runQuotes(t, newStore) })
 }
