@@ -143,6 +143,10 @@ func Provision(ctx context.Context, t *Template, c Clients, table string) (*Reso
 			attrs["RedrivePolicy"] = string(policy)
 		}
 		out, err := c.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(queueName[id]), Attributes: attrs})
+		if err != nil && strings.Contains(err.Error(), "QueueNameExists") {
+			// Saved state from before the template changed: bring it up to date.
+			out, err = updateQueue(ctx, c.SQS, queueName[id], attrs)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("stack: create queue %s: %w", queueName[id], err)
 		}
@@ -272,4 +276,16 @@ func updateSubscription(ctx context.Context, c *sns.Client, topic, endpoint stri
 		return nil
 	}
 	return fmt.Errorf("no subscription of %s to update", endpoint)
+}
+
+// updateQueue sets attrs on an existing queue and returns its URL.
+func updateQueue(ctx context.Context, c *sqs.Client, name string, attrs map[string]string) (*sqs.CreateQueueOutput, error) {
+	u, err := c.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(name)})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: u.QueueUrl, Attributes: attrs}); err != nil {
+		return nil, err
+	}
+	return &sqs.CreateQueueOutput{QueueUrl: u.QueueUrl}, nil
 }
