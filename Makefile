@@ -43,23 +43,28 @@ FAUXQS_STAMP := $(TOOLS)/fauxqs/.installed-fauxqs@2.4.1
 .PHONY: tools
 tools: check-runtimes $(DDB_STAMP) $(FAUXQS_STAMP) $(CDK_STAMP) $(STRIPE_MOCK_STAMP) ## install the local services, stripe-mock and the CDK CLI (idempotent, into .tools/); make test adds chromium
 
-# Debian's chromium, which the ops console's browser tests drive headless
-# (shared/opsconsole, localstack/stack). Installed by apt-get when missing
-# and run as root; otherwise the command to run is printed.
+# Debian packages the tests use: chromium, which the ops console's browser
+# tests drive headless (shared/opsconsole, localstack/stack), and xmllint
+# (libxml2-utils), which validates the China customs messages against the
+# official schemas. Installed by apt-get when missing and run as root;
+# otherwise the command to run is printed.
 CHROMIUM := /usr/bin/chromium
+XMLLINT  := /usr/bin/xmllint
 
-.PHONY: chromium
-chromium:
-	@if [ ! -x $(CHROMIUM) ]; then \
+.PHONY: chromium test-packages
+chromium: test-packages
+test-packages:
+	@missing=""; [ -x $(CHROMIUM) ] || missing="chromium"; [ -x $(XMLLINT) ] || missing="$$missing libxml2-utils"; \
+	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			echo "installing chromium (Debian package) for the browser tests"; \
+			echo "installing $$missing (Debian packages) for the tests"; \
 			export DEBIAN_FRONTEND=noninteractive; \
-			apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null || exit 1; \
+			apt-get update -qq >/dev/null && apt-get install -y -qq $$missing >/dev/null || exit 1; \
 		else \
-			echo "The browser tests need Debian's chromium at $(CHROMIUM): run  sudo apt-get update && sudo apt-get install -y chromium" >&2; exit 1; \
+			echo "The tests need Debian's $$missing: run  sudo apt-get update && sudo apt-get install -y $$missing" >&2; exit 1; \
 		fi; \
 	fi
-	@test -x $(CHROMIUM) || { echo "chromium is still missing at $(CHROMIUM)" >&2; exit 1; }
+	@test -x $(CHROMIUM) && test -x $(XMLLINT) || { echo "chromium or xmllint is still missing" >&2; exit 1; }
 
 # stripe-mock, Stripe's own mock of its API, built from the module proxy; its
 # bundled fixtures are copied next to it (the tests start it with them).
@@ -105,7 +110,7 @@ devstack:
 	@$(GO) build -o $(DEVSTACK) ./localstack/devstack
 
 .PHONY: test
-test: tools chromium devstack ## every test: unit, integration against DynamoDB Local (started and stopped here), CDK assertions, ASL check, fuzz (bounded)
+test: tools test-packages devstack ## every test: unit, integration against DynamoDB Local (started and stopped here), CDK assertions, ASL check, fuzz (bounded)
 	$(DEVSTACK) with-services -tools $(TOOLS) -- $(GO) test -count=1 ./...
 	cd infra && $(CDK_ENV) $(GO) test -count=1 ./...
 	$(CDK_TOOLS)/node_modules/.bin/asl-validator --json-path testdata/cdk/order-workflow.asl.json
