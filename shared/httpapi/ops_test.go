@@ -275,6 +275,7 @@ func TestOps(t *testing.T) {
 			t.Run("cancel", func(t *testing.T) { testOpsCancel(t, newOpsHarness(t, b.store(t), true)) })
 			t.Run("dead letters", func(t *testing.T) { testOpsDeadLetters(t, newOpsHarness(t, b.store(t), true)) })
 			t.Run("not configured", func(t *testing.T) { testOpsNotConfigured(t, newOpsHarness(t, b.store(t), false)) })
+			t.Run("declarations", func(t *testing.T) { testOpsDeclarations(t, newOpsHarness(t, b.store(t), false)) })
 		})
 	}
 }
@@ -284,7 +285,7 @@ func opsPaths(id string) []httpapi.Route {
 	var out []httpapi.Route
 	for _, r := range httpapi.Routes {
 		if strings.HasPrefix(r.Path, "/v1/ops/") {
-			p := strings.NewReplacer("{id}", id, "{queue}", "customs", "{messageId}", "m-1").Replace(r.Path)
+			p := strings.NewReplacer("{id}", id, "{queue}", "customs", "{messageId}", "m-1", "{messageType}", "CEB303").Replace(r.Path)
 			out = append(out, httpapi.Route{Method: r.Method, Path: p})
 		}
 	}
@@ -294,7 +295,7 @@ func opsPaths(id string) []httpapi.Route {
 func testOpsOnly(t *testing.T, h *opsHarness) {
 	o := h.place(t, time.Now(), order.StatusReceived, "")
 	routes := opsPaths(o.ID)
-	if len(routes) != 9 {
+	if len(routes) != 11 {
 		t.Fatalf("%d ops routes", len(routes))
 	}
 	for _, r := range routes {
@@ -853,6 +854,9 @@ func TestOpenAPIOpsExamples(t *testing.T) {
 			if method == "post" {
 				code = "202"
 			}
+			if _, xml := op.Responses[code].Content["application/xml"]; xml {
+				continue // a file download (the customs messages), not JSON
+			}
 			ex := raw.Paths[path][method].Responses[code].Content["application/json"].Example
 			if ex == nil {
 				t.Errorf("%s %s: no example of its %s", method, path, code)
@@ -861,7 +865,41 @@ func TestOpenAPIOpsExamples(t *testing.T) {
 			doc.conforms(t, method+" "+path, op.Responses[code].Content["application/json"].Schema, asJSON(t, ex))
 		}
 	}
-	if n != 9 {
-		t.Fatalf("%d ops operations documented, want 9", n)
+	if n != 11 {
+		t.Fatalf("%d ops operations documented, want 11", n)
+	}
+}
+
+// testOpsDeclarations: the customs messages stored with an order are listed
+// and downloaded as XML, by ops only.
+func testOpsDeclarations(t *testing.T, h *opsHarness) {
+	ctx := context.Background()
+	o := h.place(t, time.Now(), order.StatusReceived, "")
+	r := h.ops(http.MethodGet, "/v1/ops/orders/"+o.ID+"/declarations")
+	wantStatus(t, r, http.StatusOK)
+	if list := h.conforms(r, http.MethodGet, "/v1/ops/orders/{id}/declarations")["declarations"].([]any); len(list) != 0 {
+		t.Fatalf("an order without messages lists %v", list)
+	}
+	xml := `<?xml version="1.0" encoding="UTF-8"?><ceb:CEB303Message xmlns:ceb="http://www.chinaport.gov.cn/ceb" guid="G" version="1.0"/>`
+	got, _ := h.store.GetOrder(ctx, o.ID)
+	got.Customs = &order.CustomsRecord{Messages: []order.CustomsMessage{{Type: "CEB303", XML: xml, At: time.Now().UTC()}}}
+	if err := h.store.SaveTransition(ctx, got, got.Note("customs_messages_rendered", "workflow", time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	r = h.ops(http.MethodGet, "/v1/ops/orders/"+o.ID+"/declarations")
+	list := h.conforms(r, http.MethodGet, "/v1/ops/orders/{id}/declarations")["declarations"].([]any)
+	if len(list) != 1 || list[0].(map[string]any)["type"] != "CEB303" {
+		t.Fatalf("declarations %v", list)
+	}
+	r = h.ops(http.MethodGet, "/v1/ops/orders/"+o.ID+"/declarations/CEB303")
+	if r.status != http.StatusOK || !strings.HasPrefix(r.header.Get("Content-Type"), "application/xml") || string(r.body) != xml {
+		t.Fatalf("download: %d %s %s", r.status, r.header.Get("Content-Type"), r.body)
+	}
+	wantStatus(t, h.ops(http.MethodGet, "/v1/ops/orders/"+o.ID+"/declarations/CEB403"), http.StatusNotFound)
+	cust := h.do(http.MethodGet, "/v1/ops/orders/"+o.ID+"/declarations/CEB303", "alice", nil, nil)
+	wantStatus(t, cust, http.StatusForbidden)
+	// The customer's view of the order never carries the messages.
+	if strings.Contains(string(h.do(http.MethodGet, "/v1/orders/"+o.ID, o.CustomerID, nil, nil).body), "CEB303Message") {
+		t.Fatal("the order view carries the XML")
 	}
 }

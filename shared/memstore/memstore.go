@@ -80,6 +80,7 @@ func clone(o order.Order) order.Order {
 			c.MerchantCost = &m
 		}
 		c.Declaration = cloneBytes(c.Declaration)
+		c.Messages = append([]order.CustomsMessage(nil), c.Messages...)
 		o.Customs = &c
 	}
 	if o.Callbacks != nil {

@@ -52,6 +52,16 @@ type CustomsRecord struct {
 	SupervisionMode string `json:"supervisionMode,omitempty" dynamodbav:"supervisionMode,omitempty"`
 	// Declaration is the declaration the customs step filed (JSON).
 	Declaration json.RawMessage `json:"declaration,omitempty" dynamodbav:"declaration,omitempty"`
+	// Messages are the declarations rendered for Chinese customs (CEB XML),
+	// one per message type; the ops API serves them, the order view does not.
+	Messages []CustomsMessage `json:"-" dynamodbav:"messages,omitempty"`
+}
+
+// CustomsMessage is one rendered customs message.
+type CustomsMessage struct {
+	Type string    `json:"type" dynamodbav:"type"`
+	XML  string    `json:"-" dynamodbav:"xml"`
+	At   time.Time `json:"at" dynamodbav:"at"`
 }
 
 // ScreeningHit is the restricted-goods rule or denied-party list entry that

@@ -132,7 +132,8 @@ func fullOrder(id, customer string, at time.Time) *order.Order {
 	assessed.Tax, assessed.Rules, assessed.At = money.New(1806, "EUR"), []string{"eu.vat.de"}, o.UpdatedAt
 	merchantCost := money.New(1, "EUR")
 	o.Customs = &order.CustomsRecord{QuoteID: o.QuoteID, Quoted: quoted, Assessed: &assessed, MerchantCost: &merchantCost,
-		SupervisionMode: "9610", Declaration: []byte(`{"declarationId":"9610-2026-000123","lines":2}`)}
+		SupervisionMode: "9610", Declaration: []byte(`{"declarationId":"9610-2026-000123","lines":2}`),
+		Messages: []order.CustomsMessage{{Type: "CEB303", XML: `<ceb:CEB303Message guid="X" version="1.0"/>`, At: at}}}
 	o.PartnerID = "demo-marketplace"
 	o.Callbacks = &order.CallbackRecord{DeliveredVersion: 6, Attempts: []order.CallbackAttempt{
 		{Version: 7, Status: order.StatusDispatched, At: at.Add(time.Hour), HTTPStatus: 503, Error: "partner answered 503", Delivered: true}}}
