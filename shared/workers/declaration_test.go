@@ -4,6 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -173,5 +177,35 @@ func TestCustomsDeclaresARetailImportIntoChina(t *testing.T) {
 	// ¥94.96 CIF: no duty, VAT 13 % × 70 % = 8.64136, withheld at the sale.
 	if got.Customs.Assessed.Tax != money.New(864, "CNY") || got.Customs.Assessed.Collection != "POINT_OF_SALE" {
 		t.Fatalf("assessed %+v", got.Customs.Assessed)
+	}
+}
+
+// The customs step renders China's CEB messages of a 9610 export and keeps
+// them with the order; each is valid against the official schema.
+func TestCustomsKeepsTheCEBMessages(t *testing.T) {
+	f := newFixture()
+	o := f.newOrder(t, 50, order.StatusPaymentAuthorized, onDay)
+	got, _ := clearOne(t, f, o)
+	var types []string
+	for _, m := range got.Customs.Messages {
+		types = append(types, m.Type)
+		if _, err := os.Stat("/usr/bin/xmllint"); err != nil {
+			t.Fatal("xmllint is missing: run `make tools` (make test installs libxml2-utils)")
+		}
+		path := filepath.Join(t.TempDir(), m.Type+".xml")
+		if err := os.WriteFile(path, []byte(m.XML), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command("xmllint", "--noout", "--schema", "../../../shared/reference/china-customs-ceb-202205/xsd/export.xsd", path).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s does not validate: %v\n%s", m.Type, err, out)
+		}
+		// CEB505 (the waybill) names the waybill number; the others the order.
+		if want := o.ID; (m.Type == "CEB505" && !strings.Contains(m.XML, WaybillNumber(o))) || (m.Type != "CEB505" && !strings.Contains(m.XML, want)) {
+			t.Fatalf("%s does not carry the order or waybill number", m.Type)
+		}
+	}
+	if strings.Join(types, ",") != "CEB303,CEB403,CEB505,CEB603" {
+		t.Fatalf("messages %v", types)
 	}
 }

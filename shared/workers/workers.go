@@ -14,11 +14,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/xborder/xborder/shared/ceb"
 	"github.com/xborder/xborder/shared/chinacustoms"
 	"github.com/xborder/xborder/shared/customs"
 	"github.com/xborder/xborder/shared/money"
@@ -164,16 +166,17 @@ func (w *worker) one(ctx context.Context, body string) error {
 // records on the order what was assessed, what the merchant bears and the
 // declaration itself.
 type Customs struct {
-	w       worker
-	engine  *customs.Engine
-	parties chinacustoms.Parties
+	w          worker
+	engine     *customs.Engine
+	parties    chinacustoms.Parties
+	cebOptions func(d *chinacustoms.Declaration) ceb.Options
 }
 
 // NewCustoms returns the customs worker. It declares with the embedded
 // customs rules and, for China, the demonstration enterprise codes
 // (chinacustoms.DemoParties) until SetChinaParties gives the real ones.
 func NewCustoms(s *steps.Steps, tasks Tasks, broker Broker, log *slog.Logger) *Customs {
-	c := &Customs{engine: customs.Default(), parties: chinacustoms.DemoParties()}
+	c := &Customs{engine: customs.Default(), parties: chinacustoms.DemoParties(), cebOptions: DemoCEBOptions}
 	c.w = worker{steps: s, tasks: tasks, log: log, name: "customs", waiting: "awaiting_customs",
 		done: func(o *order.Order) string {
 			if steps.Reached(o, order.StatusCustomsCleared) {
@@ -196,6 +199,9 @@ func NewCustoms(s *steps.Steps, tasks Tasks, broker Broker, log *slog.Logger) *C
 				return "", fmt.Errorf("encode declaration of %s: %w", o.ID, err)
 			}
 			o.Customs.Declaration = raw
+			if d.China != nil {
+				c.renderCEB(o, d.China, now)
+			}
 			return ref, nil
 		},
 		record: func(o *order.Order, ref string, now time.Time) (order.Event, error) {
@@ -207,6 +213,39 @@ func NewCustoms(s *steps.Steps, tasks Tasks, broker Broker, log *slog.Logger) *C
 	}
 	return c
 }
+
+// renderCEB renders China's CEB messages of the declaration and keeps them
+// with the order (the ops API serves them). A message that cannot be
+// rendered — an import without the buyer's identity number, a unit without
+// a customs code — is logged with the field; the broker clears on the
+// declaration itself.
+func (c *Customs) renderCEB(o *order.Order, d *chinacustoms.Declaration, now time.Time) {
+	msgs, err := ceb.Render(d, c.cebOptions(d))
+	if err != nil {
+		c.w.log.Warn("china customs messages not rendered", "orderId", o.ID, "mode", string(d.Mode), "error", err.Error())
+		return
+	}
+	o.Customs.Messages = o.Customs.Messages[:0]
+	for _, m := range msgs {
+		o.Customs.Messages = append(o.Customs.Messages, order.CustomsMessage{Type: m.Type, XML: string(m.XML), At: now.UTC()})
+	}
+}
+
+// DemoCEBOptions are demonstration values for what a CEB message needs and
+// an order does not hold: the E-Port data exchange id, the transport mode,
+// the port, the packing, and each line's legal quantity (one piece, 件).
+// Production sets them from the enterprise's registration and the product
+// catalogue (SetCEBOptions).
+func DemoCEBOptions(d *chinacustoms.Declaration) ceb.Options {
+	opts := ceb.Options{DXPID: "DXPENTDEMO000001", TrafMode: "5", POD: "0000", WrapType: "2", Lines: map[int]ceb.LineExtra{}}
+	for _, l := range d.Order.Lines {
+		opts.Lines[l.GNum] = ceb.LineExtra{LegalQty: strconv.FormatInt(l.Qty, 10), LegalUnit: "011"}
+	}
+	return opts
+}
+
+// SetCEBOptions sets how the CEB messages' extra values are found.
+func (c *Customs) SetCEBOptions(f func(d *chinacustoms.Declaration) ceb.Options) { c.cebOptions = f }
 
 // SetChinaParties sets the enterprises declared to Chinese customs.
 func (c *Customs) SetChinaParties(p chinacustoms.Parties) { c.parties = p }

@@ -1,0 +1,412 @@
+package ceb
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xborder/xborder/shared/chinacustoms"
+	"github.com/xborder/xborder/shared/money"
+	"github.com/xborder/xborder/shared/order"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/ceb")
+
+const (
+	xsdDir    = "../../../shared/reference/china-customs-ceb-202205/xsd/"
+	goldenDir = "../../testdata/ceb"
+)
+
+var (
+	testNow    = time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC)
+	testPaidAt = time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
+)
+
+func line(sku, hs string, qty, unit int64, currency, origin string, grams int64) order.Line {
+	return order.Line{
+		SKU: sku, Title: "Item " + sku, HSCode: hs, Quantity: qty,
+		UnitPrice: money.New(unit, currency), LineTotal: money.New(unit*qty, currency),
+		WeightGrams: grams, OriginCountry: origin,
+	}
+}
+
+func newOrder(t *testing.T, id string, tm order.TradeMode, f order.Fulfilment, currency, dest string, shipping int64, lines ...order.Line) *order.Order {
+	t.Helper()
+	d := order.Draft{
+		Channel: order.ChannelWeb, TradeMode: tm, Fulfilment: f, Currency: currency,
+		Buyer: order.Party{
+			Name: "Buyer Person", Phone: "+8613800000001",
+			Address: order.Address{Line1: "1 Buyer Road", City: "Buyer City", Country: dest},
+		},
+		Consignee: order.Party{
+			Name: "Consignee Person", Phone: "+8613800000002",
+			Address: order.Address{Line1: "2 Consignee Street", City: "Consignee City", PostalCode: "200000", Country: dest},
+		},
+		Lines:   lines,
+		Payment: order.Payment{Method: "card", Token: "tok_visa"},
+	}
+	if tm == order.TradeB2B {
+		d.Buyer.Name = "Buyer Company Ltd"
+		d.Buyer.BusinessRegistration = "REG-0001"
+	}
+	total := shipping
+	for _, l := range lines {
+		total += l.LineTotal.Amount
+	}
+	if shipping != 0 {
+		s := money.New(shipping, currency)
+		d.Shipping = &s
+	}
+	d.Total = money.New(total, currency)
+	if errs := d.Validate(); len(errs) > 0 {
+		t.Fatalf("fixture %s is not a valid order: %v", id, errs)
+	}
+	o, _ := order.Accept(d, id, "customer-"+id, "test", testNow.Add(-time.Hour))
+	o.Charge = &order.Charge{ID: "ch_" + id, Status: order.ChargeAuthorized, Amount: d.Total}
+	return o
+}
+
+type fixture struct {
+	dir       string // golden directory: testdata/ceb/<dir>
+	mode      chinacustoms.Mode
+	direction chinacustoms.Direction
+	order     func(t *testing.T) *order.Order
+	types     []string
+}
+
+var exportTypes = []string{"CEB303", "CEB403", "CEB505", "CEB603"}
+var importTypes = []string{"CEB311", "CEB411", "CEB511", "CEB621"}
+
+var fixtures = []fixture{
+	{"export-9610", chinacustoms.Mode9610, chinacustoms.Export, func(t *testing.T) *order.Order {
+		return newOrder(t, "ORD-9610-EXPORT", order.TradeB2C, order.FulfilDirectMail, "EUR", "DE", 499,
+			line("MUG-01", "691200", 2, 1299, "EUR", "CN", 350),
+			line("TEE-02", "6109100011", 1, 1999, "EUR", "CN", 180))
+	}, exportTypes},
+	{"export-9710", chinacustoms.Mode9710, chinacustoms.Export, func(t *testing.T) *order.Order {
+		return newOrder(t, "ORD-9710-EXPORT", order.TradeB2B, order.FulfilDirectMail, "EUR", "DE", 25000,
+			line("LAPTOP-14", "8471300000", 10, 125000, "EUR", "CN", 1600))
+	}, exportTypes},
+	{"export-9810", chinacustoms.Mode9810, chinacustoms.Export, func(t *testing.T) *order.Order {
+		return newOrder(t, "ORD-9810-EXPORT", order.TradeB2C, order.FulfilOverseasWarehouse, "EUR", "DE", 0,
+			line("LAMP-03", "94052000", 1, 8900, "EUR", "CN", 1200))
+	}, exportTypes},
+	{"import-9610", chinacustoms.Mode9610, chinacustoms.Import, func(t *testing.T) *order.Order {
+		return newOrder(t, "ORD-9610-IMPORT", order.TradeC2C, order.FulfilDirectMail, "CNY", "CN", 3000,
+			line("FORMULA-900", "1901101000", 3, 25800, "CNY", "NL", 1100))
+	}, importTypes},
+	{"import-1210", chinacustoms.Mode1210, chinacustoms.Import, func(t *testing.T) *order.Order {
+		return newOrder(t, "ORD-1210-IMPORT", order.TradeB2C, order.FulfilBondedWarehouse, "CNY", "CN", 0,
+			line("CREAM-50", "3304990099", 2, 32800, "CNY", "JP", 120),
+			line("MASK-10", "3304990000", 1, 9900, "CNY", "KR", 200))
+	}, importTypes},
+}
+
+func build(t *testing.T, o *order.Order) *chinacustoms.Declaration {
+	t.Helper()
+	d, err := chinacustoms.Build(o, chinacustoms.PaymentInput{PaidAt: testPaidAt},
+		chinacustoms.WaybillInput{LogisticsNo: "WB" + strings.ReplaceAll(o.ID, "-", "")}, chinacustoms.DemoParties(), testNow)
+	if err != nil {
+		t.Fatalf("Build(%s): %v", o.ID, err)
+	}
+	return d
+}
+
+// testOptions supplies what the orders lack. The identity number is a
+// fictitious placeholder of the right shape, for schema validation only.
+func testOptions(d *chinacustoms.Declaration) Options {
+	opts := Options{
+		DXPID: "DXPENTDEMO000001", TrafMode: "5", POD: "0000", WrapType: "2",
+		Identity: Identity{BuyerIDNumber: "DEMO-ID-NOT-REAL"},
+		Lines:    map[int]LineExtra{},
+	}
+	for _, l := range d.Order.Lines {
+		x := LineExtra{LegalQty: "1", LegalUnit: "011"}
+		if d.Mode == chinacustoms.Mode1210 {
+			x.ItemRecordNo = "DEMOREC" + l.ItemNo
+		}
+		opts.Lines[l.GNum] = x
+	}
+	if d.Direction == chinacustoms.Import {
+		opts.DepartureCountry = "NL"
+	}
+	return opts
+}
+
+// stubSignature is a schema-shaped ds:Signature with empty values. It is
+// NOT a signature: import.xsd makes ds:Signature required in CEB621, and
+// this lets the test check the rest of the message against the schema.
+const stubSignature = `	<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#">
+		<ds:SignedInfo>
+			<ds:CanonicalizationMethod Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"/>
+			<ds:SignatureMethod Algorithm="http://www.w3.org/2000/09/xmldsig#rsa-sha1"/>
+			<ds:Reference URI="">
+				<ds:DigestMethod Algorithm="http://www.w3.org/2000/09/xmldsig#sha1"/>
+				<ds:DigestValue></ds:DigestValue>
+			</ds:Reference>
+		</ds:SignedInfo>
+		<ds:SignatureValue></ds:SignatureValue>
+	</ds:Signature>
+`
+
+func stubSign(msgType string, x []byte) []byte {
+	end := []byte("</ceb:" + msgType + "Message>")
+	i := bytes.LastIndex(x, end)
+	out := append([]byte{}, x[:i]...)
+	out = append(out, stubSignature...)
+	return append(out, x[i:]...)
+}
+
+func xmllint(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("xmllint")
+	if err != nil {
+		t.Fatal("xmllint is not installed: run `make tools` (or apt-get install libxml2-utils)")
+	}
+	return p
+}
+
+func validate(t *testing.T, lint, xsd, name string, x []byte) {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), name+".xml")
+	if err := os.WriteFile(f, x, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(lint, "--noout", "--schema", filepath.Join(xsdDir, xsd), f).CombinedOutput()
+	if err != nil {
+		t.Errorf("%s does not validate against %s: %v\n%s", name, xsd, err, out)
+	}
+}
+
+func TestRenderValidatesAndMatchesGolden(t *testing.T) {
+	lint := xmllint(t)
+	for _, fx := range fixtures {
+		t.Run(fx.dir, func(t *testing.T) {
+			d := build(t, fx.order(t))
+			if d.Mode != fx.mode || d.Direction != fx.direction {
+				t.Fatalf("mode %s %s, want %s %s", d.Mode, d.Direction, fx.mode, fx.direction)
+			}
+			msgs, err := Render(d, testOptions(d))
+			if err != nil {
+				t.Fatalf("Render: %v", err)
+			}
+			again, _ := Render(d, testOptions(d))
+			if len(msgs) != len(fx.types) {
+				t.Fatalf("%d messages, want %d", len(msgs), len(fx.types))
+			}
+			xsd := "export.xsd"
+			if fx.direction == chinacustoms.Import {
+				xsd = "import.xsd"
+			}
+			for i, m := range msgs {
+				if m.Type != fx.types[i] {
+					t.Errorf("message %d is %s, want %s", i, m.Type, fx.types[i])
+				}
+				if !bytes.Equal(m.XML, again[i].XML) {
+					t.Errorf("%s: re-rendering is not stable", m.Type)
+				}
+				x := m.XML
+				if m.Type == "CEB621" {
+					x = stubSign(m.Type, x)
+				}
+				validate(t, lint, xsd, fx.dir+"-"+m.Type, x)
+				checkContent(t, d, m)
+				golden := filepath.Join(goldenDir, fx.dir, m.Type+".xml")
+				if *update {
+					if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(golden, m.XML, 0o644); err != nil {
+						t.Fatal(err)
+					}
+					continue
+				}
+				want, err := os.ReadFile(golden)
+				if err != nil {
+					t.Fatalf("%v (run go test ./shared/ceb -update)", err)
+				}
+				if !bytes.Equal(want, m.XML) {
+					t.Errorf("%s differs from %s (run with -update after review)\n%s", m.Type, golden, m.XML)
+				}
+			}
+		})
+	}
+}
+
+func checkContent(t *testing.T, d *chinacustoms.Declaration, m Message) {
+	t.Helper()
+	s := string(m.XML)
+	must := []string{
+		`guid="` + GUID(d.Order.OrderNo, m.Type, "message") + `" version="1.0"`,
+		"<ceb:orderNo>" + d.Order.OrderNo + "</ceb:orderNo>",
+		"<ceb:appType>1</ceb:appType>", "<ceb:appStatus>2</ceb:appStatus>",
+		"<ceb:appTime>20260314173000</ceb:appTime>", // 09:30 UTC in China time
+		"<ceb:dxpMode>DXP</ceb:dxpMode>",
+	}
+	if m.Type == "CEB505" {
+		must = must[:1] // the export waybill has no orderNo
+	}
+	switch m.Type {
+	case "CEB303":
+		must = append(must, "<ceb:orderType>"+d.Mode.OrderType()+"</ceb:orderType>", "<ceb:currency>300</ceb:currency>")
+	case "CEB603", "CEB621":
+		must = append(must, "<ceb:tradeMode>"+string(d.Mode)+"</ceb:tradeMode>")
+	case "CEB311", "CEB411", "CEB511":
+		must = append(must, "<ceb:currency>142</ceb:currency>")
+	}
+	if m.Type == "CEB603" {
+		must = append(must, "<ceb:country>304</ceb:country>") // DE
+	}
+	for _, w := range must {
+		if !strings.Contains(s, w) {
+			t.Errorf("%s lacks %s", m.Type, w)
+		}
+	}
+}
+
+func TestGUID(t *testing.T) {
+	g := GUID("ORD-1", "CEB303", "message")
+	if len(g) != 36 || g != strings.ToUpper(g) || g[14] != '5' {
+		t.Errorf("guid %q: want 36 upper-case characters, version 5", g)
+	}
+	if g == GUID("ORD-1", "CEB403", "message") || g == GUID("ORD-1", "CEB303", "entity") || g != GUID("ORD-1", "CEB303", "message") {
+		t.Error("guids must be stable per order, message and part, and differ otherwise")
+	}
+}
+
+func TestCodeTables(t *testing.T) {
+	for iso, want := range map[string]string{"CNY": "142", "USD": "502", "EUR": "300", "JPY": "116"} {
+		if got, err := CurrencyCode("f", iso); err != nil || got != want {
+			t.Errorf("currency %s = %q, %v; want %s", iso, got, err, want)
+		}
+	}
+	for iso, want := range map[string]string{"CN": "142", "DE": "304", "US": "502", "GB": "303"} {
+		if got, err := CountryCode("f", iso); err != nil || got != want {
+			t.Errorf("country %s = %q, %v; want %s", iso, got, err, want)
+		}
+	}
+	if got, err := UnitCode("f", "pair"); err != nil || got != "025" {
+		t.Errorf("unit pair = %q, %v", got, err)
+	}
+	for _, f := range []func(string, string) (string, error){CurrencyCode, CountryCode, UnitCode} {
+		_, err := f("OrderList[1].x", "ZZZ")
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != "OrderList[1].x" {
+			t.Errorf("an unmapped value must be a FieldError naming the field, got %v", err)
+		}
+	}
+}
+
+func TestRefusesBrokenInvariants(t *testing.T) {
+	base := func(t *testing.T) *chinacustoms.Declaration { return build(t, fixtures[0].order(t)) }
+	cases := []struct {
+		name   string
+		mutate func(d *chinacustoms.Declaration, o *Options)
+		want   string // in the error
+	}{
+		{"amount mismatch", func(d *chinacustoms.Declaration, _ *Options) {
+			d.Order.GoodsValue.Amount++
+		}, "goodsValue"},
+		{"unmapped unit", func(d *chinacustoms.Declaration, _ *Options) {
+			d.Order.Lines[0].Unit = "999"
+			d.Inventory.Lines[0].Unit = "999"
+		}, "OrderList[1].unit"},
+		{"unmapped legal unit", func(_ *chinacustoms.Declaration, o *Options) {
+			o.Lines[2] = LineExtra{LegalQty: "1", LegalUnit: "furlong"}
+		}, "InventoryList[2].unit1"},
+		{"unmapped currency", func(d *chinacustoms.Declaration, _ *Options) {
+			setCurrency(d, "XAU")
+		}, "currency"},
+		{"unmapped country", func(d *chinacustoms.Declaration, _ *Options) {
+			d.Inventory.Country = "ZZ"
+		}, "CEB603 InventoryHead.country"},
+		{"over-long name", func(d *chinacustoms.Declaration, _ *Options) {
+			long := strings.Repeat("名", 251)
+			d.Order.Lines[0].ItemName = long
+			d.Inventory.Lines[0].ItemName = long
+			d.Inventory.Lines[0].GName = long
+		}, "CEB303 OrderList[1].itemName"},
+		{"missing legal quantity", func(_ *chinacustoms.Declaration, o *Options) {
+			delete(o.Lines, 1)
+		}, "InventoryList[1].qty1"},
+		{"bad customs code", func(d *chinacustoms.Declaration, _ *Options) {
+			d.Inventory.CustomsCode = "99A9"
+		}, "customsCode"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d := base(t)
+			opts := testOptions(d)
+			tc.mutate(d, &opts)
+			msgs, err := Render(d, opts)
+			if err == nil {
+				t.Fatalf("rendered %d messages, want an error naming %s", len(msgs), tc.want)
+			}
+			if msgs != nil {
+				t.Error("messages returned with an error")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not name %s", err, tc.want)
+			}
+		})
+	}
+}
+
+// setCurrency moves every amount of d into cur, consistently.
+func setCurrency(d *chinacustoms.Declaration, cur string) {
+	m := func(x *money.Money) { x.Currency = cur }
+	o := &d.Order
+	o.Currency, d.Payment.Currency, d.Waybill.Currency, d.Inventory.Currency = cur, cur, cur, cur
+	for _, x := range []*money.Money{&o.GoodsValue, &o.Freight, &o.Discount, &o.TaxTotal, &o.ActualPaid,
+		&d.Payment.AmountPaid, &d.Waybill.Freight, &d.Waybill.InsuredFee, &d.Inventory.Freight, &d.Inventory.InsuredFee} {
+		m(x)
+	}
+	for i := range o.Lines {
+		m(&o.Lines[i].Price)
+		m(&o.Lines[i].TotalPrice)
+		m(&d.Inventory.Lines[i].Price)
+		m(&d.Inventory.Lines[i].TotalPrice)
+	}
+}
+
+func TestUnsignedIsDefault(t *testing.T) {
+	d := build(t, fixtures[0].order(t))
+	a, err := Render(d, testOptions(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := testOptions(d)
+	opts.Signer = Unsigned{}
+	b, _ := Render(d, opts)
+	for i := range a {
+		if !bytes.Equal(a[i].XML, b[i].XML) || bytes.Contains(a[i].XML, []byte("Signature")) {
+			t.Errorf("%s: the default must be the unsigned form", a[i].Type)
+		}
+	}
+}
+
+// TestUnsignedCEB621IsNotSchemaValid documents that import.xsd requires
+// ds:Signature in CEB621: the unsigned default must be signed before it is
+// submitted.
+func TestUnsignedCEB621IsNotSchemaValid(t *testing.T) {
+	lint := xmllint(t)
+	d := build(t, fixtures[4].order(t))
+	msgs, err := Render(d, testOptions(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(t.TempDir(), "CEB621.xml")
+	if err := os.WriteFile(f, msgs[3].XML, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(lint, "--noout", "--schema", filepath.Join(xsdDir, "import.xsd"), f).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "Signature") {
+		t.Errorf("an unsigned CEB621 validated, or failed for another reason: %v\n%s", err, out)
+	}
+}
