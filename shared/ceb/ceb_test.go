@@ -19,7 +19,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/ceb")
 
 const (
-	xsdDir    = "../../../shared/reference/china-customs-ceb-202205/xsd/"
+	xsdDir    = "../../testdata/ceb/xsd/" // copies of the official schemas (see testdata/ceb/xsd/README.md)
 	goldenDir = "../../testdata/ceb"
 )
 

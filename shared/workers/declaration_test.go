@@ -196,7 +196,7 @@ func TestCustomsKeepsTheCEBMessages(t *testing.T) {
 		if err := os.WriteFile(path, []byte(m.XML), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		out, err := exec.Command("xmllint", "--noout", "--schema", "../../../shared/reference/china-customs-ceb-202205/xsd/export.xsd", path).CombinedOutput()
+		out, err := exec.Command("xmllint", "--noout", "--schema", "../../testdata/ceb/xsd/export.xsd", path).CombinedOutput()
 		if err != nil {
 			t.Fatalf("%s does not validate: %v\n%s", m.Type, err, out)
 		}
