@@ -360,16 +360,8 @@ func readersByRole(readers map[string]bool, role string) bool {
 // writes the orders (each attempt is recorded); it publishes nothing and
 // moves no money.
 func TestCallbackSender(t *testing.T) {
-	var fn map[string]any
-	var fnID string
-	for id, f := range resources("AWS::Lambda::Function") {
-		if tag(f, "xborder:function") == workflow.FnCallbackSender {
-			fn, fnID = f, id
-		}
-	}
-	if fn == nil {
-		t.Fatal("no callback-sender function")
-	}
+	fn, allowed := grantsOf(t, workflow.FnCallbackSender)
+	fnID := workflow.FnCallbackSender
 	queueID := ""
 	for id, q := range resources("AWS::SQS::Queue") {
 		if tag(q, "xborder:queue") == workflow.QueuePartnerCallbacks {
@@ -387,27 +379,6 @@ func TestCallbackSender(t *testing.T) {
 	}
 	if fn["Timeout"] != float64(partnerCallbackTimout) {
 		t.Errorf("timeout %v", fn["Timeout"])
-	}
-	role := js(fn["Role"])
-	var allowed []string
-	for _, p := range resources("AWS::IAM::Policy") {
-		mine := false
-		for _, r := range p["Roles"].([]any) {
-			mine = mine || readersByRole(map[string]bool{js(r): true}, role)
-		}
-		if !mine {
-			continue
-		}
-		for _, s := range p["PolicyDocument"].(map[string]any)["Statement"].([]any) {
-			st := s.(map[string]any)
-			actions, _ := st["Action"].([]any)
-			if a, ok := st["Action"].(string); ok {
-				actions = []any{a}
-			}
-			for _, a := range actions {
-				allowed = append(allowed, a.(string)+" "+js(st["Resource"]))
-			}
-		}
 	}
 	has := func(action, resource string) bool {
 		for _, a := range allowed {

@@ -1,8 +1,6 @@
 package stack
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -31,23 +29,7 @@ func TestOpsConsoleRedrivesAStalledOrder(t *testing.T) {
 
 	call := func(method, path, token string, body []byte, key string) map[string]any {
 		t.Helper()
-		req, _ := http.NewRequest(method, api.URL+path, bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		if body != nil {
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Idempotency-Key", key)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var m map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&m)
-		if resp.StatusCode >= 300 {
-			t.Fatalf("%s %s: %d %v", method, path, resp.StatusCode, m)
-		}
-		return m
+		return apiCall(t, api.URL, token, method, path, body, key)
 	}
 	raw, err := os.ReadFile("../../events/orders/mobile-b2c-de.json")
 	if err != nil {

@@ -151,23 +151,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 
 	do := func(method, path string, body []byte, key string) map[string]any {
 		t.Helper()
-		req, _ := http.NewRequest(method, api.URL+path, bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+tok)
-		if body != nil {
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Idempotency-Key", key)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var m map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&m)
-		if resp.StatusCode >= 300 {
-			t.Fatalf("%s %s: %d %v", method, path, resp.StatusCode, m)
-		}
-		return m
+		return apiCall(t, api.URL, tok, method, path, body, key)
 	}
 	sample := func(name string, change func(s string) string) []byte {
 		b, err := os.ReadFile("../../events/orders/" + name)
@@ -271,4 +255,27 @@ func queuesDrain(ctx context.Context, t *testing.T, clients Clients, res *Resour
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
+}
+
+// apiCall sends a request to the pipeline's API as token's bearer and
+// returns the JSON answer; a status of 300 or more fails the test.
+func apiCall(t *testing.T, base, token, method, path string, body []byte, key string) map[string]any {
+	t.Helper()
+	req, _ := http.NewRequest(method, base+path, bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&m)
+	if resp.StatusCode >= 300 {
+		t.Fatalf("%s %s: %d %v", method, path, resp.StatusCode, m)
+	}
+	return m
 }

@@ -100,23 +100,8 @@ func (a *API) createOrder(w http.ResponseWriter, r *http.Request) {
 		StatusCode: http.StatusAccepted, Location: orderLocation(o.ID), Body: body, ResourceID: o.ID,
 		CreatedAt: now, ExpiresAt: now.Add(idempotency.Retention),
 	}
-	existing, err := a.cfg.Store.CreateOrder(ctx, o, first, done, now)
-	switch {
-	case errors.Is(err, idempotency.ErrClaimed):
-		a.answerRepeat(w, r, existing, done.RequestHash, now)
+	if !a.storeOrder(w, r, o, first, done, a.answerRepeat) {
 		return
-	case errors.Is(err, idempotency.ErrBusy):
-		writeInFlight(w, r)
-		return
-	case err != nil:
-		a.internalError(w, r, "create order", err)
-		return
-	}
-	if a.cfg.Workflow != nil {
-		if err := a.cfg.Workflow.Enqueue(ctx, o.ID); err != nil {
-			// The order is stored: the reconciler hands it over within minutes.
-			a.cfg.Logger.WarnContext(ctx, "hand order to workflow", "requestId", requestID(ctx), "orderId", o.ID, "error", err.Error())
-		}
 	}
 	a.cfg.Logger.InfoContext(ctx, "order received", "requestId", requestID(ctx), "orderId", o.ID,
 		"tradeMode", o.TradeMode, "destination", o.Destination(), "lines", len(o.Lines), "quoteAccepted", o.Customs != nil)
@@ -155,6 +140,34 @@ func (a *API) refuseQuote(w http.ResponseWriter, r *http.Request, scope, key, ha
 	}
 	writeProblem(w, r, Problem{Type: problemValidation, Status: http.StatusUnprocessableEntity,
 		Title: "The order is not valid", Detail: fmt.Sprintf("%d problem(s) with the order.", len(problems)), Errors: problems})
+}
+
+// storeOrder writes the order, its first event and the completed
+// idempotency record in one transaction and hands the order to the
+// workflow. A key seen before is answered by repeat; false means the
+// response is written.
+func (a *API) storeOrder(w http.ResponseWriter, r *http.Request, o *order.Order, first order.Event, done idempotency.Record,
+	repeat func(w http.ResponseWriter, r *http.Request, existing idempotency.Record, hash string, now time.Time)) bool {
+	ctx := r.Context()
+	existing, err := a.cfg.Store.CreateOrder(ctx, o, first, done, done.CreatedAt)
+	switch {
+	case errors.Is(err, idempotency.ErrClaimed):
+		repeat(w, r, existing, done.RequestHash, done.CreatedAt)
+		return false
+	case errors.Is(err, idempotency.ErrBusy):
+		writeInFlight(w, r)
+		return false
+	case err != nil:
+		a.internalError(w, r, "create order", err)
+		return false
+	}
+	if a.cfg.Workflow != nil {
+		if err := a.cfg.Workflow.Enqueue(ctx, o.ID); err != nil {
+			// The order is stored: the reconciler hands it over within minutes.
+			a.cfg.Logger.WarnContext(ctx, "hand order to workflow", "requestId", requestID(ctx), "orderId", o.ID, "error", err.Error())
+		}
+	}
+	return true
 }
 
 // answerRepeat answers a request whose Idempotency-Key was seen before.
@@ -370,10 +383,8 @@ func checkIdempotencyKey(key string) string {
 	if len(key) > 255 {
 		return "The Idempotency-Key header must be at most 255 characters."
 	}
-	for i := 0; i < len(key); i++ {
-		if key[i] < 0x21 || key[i] > 0x7e {
-			return "The Idempotency-Key header must be printable ASCII without spaces."
-		}
+	if !printable(key) {
+		return "The Idempotency-Key header must be printable ASCII without spaces."
 	}
 	return ""
 }

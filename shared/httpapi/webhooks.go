@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -101,22 +100,8 @@ func (a *API) partnerWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	done := idempotency.Record{Scope: scope, Key: delivery, RequestHash: hash, State: idempotency.StateCompleted,
 		StatusCode: http.StatusAccepted, Body: body, ResourceID: o.ID, CreatedAt: now, ExpiresAt: now.Add(idempotency.Retention)}
-	existing, err = a.cfg.Store.CreateOrder(ctx, o, first, done, now)
-	switch {
-	case errors.Is(err, idempotency.ErrClaimed):
-		a.answerDelivery(w, r, existing, hash, now)
+	if !a.storeOrder(w, r, o, first, done, a.answerDelivery) {
 		return
-	case errors.Is(err, idempotency.ErrBusy):
-		writeInFlight(w, r)
-		return
-	case err != nil:
-		a.internalError(w, r, "create order", err)
-		return
-	}
-	if a.cfg.Workflow != nil {
-		if err := a.cfg.Workflow.Enqueue(ctx, o.ID); err != nil {
-			a.cfg.Logger.WarnContext(ctx, "hand order to workflow", "requestId", requestID(ctx), "orderId", o.ID, "error", err.Error())
-		}
 	}
 	a.cfg.Logger.InfoContext(ctx, "partner order received", "requestId", requestID(ctx), "orderId", o.ID, "partner", p.ID,
 		"format", p.Format, "tradeMode", o.TradeMode, "destination", o.Destination(), "lines", len(o.Lines))
