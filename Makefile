@@ -117,6 +117,7 @@ test: tools test-packages devstack ## every test: unit, integration against Dyna
 	$(GO) test -run='^$$' -fuzz=FuzzValidate -fuzztime=$(FUZZTIME) -fuzzminimizetime=0s ./shared/order
 	$(GO) test -run='^$$' -fuzz=FuzzQuote -fuzztime=$(FUZZTIME) -fuzzminimizetime=0s ./shared/customs
 	$(GO) test -run='^$$' -fuzz=FuzzParseSignature -fuzztime=$(FUZZTIME) -fuzzminimizetime=0s ./shared/partner
+	$(GO) test -run='^$$' -fuzz=FuzzParseReceipt -fuzztime=$(FUZZTIME) -fuzzminimizetime=0s ./shared/ceb
 
 # make test's fuzzing skips minimizing new inputs: a minimization still
 # running when -fuzztime ends fails the run with "context deadline exceeded"
@@ -127,6 +128,7 @@ fuzz: ## longer fuzzing (FUZZTIME=5m by default here)
 	$(GO) test -run='^$$' -fuzz=FuzzQuote -fuzztime=$(or $(filter-out 10s,$(FUZZTIME)),5m) ./shared/customs
 	$(GO) test -run='^$$' -fuzz=FuzzParseSignature -fuzztime=$(or $(filter-out 10s,$(FUZZTIME)),5m) ./shared/partner
 	$(GO) test -run='^$$' -fuzz=FuzzVerify -fuzztime=$(or $(filter-out 10s,$(FUZZTIME)),5m) ./shared/partner
+	$(GO) test -run='^$$' -fuzz=FuzzParseReceipt -fuzztime=$(or $(filter-out 10s,$(FUZZTIME)),5m) ./shared/ceb
 
 .PHONY: bench
 bench: tools devstack build $(ALSF_STAMP) ## the benchmarks (DynamoDB Local, landed-cost quotes, Lambda sizes, the Step Functions engine); results into BENCHMARKS.md
