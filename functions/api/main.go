@@ -2,7 +2,8 @@
 // quote landed costs and place, follow and cancel orders through it,
 // partners post orders by signed webhook, and operations staff use the ops
 // API (the workflow's executions through STATE_MACHINE_ARN, the dead-letter
-// queues through DLQ_URLS; without them those parts answer 503).
+// queues through DLQ_URLS; without them those parts answer 503; China's
+// customs receipts are recorded on the orders in the table).
 package main
 
 import (
@@ -18,6 +19,7 @@ import (
 	"github.com/xborder/xborder/shared/dynamostore"
 	"github.com/xborder/xborder/shared/httpapi"
 	"github.com/xborder/xborder/shared/queue"
+	"github.com/xborder/xborder/shared/receipts"
 	"github.com/xborder/xborder/shared/stepfunctions"
 	"github.com/xborder/xborder/shared/workflow"
 )
@@ -40,6 +42,7 @@ func main() {
 		Partners:  partners.Directory,
 		Catalogue: partners.Catalogue,
 		Logger:    logger,
+		Receipts:  &receipts.Recorder{Orders: store, Logger: logger},
 	}
 	if arn := os.Getenv(workflow.EnvStateMachineARN); arn != "" {
 		apiCfg.Executions, apiCfg.StateMachineARN = sfnClient, arn

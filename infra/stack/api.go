@@ -52,6 +52,7 @@ var apiRoutes = []struct {
 	{awsapigatewayv2.HttpMethod_GET, "/v1/ops/orders/{id}", false},
 	{awsapigatewayv2.HttpMethod_GET, "/v1/ops/orders/{id}/declarations", false},
 	{awsapigatewayv2.HttpMethod_GET, "/v1/ops/orders/{id}/declarations/{messageType}", false},
+	{awsapigatewayv2.HttpMethod_POST, "/v1/ops/customs/receipts", false},
 	{awsapigatewayv2.HttpMethod_POST, "/v1/ops/orders/{id}/redrive", false},
 	{awsapigatewayv2.HttpMethod_POST, "/v1/ops/orders/{id}/cancel", false},
 	{awsapigatewayv2.HttpMethod_GET, "/v1/ops/dlqs", false},

@@ -181,7 +181,73 @@ func demo(ctx context.Context, args []string, out io.Writer) error {
 		time.Sleep(150 * time.Millisecond)
 	}
 	fmt.Fprintln(out)
-	return report(out, manifest.Orders)
+	err = report(out, manifest.Orders)
+	opsToken, _ := auth.MintLocal(jwtSecret(), "demo-operator", []string{auth.GroupOps}, time.Hour, time.Now())
+	chinaDeclarations(ctx, out, client, *api, opsToken, manifest.Orders)
+	return err
+}
+
+// chinaDeclarations lists, for each order declared to Chinese customs, its
+// CEB messages and the latest receipt of each (waiting a little for the
+// simulated E-Port's answers), with where to download them.
+func chinaDeclarations(ctx context.Context, out io.Writer, client *http.Client, api, token string, orders []*demoOrder) {
+	type declaration struct {
+		Type   string `json:"type"`
+		Latest string `json:"latest"`
+	}
+	get := func(id string) ([]declaration, error) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, api+"/v1/ops/orders/"+id+"/declarations", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := client.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		var body struct{ Declarations []declaration }
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("declarations of %s: %d", id, resp.StatusCode)
+		}
+		err = json.NewDecoder(resp.Body).Decode(&body)
+		return body.Declarations, err
+	}
+	first := true
+	for _, o := range orders {
+		c, _ := o.current["customs"].(map[string]any)
+		mode, _ := c["supervisionMode"].(string)
+		if mode == "" {
+			continue
+		}
+		var list []declaration
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+			var err error
+			if list, err = get(o.id); err != nil {
+				fmt.Fprintf(out, "  %s: %v\n", o.id, err)
+				break
+			}
+			settled := len(list) > 0
+			for _, d := range list {
+				settled = settled && d.Latest != "awaiting" && d.Latest != "pending"
+			}
+			if settled || time.Now().After(deadline) {
+				break
+			}
+		}
+		if first {
+			fmt.Fprintln(out, "\n  China customs (CEB messages and the simulated E-Port's latest receipt):")
+			first = false
+		}
+		var parts []string
+		for _, d := range list {
+			parts = append(parts, d.Type+" "+d.Latest)
+		}
+		if len(parts) == 0 {
+			parts = append(parts, "no messages rendered (see the stack's log)")
+		}
+		fmt.Fprintf(out, "  %s  %s  %s\n", o.id, mode, strings.Join(parts, " · "))
+	}
+	if !first {
+		fmt.Fprintf(out, "  download one: curl -H \"Authorization: Bearer $(make -s token GROUPS=ops)\" %s/v1/ops/orders/<id>/declarations/CEB303\n", api)
+	}
 }
 
 func reachable(api string) bool {

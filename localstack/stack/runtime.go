@@ -26,6 +26,7 @@ import (
 	"github.com/xborder/xborder/shared/partner"
 	"github.com/xborder/xborder/shared/payment"
 	"github.com/xborder/xborder/shared/queue"
+	"github.com/xborder/xborder/shared/receipts"
 	"github.com/xborder/xborder/shared/reconciler"
 	"github.com/xborder/xborder/shared/starter"
 	"github.com/xborder/xborder/shared/stepfunctions"
@@ -42,8 +43,10 @@ type Pipeline struct {
 	Resources       *Resources
 	Steps           *steps.Steps
 	Payments        *payment.Simulator
-	store           *dynamostore.Store
-	wg              sync.WaitGroup
+	// EPort answers the CEB messages of orders declared to China.
+	EPort *workers.EPortSimulator
+	store *dynamostore.Store
+	wg    sync.WaitGroup
 }
 
 // Options configure the pipeline.
@@ -69,6 +72,9 @@ type Options struct {
 	// CallbackBaseDelay is the callback-sender's backoff unit
 	// (callbacks.DefaultBaseDelay when zero).
 	CallbackBaseDelay time.Duration
+	// EPortDelay is how long the simulated China E-Port takes to answer a
+	// CEB message with its receipts (default 500 ms).
+	EPortDelay time.Duration
 }
 
 // Start wires the functions in-process and starts the pollers and the
@@ -114,9 +120,17 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 	}
 	sender := &callbacks.Sender{Orders: store, Partners: partners, Queue: o.SQS, QueueURL: res.QueueURLs[workflow.QueuePartnerCallbacks],
 		BaseDelay: o.CallbackBaseDelay, Logger: log}
+	recorder := &receipts.Recorder{Orders: store, Logger: log}
+	eportDelay := o.EPortDelay
+	if eportDelay <= 0 {
+		eportDelay = 500 * time.Millisecond
+	}
+	eport := &workers.EPortSimulator{Delay: eportDelay, Deliver: workers.DeliverTo(recorder), Logger: log}
+	customsWorker := workers.NewCustoms(s, tasks, &workers.BrokerSimulator{}, log)
+	customsWorker.SetEPort(eport)
 	consumers := map[string]any{
 		workflow.FnStarter:         (&starter.Handler{Executions: o.SFN, StateMachineARN: aws.ToString(sm.StateMachineArn), Logger: log}).Handle,
-		workflow.FnCustomsWorker:   workers.NewCustoms(s, tasks, &workers.BrokerSimulator{}, log).Handle,
+		workflow.FnCustomsWorker:   customsWorker.Handle,
 		workflow.FnWarehouseWorker: workers.NewDispatch(s, tasks, &workers.WarehouseSimulator{}, log).Handle,
 		workflow.FnCallbackSender:  sender.Handle,
 	}
@@ -126,11 +140,18 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 	}
 	api := httpapi.New(httpapi.Config{Store: store, Auth: authn, Tasks: tasks, Workflow: accepted,
 		Quoter: customs.Default(), Quotes: store, Partners: partners, Catalogue: o.Catalogue, Logger: log,
-		Executions: o.SFN, StateMachineARN: aws.ToString(sm.StateMachineArn), Queues: o.SQS, DeadLetters: deadLetters(res.QueueURLs)})
+		Executions: o.SFN, StateMachineARN: aws.ToString(sm.StateMachineArn), Queues: o.SQS, DeadLetters: deadLetters(res.QueueURLs),
+		Receipts: recorder})
 	p := &Pipeline{
 		API:             api,
-		StateMachineARN: aws.ToString(sm.StateMachineArn), Resources: res, Steps: s, Payments: pay, store: store,
+		StateMachineARN: aws.ToString(sm.StateMachineArn), Resources: res, Steps: s, Payments: pay, EPort: eport, store: store,
 	}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		<-ctx.Done()
+		eport.Close()
+	}()
 	wait := o.PollWait
 	if wait <= 0 {
 		wait = time.Second

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +23,10 @@ const (
 	xsdDir    = "../../testdata/ceb/xsd/" // copies of the official schemas (see testdata/ceb/xsd/README.md)
 	goldenDir = "../../testdata/ceb"
 )
+
+// demoIDNumber is the example resident identity card number of GB 11643,
+// for the fixtures' retail imports.
+const demoIDNumber = "11010519491231002X"
 
 var (
 	testNow    = time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC)
@@ -55,6 +60,11 @@ func newOrder(t *testing.T, id string, tm order.TradeMode, f order.Fulfilment, c
 		d.Buyer.Name = "Buyer Company Ltd"
 		d.Buyer.BusinessRegistration = "REG-0001"
 	}
+	if d.RetailImportIntoChina() {
+		// The sample number of GB 11643 (a valid shape and check character),
+		// not a person's.
+		d.Buyer.Identity = &order.Identity{Type: order.IDTypeResidentCard, Number: demoIDNumber}
+	}
 	total := shipping
 	for _, l := range lines {
 		total += l.LineTotal.Amount
@@ -78,6 +88,7 @@ type fixture struct {
 	direction chinacustoms.Direction
 	order     func(t *testing.T) *order.Order
 	types     []string
+	bill      string // the waybill's billNo: the master air waybill of a direct-purchase import
 }
 
 var exportTypes = []string{"CEB303", "CEB403", "CEB505", "CEB603"}
@@ -88,38 +99,63 @@ var fixtures = []fixture{
 		return newOrder(t, "ORD-9610-EXPORT", order.TradeB2C, order.FulfilDirectMail, "EUR", "DE", 499,
 			line("MUG-01", "691200", 2, 1299, "EUR", "CN", 350),
 			line("TEE-02", "6109100011", 1, 1999, "EUR", "CN", 180))
-	}, exportTypes},
+	}, exportTypes, ""},
+	// A B2B consignment within CNY 5,000: only those (not needing a licence,
+	// inspection or tax) may be declared with a CEB603 list; larger ones go
+	// to the declaration form (see testdata/ceb/REVIEW.md).
 	{"export-9710", chinacustoms.Mode9710, chinacustoms.Export, func(t *testing.T) *order.Order {
-		return newOrder(t, "ORD-9710-EXPORT", order.TradeB2B, order.FulfilDirectMail, "EUR", "DE", 25000,
-			line("LAPTOP-14", "8471300000", 10, 125000, "EUR", "CN", 1600))
-	}, exportTypes},
+		return newOrder(t, "ORD-9710-EXPORT", order.TradeB2B, order.FulfilDirectMail, "EUR", "DE", 3000,
+			line("CABLE-USB-C", "8544422100", 100, 250, "EUR", "CN", 40))
+	}, exportTypes, ""},
 	{"export-9810", chinacustoms.Mode9810, chinacustoms.Export, func(t *testing.T) *order.Order {
 		return newOrder(t, "ORD-9810-EXPORT", order.TradeB2C, order.FulfilOverseasWarehouse, "EUR", "DE", 0,
 			line("LAMP-03", "94052000", 1, 8900, "EUR", "CN", 1200))
-	}, exportTypes},
+	}, exportTypes, ""},
 	{"import-9610", chinacustoms.Mode9610, chinacustoms.Import, func(t *testing.T) *order.Order {
 		return newOrder(t, "ORD-9610-IMPORT", order.TradeC2C, order.FulfilDirectMail, "CNY", "CN", 3000,
 			line("FORMULA-900", "1901101000", 3, 25800, "CNY", "NL", 1100))
-	}, importTypes},
+	}, importTypes, "DEMO-MAWB-0000001"},
 	{"import-1210", chinacustoms.Mode1210, chinacustoms.Import, func(t *testing.T) *order.Order {
 		return newOrder(t, "ORD-1210-IMPORT", order.TradeB2C, order.FulfilBondedWarehouse, "CNY", "CN", 0,
 			line("CREAM-50", "3304990099", 2, 32800, "CNY", "JP", 120),
 			line("MASK-10", "3304990000", 1, 9900, "CNY", "KR", 200))
-	}, importTypes},
+	}, importTypes, ""},
 }
 
 func build(t *testing.T, o *order.Order) *chinacustoms.Declaration {
 	t.Helper()
+	return buildBill(t, o, "")
+}
+
+// buildBill builds o's declaration with bill as the waybill's billNo.
+func buildBill(t *testing.T, o *order.Order, bill string) *chinacustoms.Declaration {
+	t.Helper()
 	d, err := chinacustoms.Build(o, chinacustoms.PaymentInput{PaidAt: testPaidAt},
-		chinacustoms.WaybillInput{LogisticsNo: "WB" + strings.ReplaceAll(o.ID, "-", "")}, chinacustoms.DemoParties(), testNow)
+		chinacustoms.WaybillInput{LogisticsNo: "WB" + strings.ReplaceAll(o.ID, "-", ""), BillNo: bill}, chinacustoms.DemoParties(), testNow)
 	if err != nil {
 		t.Fatalf("Build(%s): %v", o.ID, err)
 	}
 	return d
 }
 
+// legalBySKU gives the fixture lines' legal quantities: demonstration
+// values (the real legal units are the tariff line's), consistent with the
+// line as customs checks: a quantity in the declared unit (件) is the
+// declared quantity, one in 千克 is left empty for the renderer to fill with
+// the line's net weight. TEE-02 has a second legal unit.
+var legalBySKU = map[string]LineExtra{
+	"MUG-01":      {LegalUnit: "035"},
+	"TEE-02":      {LegalQty: "1", LegalUnit: "011", SecondUnit: "035"},
+	"CABLE-USB-C": {LegalUnit: "035"},
+	"LAMP-03":     {LegalQty: "1", LegalUnit: "011"},
+	"FORMULA-900": {LegalUnit: "035"},
+	"CREAM-50":    {LegalUnit: "035"},
+	"MASK-10":     {LegalQty: "1", LegalUnit: "011"},
+}
+
 // testOptions supplies what the orders lack. The identity number is a
-// fictitious placeholder of the right shape, for schema validation only.
+// fictitious placeholder of the right shape, for schema validation only;
+// the transport, voyage and bill numbers are fictitious too.
 func testOptions(d *chinacustoms.Declaration) Options {
 	opts := Options{
 		DXPID: "DXPENTDEMO000001", TrafMode: "5", POD: "0000", WrapType: "2",
@@ -127,7 +163,10 @@ func testOptions(d *chinacustoms.Declaration) Options {
 		Lines:    map[int]LineExtra{},
 	}
 	for _, l := range d.Order.Lines {
-		x := LineExtra{LegalQty: "1", LegalUnit: "011"}
+		x, ok := legalBySKU[l.ItemNo]
+		if !ok {
+			x = LineExtra{LegalQty: strconv.FormatInt(l.Qty, 10), LegalUnit: "011"}
+		}
 		if d.Mode == chinacustoms.Mode1210 {
 			x.ItemRecordNo = "DEMOREC" + l.ItemNo
 		}
@@ -135,6 +174,9 @@ func testOptions(d *chinacustoms.Declaration) Options {
 	}
 	if d.Direction == chinacustoms.Import {
 		opts.DepartureCountry = "NL"
+	}
+	if d.Direction == chinacustoms.Import && d.Mode == chinacustoms.Mode9610 {
+		opts.TrafNo, opts.VoyageNo = "DEMO-FLIGHT-001", "DEMO-VOYAGE-001"
 	}
 	return opts
 }
@@ -188,7 +230,7 @@ func TestRenderValidatesAndMatchesGolden(t *testing.T) {
 	lint := xmllint(t)
 	for _, fx := range fixtures {
 		t.Run(fx.dir, func(t *testing.T) {
-			d := build(t, fx.order(t))
+			d := buildBill(t, fx.order(t), fx.bill)
 			if d.Mode != fx.mode || d.Direction != fx.direction {
 				t.Fatalf("mode %s %s, want %s %s", d.Mode, d.Direction, fx.mode, fx.direction)
 			}
@@ -408,5 +450,176 @@ func TestUnsignedCEB621IsNotSchemaValid(t *testing.T) {
 	out, err := exec.Command(lint, "--noout", "--schema", filepath.Join(xsdDir, "import.xsd"), f).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "Signature") {
 		t.Errorf("an unsigned CEB621 validated, or failed for another reason: %v\n%s", err, out)
+	}
+}
+
+// renderErr renders d with opts and returns the error, failing when there is
+// none.
+func renderErr(t *testing.T, d *chinacustoms.Declaration, opts Options) error {
+	t.Helper()
+	msgs, err := Render(d, opts)
+	if err == nil {
+		t.Fatalf("rendered %d messages, want an error", len(msgs))
+	}
+	return err
+}
+
+func wantField(t *testing.T, err error, field, problem string) {
+	t.Helper()
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Field != field || !strings.Contains(fe.Problem, problem) {
+		t.Errorf("error %v, want a FieldError on %s saying %q", err, field, problem)
+	}
+}
+
+func messageOf(t *testing.T, msgs []Message, typ string) string {
+	t.Helper()
+	for _, m := range msgs {
+		if m.Type == typ {
+			return string(m.XML)
+		}
+	}
+	t.Fatalf("no %s", typ)
+	return ""
+}
+
+// The legal quantity (qty1, qty2) must agree with the line: in the declared
+// unit it is the declared quantity, in 千克 or 克 the line's net weight,
+// which it defaults to. The golden lists once declared 2 件 as 1 件.
+func TestLegalQuantityAgreesWithTheLine(t *testing.T) {
+	d := build(t, fixtures[0].order(t)) // MUG-01: 2 件, 700 g; TEE-02: 1 件, 180 g
+	for _, tc := range []struct {
+		name  string
+		x     LineExtra
+		field string
+		want  string
+	}{
+		{"same unit, other quantity", LineExtra{LegalQty: "1", LegalUnit: "011"}, "CEB603 InventoryList[1].qty1", "quantity mismatch"},
+		{"kilograms, not the net weight", LineExtra{LegalQty: "1.5", LegalUnit: "035"}, "CEB603 InventoryList[1].qty1", "net weight is 0.700 kg"},
+		{"grams, not the net weight", LineExtra{LegalQty: "70", LegalUnit: "克"}, "CEB603 InventoryList[1].qty1", "net weight is 700 g"},
+		{"second unit, other quantity", LineExtra{LegalUnit: "035", SecondQty: "3", SecondUnit: "011"}, "CEB603 InventoryList[1].qty2", "quantity mismatch"},
+		{"second unit repeats the first", LineExtra{LegalUnit: "035", SecondUnit: "kg"}, "CEB603 InventoryList[1].unit2", "first one"},
+		{"second quantity without a unit", LineExtra{LegalUnit: "035", SecondQty: "2"}, "CEB603 InventoryList[1].unit2", "legal unit is required"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := testOptions(d)
+			opts.Lines[1] = tc.x
+			wantField(t, renderErr(t, d, opts), tc.field, tc.want)
+		})
+	}
+
+	opts := testOptions(d)
+	opts.Lines[1] = LineExtra{LegalQty: "2", LegalUnit: "011", SecondQty: "0.70000", SecondUnit: "035"}
+	opts.Lines[2] = LineExtra{LegalUnit: "035"}
+	msgs, err := Render(d, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := messageOf(t, msgs, "CEB603")
+	for _, w := range []string{
+		"<ceb:qty>2</ceb:qty>\n\t\t\t<ceb:qty1>2</ceb:qty1>\n\t\t\t<ceb:qty2>0.70000</ceb:qty2>\n\t\t\t<ceb:unit>011</ceb:unit>\n\t\t\t<ceb:unit1>011</ceb:unit1>\n\t\t\t<ceb:unit2>035</ceb:unit2>",
+		"<ceb:qty>1</ceb:qty>\n\t\t\t<ceb:qty1>0.180</ceb:qty1>\n\t\t\t<ceb:unit>011</ceb:unit>\n\t\t\t<ceb:unit1>035</ceb:unit1>",
+	} {
+		if !strings.Contains(s, w) {
+			t.Errorf("CEB603 lacks\n%s\nin\n%s", w, s)
+		}
+	}
+	validate(t, xmllint(t), "export.xsd", "CEB603-qty2", []byte(s))
+}
+
+// A direct-purchase import (9610) names the means of transport, the voyage
+// and the bill (直购进口必填); a bonded import (1210) leaves them out (保税进口
+// 免填); an export writes them when known.
+func TestTransportOfTheInventory(t *testing.T) {
+	imp := buildBill(t, fixtures[3].order(t), fixtures[3].bill)
+	for _, tc := range []struct {
+		field  string
+		mutate func(d *chinacustoms.Declaration, o *Options)
+	}{
+		{"trafNo", func(_ *chinacustoms.Declaration, o *Options) { o.TrafNo = "" }},
+		{"voyageNo", func(_ *chinacustoms.Declaration, o *Options) { o.VoyageNo = "" }},
+		{"billNo", func(d *chinacustoms.Declaration, _ *Options) { d.Waybill.BillNo = "" }},
+	} {
+		t.Run("9610 without "+tc.field, func(t *testing.T) {
+			d := *imp
+			opts := testOptions(&d)
+			tc.mutate(&d, &opts)
+			wantField(t, renderErr(t, &d, opts), "CEB621 InventoryHead."+tc.field, "is required")
+		})
+	}
+
+	bonded := buildBill(t, fixtures[4].order(t), "DEMO-MAWB-0000002")
+	opts := testOptions(bonded)
+	opts.TrafNo, opts.VoyageNo = "DEMO-FLIGHT-002", "DEMO-VOYAGE-002"
+	msgs, err := Render(bonded, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := messageOf(t, msgs, "CEB621"); strings.Contains(s, "trafNo") || strings.Contains(s, "voyageNo") || strings.Contains(s, "billNo") {
+		t.Errorf("the 1210 CEB621 carries transport fields:\n%s", s)
+	}
+
+	exp := buildBill(t, fixtures[0].order(t), "DEMO-MAWB-0000003")
+	opts = testOptions(exp)
+	opts.TrafNo, opts.VoyageNo = "DEMO-FLIGHT-003", "DEMO-VOYAGE-003"
+	msgs, err = Render(exp, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := messageOf(t, msgs, "CEB603")
+	if !strings.Contains(s, "<ceb:trafMode>5</ceb:trafMode>\n\t\t\t<ceb:trafName>DEMO-FLIGHT-003</ceb:trafName>\n\t\t\t<ceb:voyageNo>DEMO-VOYAGE-003</ceb:voyageNo>\n\t\t\t<ceb:billNo>DEMO-MAWB-0000003</ceb:billNo>") {
+		t.Errorf("CEB603 lacks the transport fields:\n%s", s)
+	}
+	validate(t, xmllint(t), "export.xsd", "CEB603-transport", []byte(s))
+}
+
+// CEB621 writes "无" when a line has no bar code (没有条码填“无”), as CEB603
+// does.
+func TestImportInventoryBarCodeDefaultsToNone(t *testing.T) {
+	d := build(t, fixtures[4].order(t))
+	msgs, err := Render(d, testOptions(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := messageOf(t, msgs, "CEB621"); strings.Count(s, "<ceb:barCode>无</ceb:barCode>") != len(d.Inventory.Lines) {
+		t.Errorf("CEB621 lines without a bar code must say 无:\n%s", s)
+	}
+}
+
+// The import order and inventory number their lines with at most 4 digits
+// (gnum N4).
+func TestImportLineNumberHasFourDigits(t *testing.T) {
+	d := build(t, fixtures[4].order(t))
+	opts := testOptions(d)
+	d.Order.Lines[0].GNum, d.Inventory.Lines[0].GNum = 10000, 10000
+	opts.Lines[10000] = opts.Lines[1]
+	wantField(t, renderErr(t, d, opts), "CEB311 OrderList[10000].gnum", "more than 4 digits")
+}
+
+// Every code the order pipeline can declare is in the tables, and every
+// entry either names the public copy it was checked against or is marked
+// verify.
+func TestCodeTablesCoverThePipelineAndCiteTheirSources(t *testing.T) {
+	for _, iso := range []string{"CNY", "USD", "EUR", "GBP", "AUD", "CAD", "JPY", "SGD", "NZD"} { // shared/customs/rules currencies
+		if _, err := CurrencyCode("f", iso); err != nil {
+			t.Error(err)
+		}
+	}
+	for _, iso := range []string{"CN", "US", "DE", "FR", "IT", "NL", "ES", "GB", "AU", "CA", "JP", "SG", "NZ"} { // rule territories
+		if _, err := CountryCode("f", iso); err != nil {
+			t.Error(err)
+		}
+	}
+	for name, tab := range map[string]*CodeTable{"currencies": Currencies, "countries": Countries, "units": Units} {
+		for k, e := range tab.Entries {
+			if !e.Verify && !strings.HasPrefix(e.Source, "https://github.com/") {
+				t.Errorf("%s %s is not marked verify and names no public copy (source %q)", name, k, e.Source)
+			}
+		}
+	}
+	for u, want := range map[string]string{"台": "001", "千克": "035", " KG ": "035", "bottle": "142", "036": "036"} {
+		if got, err := UnitCode("f", u); err != nil || got != want {
+			t.Errorf("unit %q = %q, %v; want %s", u, got, err, want)
+		}
 	}
 }

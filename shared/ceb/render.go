@@ -3,6 +3,7 @@ package ceb
 import (
 	"bytes"
 	"fmt"
+	"math/big"
 	"strconv"
 
 	"github.com/xborder/xborder/shared/chinacustoms"
@@ -13,9 +14,16 @@ import (
 type LineExtra struct {
 	// LegalQty and LegalUnit are the quantity in the tariff line's legal
 	// (first) unit of measure: qty1 and unit1, required in CEB603 and CEB621.
-	// LegalQty is a decimal string ("1.5").
+	// LegalQty is a decimal string ("1.5"). It must agree with the line: the
+	// declared quantity when LegalUnit is the declared unit, the line's net
+	// weight when it is 千克 (035) or 克 (036).
 	LegalQty  string
 	LegalUnit string // JGS-20 code or a units.json alias
+	// SecondQty and SecondUnit are the quantity in the tariff line's second
+	// legal unit (qty2, unit2), for the lines whose tariff line has one:
+	// both or neither, checked like LegalQty.
+	SecondQty  string
+	SecondUnit string
 	// ItemRecordNo is the goods' number in the bonded account book, required
 	// for 1210.
 	ItemRecordNo string
@@ -47,6 +55,15 @@ type Options struct {
 	// inventories (e.g. "5" air, "2" sea, "4" road, "6" post — choose from the
 	// operator's routing).
 	TrafMode string
+	// TrafNo and VoyageNo are the means of transport crossing the border
+	// (vessel or aircraft name or number, CEB603 trafName, CEB621 trafNo) and
+	// its voyage or flight number (voyageNo). Required with the waybill's
+	// BillNo for a direct-purchase import (9610 CEB621, "直购进口必填");
+	// optional for exports, where customs allows them to follow in the
+	// master/sub waybill list; not written for bonded imports (1210,
+	// "保税进口免填").
+	TrafNo   string
+	VoyageNo string
 	// POD is the port of destination code for exports (CEB603 POD, 3–4).
 	POD string
 	// WrapType is the JGS-20 packing type code (wrapType), required in CEB603.
@@ -301,20 +318,85 @@ func (r *renderer) ceb505() (string, []byte, error) {
 	return r.finish(w, b.Logistics)
 }
 
-// legal writes qty1 and unit1 of a line from opts.Lines.
-func (r *renderer) legal(w *writer, gnum int) {
-	x, ok := r.o.Lines[gnum]
-	if !ok || x.LegalQty == "" {
-		w.fail("qty1", "legal quantity is required (Options.Lines[gnum].LegalQty)")
+// JGS-20 units of measure whose quantity is a weight: a legal quantity in
+// one of them is the line's net weight (the declaration rules fill the
+// quantity in 千克 with the net weight).
+const (
+	unitKilogram = "035" // 千克
+	unitGram     = "036" // 克
+)
+
+// legalQty is an inventory line's quantities in its tariff line's legal
+// units of measure, the units as JGS-20 codes.
+type legalQty struct {
+	qty1, unit1 string
+	qty2, unit2 string // empty when the tariff line has no second unit
+}
+
+// legalQuantities reads and checks the legal quantities of inventory line l
+// from Options.Lines, recording problems on w under qty1, unit1, qty2,
+// unit2.
+func (r *renderer) legalQuantities(w *writer, l chinacustoms.InventoryLine) legalQty {
+	x := r.o.Lines[l.GNum]
+	declared, _ := UnitCode("", l.Unit) // an unmapped unit is reported where unit is written
+	var q legalQty
+	q.qty1, q.unit1 = r.legalPair(w, l, declared, "qty1", "unit1", x.LegalQty, x.LegalUnit, "LegalQty", "LegalUnit")
+	if x.SecondQty != "" || x.SecondUnit != "" {
+		q.qty2, q.unit2 = r.legalPair(w, l, declared, "qty2", "unit2", x.SecondQty, x.SecondUnit, "SecondQty", "SecondUnit")
+		if q.unit2 != "" && q.unit2 == q.unit1 {
+			w.fail("unit2", "the second legal unit is the first one (unit1) again")
+		}
 	}
-	if !decimalOK(x.LegalQty) && x.LegalQty != "" {
-		w.fail("qty1", fmt.Sprintf("%q is not a decimal of at most 19 digits, 5 decimals", x.LegalQty))
+	return q
+}
+
+// legalPair checks one legal quantity and unit. A quantity in the declared
+// unit must be the declared quantity; one in 千克 or 克 must be the line's
+// net weight, which it defaults to when empty.
+func (r *renderer) legalPair(w *writer, l chinacustoms.InventoryLine, declared, qtyField, unitField, qty, unit, qtyOpt, unitOpt string) (string, string) {
+	code, uerr := "", error(nil)
+	if unit != "" {
+		code, uerr = UnitCode(w.field(unitField), unit)
 	}
-	w.raw("qty1", x.LegalQty)
-	if x.LegalUnit == "" {
-		w.fail("unit1", "legal unit is required (Options.Lines[gnum].LegalUnit)")
+	weight := code == unitKilogram || code == unitGram
+	if qty == "" && weight && l.NetWeightGrams > 0 {
+		if code == unitKilogram {
+			qty = formatDecimal(l.NetWeightGrams, 3)
+		} else {
+			qty = strconv.FormatInt(l.NetWeightGrams, 10)
+		}
 	}
-	w.unit("unit1", x.LegalUnit)
+	switch {
+	case qty == "":
+		w.fail(qtyField, "legal quantity is required (Options.Lines[gnum]."+qtyOpt+")")
+	case !decimalOK(qty):
+		w.fail(qtyField, fmt.Sprintf("%q is not a decimal of at most 19 digits, 5 decimals", qty))
+	}
+	switch {
+	case unit == "":
+		w.fail(unitField, "legal unit is required (Options.Lines[gnum]."+unitOpt+")")
+	case uerr != nil:
+		w.fail(unitField, uerr.(*FieldError).Problem)
+	}
+	if code == "" || !decimalOK(qty) {
+		return qty, code
+	}
+	v, _ := new(big.Rat).SetString(qty)
+	switch {
+	case code == declared:
+		if v.Cmp(new(big.Rat).SetInt64(l.Qty)) != 0 {
+			w.fail(qtyField, fmt.Sprintf("quantity mismatch: %s in the declared unit %s, the line declares %d", qty, code, l.Qty))
+		}
+	case weight && l.NetWeightGrams > 0:
+		want, shown := new(big.Rat).SetFrac64(l.NetWeightGrams, 1000), formatDecimal(l.NetWeightGrams, 3)+" kg"
+		if code == unitGram {
+			want, shown = new(big.Rat).SetInt64(l.NetWeightGrams), strconv.FormatInt(l.NetWeightGrams, 10)+" g"
+		}
+		if v.Cmp(want) != 0 {
+			w.fail(qtyField, fmt.Sprintf("quantity mismatch: %s, the line's net weight is %s", qty, shown))
+		}
+	}
+	return qty, code
 }
 
 func decimalOK(s string) bool {
@@ -376,6 +458,10 @@ func (r *renderer) ceb603() (string, []byte, error) {
 	}
 	w.str("tradeMode", string(inv.TradeMode), 4, 4)
 	w.str("trafMode", r.o.TrafMode, 1, 1)
+	// The means of transport, voyage and bill may follow in the master/sub
+	// waybill list (CEB607): written when known.
+	w.opt("trafName", r.o.TrafNo, 100)
+	w.opt("voyageNo", r.o.VoyageNo, 32)
 	w.opt("billNo", r.d.Waybill.BillNo, 37)
 	w.country("country", inv.Country)
 	w.str("POD", r.o.POD, 3, 4)
@@ -416,30 +502,22 @@ func (r *renderer) ceb603() (string, []byte, error) {
 		w.country("country", l.DestinationCountry)
 		w.currency("currency", inv.Currency)
 		w.int("qty", l.Qty, 14)
-		r.legalSplit(w, l.GNum, l.Unit)
+		q := r.legalQuantities(w, l)
+		w.raw("qty1", q.qty1)
+		if q.unit2 != "" {
+			w.raw("qty2", q.qty2)
+		}
+		w.unit("unit", l.Unit)
+		w.str("unit1", q.unit1, 3, 3)
+		if q.unit2 != "" {
+			w.str("unit2", q.unit2, 3, 3)
+		}
 		w.amount("price", l.Price, inv.Currency)
 		w.amount("totalPrice", l.TotalPrice, inv.Currency)
 		w.close("InventoryList")
 	}
 	w.close("Inventory")
 	return r.finish(w, inv.Agent)
-}
-
-// legalSplit writes qty1, unit, unit1 in CEB603's order (qty, qty1, unit,
-// unit1).
-func (r *renderer) legalSplit(w *writer, gnum int, unit string) {
-	x := r.o.Lines[gnum]
-	if x.LegalQty == "" {
-		w.fail("qty1", "legal quantity is required (Options.Lines[gnum].LegalQty)")
-	} else if !decimalOK(x.LegalQty) {
-		w.fail("qty1", fmt.Sprintf("%q is not a decimal of at most 19 digits, 5 decimals", x.LegalQty))
-	}
-	w.raw("qty1", x.LegalQty)
-	w.unit("unit", unit)
-	if x.LegalUnit == "" {
-		w.fail("unit1", "legal unit is required (Options.Lines[gnum].LegalUnit)")
-	}
-	w.unit("unit1", x.LegalUnit)
 }
 
 func personal(p chinacustoms.Personal) string { return string(p) }
@@ -482,7 +560,7 @@ func (r *renderer) ceb311() (string, []byte, error) {
 	for _, l := range o.Lines {
 		w.scope = lineScope("OrderList", l.GNum)
 		w.open("OrderList")
-		w.int("gnum", int64(l.GNum), 9)
+		w.int("gnum", int64(l.GNum), 4) // N4
 		w.opt("itemNo", l.ItemNo, 30)
 		w.str("itemName", l.ItemName, 1, 250)
 		w.str("gmodel", l.GModel, 1, 510)
@@ -600,7 +678,14 @@ func (r *renderer) ceb621() (string, []byte, error) {
 	}
 	w.str("tradeMode", string(inv.TradeMode), 4, 4)
 	w.str("trafMode", r.o.TrafMode, 1, 1)
-	w.opt("billNo", r.d.Waybill.BillNo, 37)
+	if inv.TradeMode == chinacustoms.Mode9610 {
+		// Direct-purchase imports must name the means of transport, the
+		// voyage and the bill of lading or master air waybill (直购进口必填);
+		// bonded imports leave them out (保税进口免填).
+		w.str("trafNo", r.o.TrafNo, 1, 100)
+		w.str("voyageNo", r.o.VoyageNo, 1, 32)
+		w.str("billNo", r.d.Waybill.BillNo, 1, 37)
+	}
 	country := inv.Country
 	if country == "" {
 		country = r.o.DepartureCountry
@@ -621,7 +706,7 @@ func (r *renderer) ceb621() (string, []byte, error) {
 		w.scope = lineScope("InventoryList", l.GNum)
 		x := r.o.Lines[l.GNum]
 		w.open("InventoryList")
-		w.int("gnum", int64(l.GNum), 9)
+		w.int("gnum", int64(l.GNum), 4) // N4
 		rec := l.ItemRecordNo
 		if rec == "" {
 			rec = x.ItemRecordNo
@@ -635,12 +720,22 @@ func (r *renderer) ceb621() (string, []byte, error) {
 		w.str("gcode", l.GCode, 10, 10)
 		w.str("gname", l.GName, 1, 250)
 		w.str("gmodel", l.GModel, 1, 510)
-		w.opt("barCode", x.BarCode, 50)
+		bc := x.BarCode
+		if bc == "" {
+			bc = "无" // 没有条码填“无”
+		}
+		w.str("barCode", bc, 1, 50)
 		w.country("country", l.OriginCountry)
 		w.currency("currency", inv.Currency)
 		w.int("qty", l.Qty, 14)
 		w.unit("unit", l.Unit)
-		r.legal(w, l.GNum)
+		q := r.legalQuantities(w, l)
+		w.raw("qty1", q.qty1)
+		w.str("unit1", q.unit1, 3, 3)
+		if q.unit2 != "" {
+			w.raw("qty2", q.qty2)
+			w.str("unit2", q.unit2, 3, 3)
+		}
 		w.amount("price", l.Price, inv.Currency)
 		w.amount("totalPrice", l.TotalPrice, inv.Currency)
 		w.close("InventoryList")

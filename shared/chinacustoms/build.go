@@ -127,9 +127,12 @@ func HSCode10(hs string) (code string, padded bool, err error) {
 // order's converted actualPaid, so that converting the parts and the whole
 // separately cannot make them differ by a rounding fen.
 //
-// The order's buyer has no identity number, so the buyer and payer identity
-// numbers stay empty and are listed in Declaration.Incomplete, with the
-// other fields the order cannot supply.
+// The buyer's identity number (buyerIdNumber of the order and the
+// inventory, payerIdNumber of the payment: customs requires the buyer and
+// the payer to be one person) is the order's o.Buyer.Identity, when it is a
+// resident identity card (type "1", the only one retail-import messages
+// take); without it the three stay empty and are listed in
+// Declaration.Incomplete, with the other fields the order cannot supply.
 func Build(o *order.Order, pay PaymentInput, ship WaybillInput, parties Parties, now time.Time) (*Declaration, error) {
 	if o == nil {
 		return nil, fmt.Errorf("%w: no order", ErrInvalidInput)
@@ -221,6 +224,18 @@ func (b *builder) convert(what string, m money.Money) (money.Money, error) {
 
 func (b *builder) missing(path string) { b.incomplete = append(b.incomplete, path) }
 
+// buyerID is the buyer's resident identity card number from the order, for
+// the field at path; without one (or with another kind of document, which
+// retail-import messages do not take) it is empty and path is missing.
+func (b *builder) buyerID(path string) Personal {
+	id := b.o.Buyer.Identity
+	if id == nil || id.Type != IDTypeIdentityCard || id.Number == "" {
+		b.missing(path)
+		return ""
+	}
+	return Personal(order.NormalizeIDNumber(id.Number))
+}
+
 func (b *builder) order(orderType string, pay PaymentInput, parties Parties) (Order, error) {
 	o := b.o
 	doc := Order{
@@ -241,7 +256,7 @@ func (b *builder) order(orderType string, pay PaymentInput, parties Parties) (Or
 		doc.BuyerName = Personal(o.Buyer.Name)
 		doc.BuyerTelephone = Personal(o.Buyer.Phone)
 		doc.BuyerIDType = IDTypeIdentityCard
-		b.missing("order.buyerIdNumber")
+		doc.BuyerIDNumber = b.buyerID("order.buyerIdNumber")
 		if o.Buyer.Phone == "" {
 			b.missing("order.buyerTelephone")
 		}
@@ -365,8 +380,8 @@ func (b *builder) payment(pay PaymentInput, parties Parties, ord *Order) (Paymen
 	}
 	if b.dir == Import {
 		doc.PayerIDType = IDTypeIdentityCard
+		doc.PayerIDNumber = b.buyerID("payment.payerIdNumber") // the payer is the buyer
 		doc.Telephone = Personal(o.Buyer.Phone)
-		b.missing("payment.payerIdNumber")
 	}
 	ord.PayTransactionID = id
 	return doc, nil
@@ -510,10 +525,10 @@ func (b *builder) inventory(parties Parties, ord *Order, wb *Waybill, now time.T
 		}
 		inv.AssureCode = parties.ECommerce.Code
 		inv.BuyerIDType = IDTypeIdentityCard
+		inv.BuyerIDNumber = b.buyerID("inventory.buyerIdNumber")
 		inv.BuyerName = Personal(o.Buyer.Name)
 		inv.BuyerTelephone = Personal(o.Buyer.Phone)
 		inv.ConsigneeAddress = Personal(formatAddress(o.Consignee.Address))
-		b.missing("inventory.buyerIdNumber")
 		if o.Buyer.Phone == "" {
 			b.missing("inventory.buyerTelephone")
 		}

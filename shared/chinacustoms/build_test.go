@@ -50,18 +50,18 @@ func TestBuild(t *testing.T) {
 			dir: Import, mode: Mode1210, orderType: "I", ieFlag: "I", currency: "CNY",
 			goods: 2*32800 + 9900, paid: 2*32800 + 9900,
 			gcodes: []string{"3304990099", "3304990000"}, country: "CN", gross: 2*120 + 200,
-			incomplete: []string{
+			incomplete: []string{"inventory.lines[*].itemRecordNo", "inventory.lines[2].gcode"},
+			complete: []string{
 				"order.buyerIdNumber", "payment.payerIdNumber", "inventory.buyerIdNumber",
-				"inventory.lines[*].itemRecordNo", "inventory.lines[2].gcode",
+				"inventory.lines[1].gcode", "inventory.country",
 			},
-			complete: []string{"inventory.lines[1].gcode", "inventory.country"},
 		},
 		{
 			name: "9610 direct-purchase import into China", order: import9610,
 			dir: Import, mode: Mode9610, orderType: "I", ieFlag: "I", currency: "CNY",
 			goods: 3 * 25800, paid: 3*25800 + 3000, gcodes: []string{"1901101000"}, gross: 3300,
-			incomplete: []string{"order.buyerIdNumber", "inventory.country"},
-			complete:   []string{"inventory.lines[*].itemRecordNo"},
+			incomplete: []string{"inventory.country"},
+			complete:   []string{"order.buyerIdNumber", "payment.payerIdNumber", "inventory.buyerIdNumber", "inventory.lines[*].itemRecordNo"},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -120,8 +120,13 @@ func TestBuild(t *testing.T) {
 			if d.Waybill.PackNo != 1 || inv.PackNo != 1 {
 				t.Errorf("packNo = %d, %d; want 1", d.Waybill.PackNo, inv.PackNo)
 			}
-			if tc.dir == Import && (d.Order.BuyerIDType != IDTypeIdentityCard || d.Order.BuyerIDNumber != "" || d.Payment.PayerIDNumber != "") {
-				t.Error("an import's identity type must be 1 and its numbers empty: the order has none")
+			if tc.dir == Import && (d.Order.BuyerIDType != IDTypeIdentityCard || d.Payment.PayerIDType != IDTypeIdentityCard ||
+				d.Inventory.BuyerIDType != IDTypeIdentityCard || d.Order.BuyerIDNumber != testIDNumber ||
+				d.Payment.PayerIDNumber != testIDNumber || d.Inventory.BuyerIDNumber != testIDNumber) {
+				t.Error("an import's identity type must be 1 and its numbers the buyer's, in the order, the payment and the inventory")
+			}
+			if tc.dir == Export && (d.Order.BuyerIDType != "" || d.Order.BuyerIDNumber != "" || d.Payment.PayerIDNumber != "" || d.Inventory.BuyerIDNumber != "") {
+				t.Error("an export declares no identity")
 			}
 			for _, f := range tc.incomplete {
 				if !slices.Contains(d.Incomplete, f) {

@@ -11,6 +11,11 @@ import (
 // Fixtures: small orders built from Go values. Every one is checked with
 // order.Validate, so that they stay orders the intake API would accept.
 
+// testIDNumber is the identity number of the import fixtures' buyer: a
+// fictitious, checksum-valid resident identity card number (region 110101,
+// born 1990-03-07).
+const testIDNumber = "110101199003070038"
+
 var (
 	testNow    = time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC)
 	testPaidAt = time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
@@ -26,7 +31,9 @@ func line(sku, hs string, qty, unit int64, currency, origin string, grams int64)
 }
 
 // newOrder is an accepted order with an authorised charge of its total.
-// shipping is in minor units of currency; 0 means free shipping.
+// shipping is in minor units of currency; 0 means free shipping. The buyer
+// of a retail import into China gives her identity (testIDNumber), as
+// intake requires.
 func newOrder(t *testing.T, id string, tm order.TradeMode, f order.Fulfilment, currency, dest string, shipping int64, lines ...order.Line) *order.Order {
 	t.Helper()
 	d := order.Draft{
@@ -45,6 +52,9 @@ func newOrder(t *testing.T, id string, tm order.TradeMode, f order.Fulfilment, c
 	if tm == order.TradeB2B {
 		d.Buyer.Name = "Buyer Company Ltd"
 		d.Buyer.BusinessRegistration = "REG-0001"
+	}
+	if d.RetailImportIntoChina() {
+		d.Buyer.Identity = &order.Identity{Type: order.IDTypeResidentCard, Number: testIDNumber}
 	}
 	total := shipping
 	for _, l := range lines {

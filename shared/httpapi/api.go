@@ -22,6 +22,7 @@ import (
 	"github.com/xborder/xborder/shared/opsconsole"
 	"github.com/xborder/xborder/shared/order"
 	"github.com/xborder/xborder/shared/partner"
+	"github.com/xborder/xborder/shared/receipts"
 	"github.com/xborder/xborder/shared/screening"
 )
 
@@ -112,6 +113,16 @@ type Config struct {
 	// queue's name. Without both the DLQ endpoints answer 503.
 	Queues      Queues
 	DeadLetters map[string]QueuePair
+	// Receipts records China's customs receipts (CEB304, CEB604, …) that
+	// the E-Port's data exchange client forwards; without it that endpoint
+	// answers 503.
+	Receipts ReceiptRecorder
+}
+
+// ReceiptRecorder records one CEB receipt message on the orders it
+// answers (receipts.Recorder).
+type ReceiptRecorder interface {
+	Record(ctx context.Context, data []byte, now time.Time) ([]receipts.Result, error)
 }
 
 // MaxBodyBytes bounds a request body (256 KiB: what fits a Step Functions
@@ -138,6 +149,7 @@ var Routes = []Route{
 	{http.MethodGet, "/v1/ops/orders/{id}"},
 	{http.MethodGet, "/v1/ops/orders/{id}/declarations"},
 	{http.MethodGet, "/v1/ops/orders/{id}/declarations/{messageType}"},
+	{http.MethodPost, "/v1/ops/customs/receipts"},
 	{http.MethodPost, "/v1/ops/orders/{id}/redrive"},
 	{http.MethodPost, "/v1/ops/orders/{id}/cancel"},
 	{http.MethodGet, "/v1/ops/dlqs"},
@@ -213,6 +225,7 @@ func New(cfg Config) *API {
 		{http.MethodGet, "/v1/ops/orders/{id}"}:                               a.ops(a.opsGetOrder),
 		{http.MethodGet, "/v1/ops/orders/{id}/declarations"}:                  a.ops(a.opsDeclarations),
 		{http.MethodGet, "/v1/ops/orders/{id}/declarations/{messageType}"}:    a.ops(a.opsDeclaration),
+		{http.MethodPost, "/v1/ops/customs/receipts"}:                         a.ops(a.opsCustomsReceipt),
 		{http.MethodPost, "/v1/ops/orders/{id}/redrive"}:                      a.ops(a.opsRedrive),
 		{http.MethodPost, "/v1/ops/orders/{id}/cancel"}:                       a.ops(a.opsCancel),
 		{http.MethodGet, "/v1/ops/dlqs"}:                                      a.ops(a.opsDLQs),

@@ -1,9 +1,17 @@
 package httpapi
 
 import (
+	"errors"
+	"fmt"
+	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/xborder/xborder/shared/ceb"
+	"github.com/xborder/xborder/shared/order"
+	"github.com/xborder/xborder/shared/receipts"
 )
 
 // declarationView lists one rendered customs message of an order.
@@ -12,6 +20,11 @@ type declarationView struct {
 	Bytes int               `json:"bytes"`
 	At    time.Time         `json:"at"`
 	Links map[string]string `json:"links"`
+	// Receipts are the answers to this message, oldest first; Latest is
+	// the newest one's outcome (pending, cleared, released, rejected, …),
+	// or "awaiting" before the first.
+	Receipts []order.CustomsReceipt `json:"receipts"`
+	Latest   string                 `json:"latest"`
 }
 
 // opsDeclarations lists the customs messages rendered for an order (China's
@@ -24,8 +37,18 @@ func (a *API) opsDeclarations(w http.ResponseWriter, r *http.Request) {
 	list := []declarationView{}
 	if o.Customs != nil {
 		for _, m := range o.Customs.Messages {
-			list = append(list, declarationView{Type: m.Type, Bytes: len(m.XML), At: m.At,
-				Links: map[string]string{"xml": "/v1/ops/orders/" + o.ID + "/declarations/" + m.Type}})
+			v := declarationView{Type: m.Type, Bytes: len(m.XML), At: m.At, Receipts: []order.CustomsReceipt{}, Latest: "awaiting",
+				Links: map[string]string{"xml": "/v1/ops/orders/" + o.ID + "/declarations/" + m.Type}}
+			var latest time.Time
+			for _, rc := range o.Customs.Receipts {
+				if rc.Answers == m.Type {
+					v.Receipts = append(v.Receipts, rc)
+					if !rc.At.Before(latest) {
+						v.Latest, latest = rc.Outcome, rc.At
+					}
+				}
+			}
+			list = append(list, v)
 		}
 	}
 	a.writeValue(w, r, http.StatusOK, map[string]any{"orderId": o.ID, "declarations": list})
@@ -53,4 +76,56 @@ func (a *API) opsDeclaration(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeProblem(w, r, Problem{Type: problemNotFound, Status: http.StatusNotFound, Detail: "No " + want + " message for this order."})
+}
+
+// MaxReceiptBytes bounds a receipt message: 100 returns with 1,000-character
+// reasons.
+const MaxReceiptBytes = 1 << 20
+
+// opsCustomsReceipt records one CEB receipt message (CEB304, CEB404, CEB506,
+// CEB604, CEB312, CEB412, CEB512, CEB622), as the E-Port's data exchange
+// client received it, on the orders whose messages it answers.
+func (a *API) opsCustomsReceipt(w http.ResponseWriter, r *http.Request) {
+	if a.cfg.Receipts == nil {
+		notConfigured(w, r, "a receipts recorder")
+		return
+	}
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || (mt != "application/xml" && mt != "text/xml") {
+		writeProblem(w, r, Problem{Type: problemMediaType, Status: http.StatusUnsupportedMediaType,
+			Detail: "Send the receipt message as application/xml, as the E-Port delivered it."})
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxReceiptBytes))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		writeProblem(w, r, Problem{Type: problemTooLarge, Status: http.StatusRequestEntityTooLarge,
+			Detail: fmt.Sprintf("The receipt is larger than %d bytes.", MaxReceiptBytes)})
+		return
+	case err != nil:
+		badRequest(w, r, "The body could not be read.")
+		return
+	}
+	results, err := a.cfg.Receipts.Record(r.Context(), body, a.cfg.Now())
+	var bad *ceb.ReceiptError
+	var unknown *receipts.UnknownError
+	switch {
+	case errors.As(err, &bad):
+		writeProblem(w, r, Problem{Type: problemValidation, Status: http.StatusUnprocessableEntity,
+			Detail: "The receipt cannot be read; nothing was recorded.",
+			Errors: []order.FieldError{{Field: bad.Field, Code: "invalid_receipt", Message: bad.Problem}}})
+		return
+	case errors.As(err, &unknown):
+		writeProblem(w, r, Problem{Type: problemValidation, Status: http.StatusUnprocessableEntity,
+			Detail: "The receipt answers a message this system did not declare; nothing was recorded.",
+			Errors: []order.FieldError{{Field: unknown.Field, Code: "unknown_document", Message: unknown.Problem}}})
+		return
+	case err != nil:
+		a.internalError(w, r, "record customs receipt", err)
+		return
+	}
+	a.cfg.Logger.InfoContext(r.Context(), "customs receipt posted", "by", opsActor(r.Context()), "receipt", results[0].Type,
+		"returns", len(results))
+	a.writeValue(w, r, http.StatusOK, map[string]any{"receipt": results[0].Type, "answers": results[0].Answers, "results": results})
 }

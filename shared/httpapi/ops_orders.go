@@ -15,7 +15,9 @@ import (
 
 // opsOrderView is the order as the store holds it, for operators:
 // screening, customs, charge and callbacks included, and who asked to
-// cancel; the payment token and the waiting task token are not shown.
+// cancel; the payment token and the waiting task token are not shown, and
+// the buyer's identity number shows its last four characters only
+// (redacted).
 type opsOrderView struct {
 	*order.Order
 	Payment     paymentView `json:"payment"`
@@ -60,7 +62,7 @@ func (a *API) opsGetOrder(w http.ResponseWriter, r *http.Request) {
 		history = []order.Event{}
 	}
 	a.writeValue(w, r, http.StatusOK, opsOrderDetail{
-		Order:   opsOrderView{Order: o, Payment: paymentView{Method: o.Payment.Method}, CancelledBy: o.CancelledBy},
+		Order:   opsOrderView{Order: redacted(o), Payment: paymentView{Method: o.Payment.Method}, CancelledBy: o.CancelledBy},
 		History: history, Execution: x, Steps: steps, Actions: actionsFor(o, x),
 	})
 }

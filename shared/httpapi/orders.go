@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/xborder/xborder/shared/customs"
@@ -18,7 +19,8 @@ import (
 )
 
 // orderView is an order as its owner sees it: the payment token is not
-// echoed back.
+// echoed back, and the buyer's identity number shows its last four
+// characters only (see redacted).
 type orderView struct {
 	*order.Order
 	Payment paymentView `json:"payment"`
@@ -34,8 +36,68 @@ type paymentView struct {
 }
 
 func viewOf(o *order.Order, history []order.Event) orderView {
-	return orderView{Order: o, Payment: paymentView{Method: o.Payment.Method}, History: history,
+	return orderView{Order: redacted(o), Payment: paymentView{Method: o.Payment.Method}, History: history,
 		Links: map[string]any{"self": orderLocation(o.ID)}}
+}
+
+// redacted is o as every view of it shows it: without the buyer's identity
+// number, of which only the last four characters are shown
+// ("**************123X"). The buyer's own identity marshals so
+// (order.Identity.MarshalJSON); the customs declaration the customs step
+// stored repeats the number in China's documents (buyerIdNumber,
+// payerIdNumber), which are masked here. o itself is not changed.
+func redacted(o *order.Order) *order.Order {
+	if o.Customs == nil || len(o.Customs.Declaration) == 0 {
+		return o
+	}
+	c, rec := *o, *o.Customs
+	rec.Declaration = maskIDNumbers(rec.Declaration)
+	c.Customs = &rec
+	return &c
+}
+
+// maskIDNumbers masks, in a JSON document, every non-empty string whose
+// key ends in "IdNumber" (any case: buyerIdNumber, PayerIDNumber, …) with
+// order.MaskIDNumber. A document it cannot read is left out (nil) rather
+// than shown unmasked.
+func maskIDNumbers(raw json.RawMessage) json.RawMessage {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber() // amounts stay exact
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil
+	}
+	if !maskIn(doc) {
+		return raw
+	}
+	out, err := json.Marshal(doc)
+	if err != nil {
+		return nil
+	}
+	return out
+}
+
+// maskIn masks the identity numbers in a decoded JSON value in place and
+// reports whether it masked any.
+func maskIn(v any) bool {
+	masked := false
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if s, ok := e.(string); ok && s != "" && strings.HasSuffix(strings.ToLower(k), "idnumber") {
+				x[k], masked = order.MaskIDNumber(s), true
+			} else if maskIn(e) {
+				masked = true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if maskIn(e) {
+				masked = true
+			}
+		}
+	}
+	return masked
 }
 
 func orderLocation(id string) string { return "/v1/orders/" + id }

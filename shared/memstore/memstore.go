@@ -36,6 +36,7 @@ type Store struct {
 	history map[string][]order.Event
 	keys    map[scopedKey]idempotency.Record
 	quotes  map[string]quotes.Record
+	refs    map[string]string // reference → order id
 }
 
 type scopedKey struct{ scope, key string }
@@ -43,7 +44,7 @@ type scopedKey struct{ scope, key string }
 // New returns an empty store.
 func New() *Store {
 	return &Store{orders: map[string]order.Order{}, history: map[string][]order.Event{}, keys: map[scopedKey]idempotency.Record{},
-		quotes: map[string]quotes.Record{}}
+		quotes: map[string]quotes.Record{}, refs: map[string]string{}}
 }
 
 // clone copies every slice and pointer of an order (storetest checks that
@@ -51,6 +52,7 @@ func New() *Store {
 // fails the contract suite).
 func clone(o order.Order) order.Order {
 	o.Lines = append([]order.Line(nil), o.Lines...)
+	o.Buyer.Identity, o.Consignee.Identity = cloneIdentity(o.Buyer.Identity), cloneIdentity(o.Consignee.Identity)
 	if o.Shipping != nil {
 		s := *o.Shipping
 		o.Shipping = &s
@@ -81,6 +83,7 @@ func clone(o order.Order) order.Order {
 		}
 		c.Declaration = cloneBytes(c.Declaration)
 		c.Messages = append([]order.CustomsMessage(nil), c.Messages...)
+		c.Receipts = append([]order.CustomsReceipt(nil), c.Receipts...)
 		o.Customs = &c
 	}
 	if o.Callbacks != nil {
@@ -93,6 +96,14 @@ func clone(o order.Order) order.Order {
 		o.Screening = &h
 	}
 	return o
+}
+
+func cloneIdentity(id *order.Identity) *order.Identity {
+	if id == nil {
+		return nil
+	}
+	c := *id
+	return &c
 }
 
 func cloneMoney(m *money.Money) *money.Money {
@@ -350,4 +361,32 @@ func validSortKey(k string) bool {
 	}
 	t, err := time.Parse(sortable, k[:n])
 	return err == nil && t.UTC().Format(sortable) == k[:n]
+}
+
+// PutReferences records that each reference names order id. A reference
+// that names another order already is left as it is and reported with
+// order.ErrReferenceTaken; the others are recorded.
+func (s *Store) PutReferences(_ context.Context, id string, refs []string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	for _, ref := range refs {
+		if old, ok := s.refs[ref]; ok && old != id {
+			errs = append(errs, fmt.Errorf("memstore: reference %s: %w", ref, order.ErrReferenceTaken))
+			continue
+		}
+		s.refs[ref] = id
+	}
+	return errors.Join(errs...)
+}
+
+// OrderByReference returns the id of the order ref names, or
+// order.ErrNotFound.
+func (s *Store) OrderByReference(_ context.Context, ref string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if id, ok := s.refs[ref]; ok {
+		return id, nil
+	}
+	return "", fmt.Errorf("memstore: reference %s: %w", ref, order.ErrNotFound)
 }

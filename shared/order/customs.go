@@ -2,6 +2,7 @@ package order
 
 import (
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/xborder/xborder/shared/money"
@@ -55,7 +56,56 @@ type CustomsRecord struct {
 	// Messages are the declarations rendered for Chinese customs (CEB XML),
 	// one per message type; the ops API serves them, the order view does not.
 	Messages []CustomsMessage `json:"-" dynamodbav:"messages,omitempty"`
+	// Receipts are the China E-Port's and customs' answers to the messages
+	// (CEB304, CEB604, …), in the order they arrived; operators see them,
+	// the order view does not.
+	Receipts []CustomsReceipt `json:"-" dynamodbav:"receipts,omitempty"`
 }
+
+// CustomsReceipt is one answer to a customs message: its returnStatus,
+// what that means, and when customs set it.
+type CustomsReceipt struct {
+	Type    string `json:"type" dynamodbav:"type"`       // CEB604
+	Answers string `json:"answers" dynamodbav:"answers"` // CEB603
+	GUID    string `json:"guid" dynamodbav:"guid"`       // the E-Port's guid of the return
+	Status  int    `json:"returnStatus" dynamodbav:"returnStatus"`
+	Meaning string `json:"meaning" dynamodbav:"meaning"`
+	// Outcome is pending, cleared, released, rejected, held, returned,
+	// failed or unknown.
+	Outcome    string    `json:"outcome" dynamodbav:"outcome"`
+	Info       string    `json:"info,omitempty" dynamodbav:"info,omitempty"`
+	InvtNo     string    `json:"invtNo,omitempty" dynamodbav:"invtNo,omitempty"`
+	PreNo      string    `json:"preNo,omitempty" dynamodbav:"preNo,omitempty"`
+	At         time.Time `json:"at" dynamodbav:"at"` // returnTime
+	ReceivedAt time.Time `json:"receivedAt" dynamodbav:"receivedAt"`
+}
+
+// MaxCustomsReceipts bounds the receipts kept on an order (the newest).
+const MaxCustomsReceipts = 50
+
+// RecordReceipt adds r to the order's customs record unless the same
+// receipt (type, guid, status, time) is there already: the E-Port resends,
+// and so do operators. It reports whether r was new.
+func (o *Order) RecordReceipt(r CustomsReceipt) bool {
+	if o.Customs == nil {
+		o.Customs = &CustomsRecord{}
+	}
+	c := o.Customs
+	for _, old := range c.Receipts {
+		if old.Type == r.Type && old.GUID == r.GUID && old.Status == r.Status && old.At.Equal(r.At) {
+			return false
+		}
+	}
+	c.Receipts = append(c.Receipts, r)
+	if n := len(c.Receipts); n > MaxCustomsReceipts {
+		c.Receipts = append([]CustomsReceipt(nil), c.Receipts[n-MaxCustomsReceipts:]...)
+	}
+	return true
+}
+
+// ErrReferenceTaken is returned when a reference (a waybill number, a
+// payment transaction) already names another order.
+var ErrReferenceTaken = errors.New("order: the reference names another order")
 
 // CustomsMessage is one rendered customs message.
 type CustomsMessage struct {

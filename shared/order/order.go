@@ -76,6 +76,11 @@ type Party struct {
 	IOSSNumber string `json:"iossNumber,omitempty" dynamodbav:"iossNumber,omitempty"`
 	// BusinessRegistration is the buyer's company registration; required for B2B.
 	BusinessRegistration string `json:"businessRegistration,omitempty" dynamodbav:"businessRegistration,omitempty"`
+	// Identity is the buyer's identity document: required of the buyer of a
+	// retail import into China, refused on any other order and on the
+	// consignee (see Draft.Validate). Personal data: stored for the
+	// declaration, shown masked, never logged.
+	Identity *Identity `json:"identity,omitempty" dynamodbav:"identity,omitempty"`
 }
 
 // Line is one product line of an order.
@@ -214,11 +219,18 @@ type Event struct {
 }
 
 // Accept turns a validated draft into a RECEIVED order with its first history
-// event. It does not validate: call Validate first.
+// event. It does not validate: call Validate first. It defaults the incoterm
+// to DDP and writes the check character of the buyer's identity number in
+// upper case (NormalizeIDNumber).
 func Accept(d Draft, id, customerID, actor string, now time.Time) (*Order, Event) {
 	now = now.UTC()
 	if d.Incoterm == "" {
 		d.Incoterm = IncotermDDP
+	}
+	if id := d.Buyer.Identity; id != nil {
+		// A copy, so the order shares nothing with the draft; the check
+		// character as printed on the card (X, not x).
+		d.Buyer.Identity = &Identity{Type: id.Type, Number: NormalizeIDNumber(id.Number)}
 	}
 	o := &Order{ID: id, CustomerID: customerID, Status: StatusReceived, Version: 1, CreatedAt: now, UpdatedAt: now, Draft: d}
 	return o, Event{OrderID: id, Version: 1, At: now, To: StatusReceived, Actor: actor}

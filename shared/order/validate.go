@@ -3,6 +3,7 @@ package order
 import (
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -82,6 +83,16 @@ const (
 //     the EU (not_allowed otherwise).
 //   - businessRegistration at most 64 characters; required from the buyer of a
 //     B2B order.
+//   - identity: required from the buyer of a retail import into China
+//     (RetailImportIntoChina: destination CN, trade mode B2C, C2C or M2B2C);
+//     not_allowed on the buyer of any other order (it is not needed, so it
+//     is not collected) and on the consignee. Its type must be "1", the
+//     resident identity card (the CEB code list's "2", other, is
+//     not_allowed: retail-import messages take "1" only); its number 18
+//     characters, 17 digits and a check character 0-9 or X (a lower-case x
+//     is accepted, and Accept stores it as X), with a birth date from
+//     1900-01-01 to today and the ISO 7064 MOD 11-2 check character. The
+//     messages never quote the number.
 //   - lines: 1 to MaxLines. Each: sku required, at most 64 of [A-Za-z0-9._-];
 //     title required, at most 200 characters; hsCode 6 to 10 digits; quantity
 //     1 to MaxQuantity; unitPrice.amount 0 to MaxUnitAmount; lineTotal equal
@@ -146,8 +157,15 @@ func (d *Draft) Validate() []FieldError {
 		v.add(top, "/currency", CodeInvalid, "currency must be an active ISO 4217 code in upper case, such as EUR, USD or JPY.")
 	}
 
-	v.party(at{base: "/buyer", index: -1}, &d.Buyer, d.TradeMode == TradeB2B, false)
-	v.party(at{base: "/consignee", index: -1}, &d.Consignee, false, true)
+	buyerID := identityNotAllowed
+	switch {
+	case d.RetailImportIntoChina():
+		buyerID = identityRequired
+	case !v.destOK || !validTradeMode(d.TradeMode):
+		buyerID = identityUnknown // reported on /tradeMode or the country already
+	}
+	v.party(at{base: "/buyer", index: -1}, &d.Buyer, d.TradeMode == TradeB2B, false, buyerID)
+	v.party(at{base: "/consignee", index: -1}, &d.Consignee, false, true, identityConsignee)
 
 	// The total can be checked only when every part of it is known.
 	sum, sumOK := int64(0), v.curOK
@@ -379,10 +397,76 @@ func (v *validator) line(a at, l *Line) (int64, bool) {
 	return l.LineTotal.Amount, totalOK && unitOK
 }
 
+// identityRule says whether a party must, may or must not give an identity.
+type identityRule int
+
+const (
+	// identityNotAllowed: the buyer of an order that is not a retail import
+	// into China; its identity is not needed, so not collected.
+	identityNotAllowed identityRule = iota
+	// identityRequired: the buyer of a retail import into China.
+	identityRequired
+	// identityUnknown: the trade mode or the destination is invalid (and
+	// reported), so whether the identity is needed cannot be told; what is
+	// given is checked.
+	identityUnknown
+	// identityConsignee: only the buyer's identity is declared.
+	identityConsignee
+)
+
+func validTradeMode(tm TradeMode) bool {
+	switch tm {
+	case TradeB2C, TradeB2B, TradeC2C, TradeM2B2C:
+		return true
+	}
+	return false
+}
+
+// identity checks a party's identity document under rule. Messages never
+// quote the number.
+func (v *validator) identity(a at, id *Identity, rule identityRule) {
+	switch {
+	case id == nil && rule == identityRequired:
+		v.add(a, "/identity", CodeRequired, "identity is required for retail imports into China: "+
+			"the buyer's resident identity card (type 1 and its number), which customs checks against the payer's.")
+		return
+	case id == nil:
+		return
+	case rule == identityConsignee:
+		v.add(a, "/identity", CodeNotAllowed, "only the buyer's identity is declared; the consignee's is not collected.")
+		return
+	case rule == identityNotAllowed:
+		v.add(a, "/identity", CodeNotAllowed, "an identity is collected only from the buyer of a retail import into China "+
+			"(destination CN, trade mode B2C, C2C or M2B2C); leave it out.")
+		return
+	}
+	checkNumber := true
+	switch id.Type {
+	case IDTypeResidentCard:
+	case "":
+		v.add(a, "/identity/type", CodeRequired, "identity type is required: 1, the resident identity card.")
+	case IDTypeOther:
+		v.add(a, "/identity/type", CodeNotAllowed, "retail imports into China accept type 1, the resident identity card, only "+
+			"(type 2, another document, is not allowed in their customs messages).")
+		checkNumber = false
+	default:
+		v.add(a, "/identity/type", CodeInvalid, "identity type must be 1, the resident identity card.")
+		checkNumber = false
+	}
+	if !checkNumber {
+		return
+	}
+	if id.Number == "" {
+		v.add(a, "/identity/number", CodeRequired, "identity number is required: the 18 characters of the resident identity card.")
+	} else if problem := residentIDProblem(id.Number, time.Now()); problem != "" {
+		v.add(a, "/identity/number", CodeInvalid, "identity number "+problem)
+	}
+}
+
 // party checks a buyer or a consignee. needRegistration demands a business
 // registration (the buyer of a B2B order); needContact an email or a phone
-// (the consignee, for the carrier).
-func (v *validator) party(a at, p *Party, needRegistration, needContact bool) {
+// (the consignee, for the carrier); idRule says what identity it gives.
+func (v *validator) party(a at, p *Party, needRegistration, needContact bool, idRule identityRule) {
 	v.text(a, "/name", p.Name, maxName, true)
 	switch {
 	case p.Email == "":
@@ -436,6 +520,7 @@ func (v *validator) party(a at, p *Party, needRegistration, needContact bool) {
 	} else {
 		v.text(a, "/businessRegistration", p.BusinessRegistration, maxRef, needRegistration)
 	}
+	v.identity(a, p.Identity, idRule)
 }
 
 // text checks a free-text field: present (and not blank) when required, valid

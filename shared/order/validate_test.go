@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xborder/xborder/shared/country"
 	"github.com/xborder/xborder/shared/money"
@@ -105,6 +106,9 @@ func personalData(d *Draft) []string {
 		a := p.Address
 		out = append(out, p.Name, p.Email, p.Phone, a.Line1, a.Line2, a.City, a.Region, a.PostalCode,
 			p.VATNumber, p.IOSSNumber, p.BusinessRegistration)
+		if p.Identity != nil {
+			out = append(out, p.Identity.Number)
+		}
 	}
 	out = append(out, d.Payment.Token, d.PartnerOrderRef)
 	return slices.DeleteFunc(out, func(s string) bool { return len(strings.TrimSpace(s)) < 5 })
@@ -578,6 +582,14 @@ func FuzzValidate(f *testing.F) {
 		}
 		if d.TradeMode == TradeB2B && strings.TrimSpace(d.Buyer.BusinessRegistration) == "" {
 			t.Fatal("accepted a B2B order without the buyer's registration")
+		}
+		switch id := d.Buyer.Identity; {
+		case d.Consignee.Identity != nil:
+			t.Fatal("accepted an identity on the consignee")
+		case !d.RetailImportIntoChina() && id != nil:
+			t.Fatal("accepted an identity on an order that is not a retail import into China")
+		case d.RetailImportIntoChina() && (id == nil || id.Type != IDTypeResidentCard || residentIDProblem(id.Number, time.Now()) != ""):
+			t.Fatal("accepted a retail import into China without a well-formed resident identity card")
 		}
 		sum := money.New(0, d.Currency)
 		for _, l := range d.Lines {

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,6 +59,11 @@ type Store interface {
 	PutQuote(ctx context.Context, q quotes.Record) error
 	// GetQuote reads one quote, strongly consistent; quotes.ErrNotFound.
 	GetQuote(ctx context.Context, id string) (*quotes.Record, error)
+	// PutReferences records that each reference names order id; one that
+	// names another order is kept and reported (order.ErrReferenceTaken).
+	PutReferences(ctx context.Context, id string, refs []string) error
+	// OrderByReference is the id of the order ref names; order.ErrNotFound.
+	OrderByReference(ctx context.Context, ref string) (string, error)
 }
 
 // Run runs the contract suite; newStore returns an empty store for each test.
@@ -70,6 +76,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	t.Run("counts", func(t *testing.T) { runCounts(t, newStore) })
 	t.Run("concurrency", func(t *testing.T) { runConcurrency(t, newStore) })
 	t.Run("quotes", func(t *testing.T) { runQuotes(t, newStore) })
+	t.Run("references", func(t *testing.T) { runReferences(t, newStore) })
 }
 
 // base is the suite's clock. It has nanoseconds, which every store keeps.
@@ -107,8 +114,10 @@ func fullOrder(id, customer string, at time.Time) *order.Order {
 	o.Buyer = order.Party{Name: "Müller Handels GmbH", Email: "einkauf@mueller.example", Phone: "+49301234567",
 		Address:   order.Address{Line1: "Industriestraße 5", Line2: "Halle 3", City: "Köln", Region: "NW", PostalCode: "50667", Country: "DE"},
 		VATNumber: "DE811907980", IOSSNumber: "IM2760000001", BusinessRegistration: "HRB 12345"}
+	o.Buyer.Identity = &order.Identity{Type: order.IDTypeResidentCard, Number: "110101199003070038"}
 	o.Consignee = o.Buyer
 	o.Consignee.Name = "Müller Lager"
+	o.Consignee.Identity = &order.Identity{Type: order.IDTypeResidentCard, Number: "11010119900307002X"}
 	o.Lines[0].Quantity = 1_000_000 // large integers survive
 	o.Lines[0].LineTotal = money.New(1999_000_000, "EUR")
 	o.Total = money.New(1999_000_000+4999+499, "EUR")
@@ -133,7 +142,9 @@ func fullOrder(id, customer string, at time.Time) *order.Order {
 	merchantCost := money.New(1, "EUR")
 	o.Customs = &order.CustomsRecord{QuoteID: o.QuoteID, Quoted: quoted, Assessed: &assessed, MerchantCost: &merchantCost,
 		SupervisionMode: "9610", Declaration: []byte(`{"declarationId":"9610-2026-000123","lines":2}`),
-		Messages: []order.CustomsMessage{{Type: "CEB303", XML: `<ceb:CEB303Message guid="X" version="1.0"/>`, At: at}}}
+		Messages: []order.CustomsMessage{{Type: "CEB303", XML: `<ceb:CEB303Message guid="X" version="1.0"/>`, At: at}},
+		Receipts: []order.CustomsReceipt{{Type: "CEB304", Answers: "CEB303", GUID: "4CDE1D46-9E2B-4C0A-8D16-1F6A1D0C5E02", Status: 120,
+			Meaning: "stored by customs", Outcome: "pending", Info: "入库", InvtNo: "514120261000000001", PreNo: "I20261124000000001", At: at, ReceivedAt: at.Add(time.Second)}}}
 	o.PartnerID = "demo-marketplace"
 	o.Callbacks = &order.CallbackRecord{DeliveredVersion: 6, Attempts: []order.CallbackAttempt{
 		{Version: 7, Status: order.StatusDispatched, At: at.Add(time.Hour), HTTPStatus: 503, Error: "partner answered 503", Delivered: true}}}
@@ -190,5 +201,36 @@ func mustNotExist(t *testing.T, s Store, id, what string) {
 	}
 	if h, err := s.History(ctx, id); err != nil || len(h) != 0 {
 		t.Fatalf("%s: history of %s holds %v (%v)", what, id, h, err)
+	}
+}
+
+func runReferences(t *testing.T, newStore func(t *testing.T) Store) {
+	ctx := context.Background()
+	s := newStore(t)
+	if _, err := s.OrderByReference(ctx, "logisticsNo:NONE"); !errors.Is(err, order.ErrNotFound) {
+		t.Fatalf("unknown reference: %v, want order.ErrNotFound", err)
+	}
+	refs := []string{"logisticsNo:XB0000000001DE", "payNo:pi_3Abc", "copNo:01KORDER"}
+	if err := s.PutReferences(ctx, "01KORDERA", refs); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutReferences(ctx, "01KORDERA", refs); err != nil {
+		t.Fatalf("recording the same references again: %v", err)
+	}
+	for _, ref := range refs {
+		id, err := s.OrderByReference(ctx, ref)
+		if err != nil || id != "01KORDERA" {
+			t.Errorf("OrderByReference(%s) = %q, %v", ref, id, err)
+		}
+	}
+	err := s.PutReferences(ctx, "01KORDERB", []string{"payNo:pi_3Abc", "logisticsNo:XB0000000002DE"})
+	if !errors.Is(err, order.ErrReferenceTaken) || !strings.Contains(err.Error(), "payNo:pi_3Abc") {
+		t.Fatalf("a taken reference: %v, want order.ErrReferenceTaken naming it", err)
+	}
+	if id, _ := s.OrderByReference(ctx, "payNo:pi_3Abc"); id != "01KORDERA" {
+		t.Errorf("a taken reference moved to %q", id)
+	}
+	if id, _ := s.OrderByReference(ctx, "logisticsNo:XB0000000002DE"); id != "01KORDERB" {
+		t.Errorf("the free reference beside a taken one was not recorded: %q", id)
 	}
 }

@@ -170,6 +170,23 @@ type Customs struct {
 	engine     *customs.Engine
 	parties    chinacustoms.Parties
 	cebOptions func(d *chinacustoms.Declaration) ceb.Options
+	refs       References
+	eport      EPort
+}
+
+// EPort transmits rendered CEB messages to the China E-Port (through the
+// enterprise's data exchange client); the receipts come back later through
+// the receipts intake (package receipts). It is keyed by the messages'
+// guids, which re-rendering keeps: submitting twice is harmless.
+type EPort interface {
+	Submit(ctx context.Context, d *chinacustoms.Declaration, msgs []ceb.Message) error
+}
+
+// References records which order a reference names (ceb.Refs: the waybill
+// number, the payment transaction, the inventory's copNo), so that a
+// receipt carrying only one of them finds its order.
+type References interface {
+	PutReferences(ctx context.Context, id string, refs []string) error
 }
 
 // NewCustoms returns the customs worker. It declares with the embedded
@@ -177,6 +194,9 @@ type Customs struct {
 // (chinacustoms.DemoParties) until SetChinaParties gives the real ones.
 func NewCustoms(s *steps.Steps, tasks Tasks, broker Broker, log *slog.Logger) *Customs {
 	c := &Customs{engine: customs.Default(), parties: chinacustoms.DemoParties(), cebOptions: DemoCEBOptions}
+	if refs, ok := s.Orders.(References); ok {
+		c.refs = refs // the order store keeps the references when it can
+	}
 	c.w = worker{steps: s, tasks: tasks, log: log, name: "customs", waiting: "awaiting_customs",
 		done: func(o *order.Order) string {
 			if steps.Reached(o, order.StatusCustomsCleared) {
@@ -200,7 +220,9 @@ func NewCustoms(s *steps.Steps, tasks Tasks, broker Broker, log *slog.Logger) *C
 			}
 			o.Customs.Declaration = raw
 			if d.China != nil {
-				c.renderCEB(o, d.China, now)
+				if err := c.renderCEB(ctx, o, d.China, now); err != nil {
+					return "", err
+				}
 			}
 			return ref, nil
 		},
@@ -215,31 +237,62 @@ func NewCustoms(s *steps.Steps, tasks Tasks, broker Broker, log *slog.Logger) *C
 }
 
 // renderCEB renders China's CEB messages of the declaration and keeps them
-// with the order (the ops API serves them). A message that cannot be
-// rendered — an import without the buyer's identity number, a unit without
-// a customs code — is logged with the field; the broker clears on the
-// declaration itself.
-func (c *Customs) renderCEB(o *order.Order, d *chinacustoms.Declaration, now time.Time) {
+// with the order (the ops API serves them), records the references their
+// receipts may name the order by, and submits them to the E-Port when one
+// is set. A message that cannot be rendered — an import without the
+// buyer's identity number, a unit without a customs code — is logged with
+// the field; the broker clears on the declaration itself. Errors recording
+// or submitting are transient: the step is retried.
+func (c *Customs) renderCEB(ctx context.Context, o *order.Order, d *chinacustoms.Declaration, now time.Time) error {
 	msgs, err := ceb.Render(d, c.cebOptions(d))
 	if err != nil {
 		c.w.log.Warn("china customs messages not rendered", "orderId", o.ID, "mode", string(d.Mode), "error", err.Error())
-		return
+		return nil
 	}
 	o.Customs.Messages = o.Customs.Messages[:0]
 	for _, m := range msgs {
 		o.Customs.Messages = append(o.Customs.Messages, order.CustomsMessage{Type: m.Type, XML: string(m.XML), At: now.UTC()})
 	}
+	if c.refs != nil {
+		err := c.refs.PutReferences(ctx, o.ID, ceb.Refs(d))
+		switch {
+		case errors.Is(err, order.ErrReferenceTaken):
+			// Another order has this waybill or payment: its receipts cannot
+			// be told apart. Customs will refuse one of the two; say so.
+			c.w.log.Warn("customs reference names another order", "orderId", o.ID, "error", err.Error())
+		case err != nil:
+			return fmt.Errorf("record the customs references of %s: %w", o.ID, err)
+		}
+	}
+	if c.eport != nil {
+		if err := c.eport.Submit(ctx, d, msgs); err != nil {
+			return fmt.Errorf("submit the CEB messages of %s: %w", o.ID, err)
+		}
+	}
+	return nil
 }
+
+// SetEPort sets where the rendered CEB messages are submitted; without one
+// they are kept with the order for an operator to download and transmit.
+func (c *Customs) SetEPort(e EPort) { c.eport = e }
 
 // DemoCEBOptions are demonstration values for what a CEB message needs and
 // an order does not hold: the E-Port data exchange id, the transport mode,
-// the port, the packing, and each line's legal quantity (one piece, 件).
-// Production sets them from the enterprise's registration and the product
-// catalogue (SetCEBOptions).
+// the port, the packing, each line's legal quantity (one piece, 件) and, for
+// bonded imports (1210), a fictitious bonded account book item number per
+// line ("DEMOREC-" and the SKU). Production sets them from the enterprise's
+// registration, the bonded account book and the product catalogue
+// (SetCEBOptions). The buyer's identity number is not among them: the
+// declaration carries it (chinacustoms.Build takes it from the order's
+// buyer).
 func DemoCEBOptions(d *chinacustoms.Declaration) ceb.Options {
 	opts := ceb.Options{DXPID: "DXPENTDEMO000001", TrafMode: "5", POD: "0000", WrapType: "2", Lines: map[int]ceb.LineExtra{}}
 	for _, l := range d.Order.Lines {
-		opts.Lines[l.GNum] = ceb.LineExtra{LegalQty: strconv.FormatInt(l.Qty, 10), LegalUnit: "011"}
+		x := ceb.LineExtra{LegalQty: strconv.FormatInt(l.Qty, 10), LegalUnit: "011"}
+		if d.Mode == chinacustoms.Mode1210 {
+			x.ItemRecordNo = "DEMOREC-" + l.ItemNo[:min(len(l.ItemNo), 22)] // itemRecordNo C..30
+		}
+		opts.Lines[l.GNum] = x
 	}
 	return opts
 }

@@ -1,0 +1,166 @@
+package stack
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xborder/xborder/shared/auth"
+	"github.com/xborder/xborder/shared/ceb"
+	"github.com/xborder/xborder/shared/order"
+)
+
+// Orders shipped from China in each export mode carry their CEB messages
+// through the pipeline: the customs step renders them (valid against the
+// official schema), the simulated E-Port answers each, and the receipts
+// reach the order — found by order number or, for the waybill, by the
+// reference kept in DynamoDB. An operator downloads the messages and posts
+// a receipt of customs' own through the ops API.
+func TestChinaDeclarationsAndReceiptsEndToEnd(t *testing.T) {
+	tp := sharedPipeline(t)
+	api := tp.api.URL
+	customer, _ := auth.MintLocal(auth.DevSecret, "e2e-china", nil, time.Hour, time.Now())
+	ops, _ := auth.MintLocal(auth.DevSecret, "e2e-operator", []string{auth.GroupOps}, time.Hour, time.Now())
+	samples := map[string]string{"9610": "mobile-b2c-de.json", "9710": "b2b-us.json", "9810": "m2b2c-au-overseas-warehouse.json"}
+	ids := map[string]string{}
+	run := time.Now().UnixNano()
+	for mode, file := range samples {
+		body, err := os.ReadFile("../../events/orders/" + file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[mode] = apiCall(t, api, customer, http.MethodPost, "/v1/orders", body, fmt.Sprintf("e2e-ceb-%s-%d", mode, run))["orderId"].(string)
+	}
+	for mode, id := range ids {
+		got := waitFor(t, func() (map[string]any, bool) {
+			o := apiCall(t, api, customer, http.MethodGet, "/v1/orders/"+id, nil, "")
+			return o, order.Status(o["status"].(string)) == order.StatusDispatched
+		})
+		if c, _ := got["customs"].(map[string]any); c["supervisionMode"] != mode {
+			t.Errorf("%s: supervision mode %v", id, c["supervisionMode"])
+		}
+		// Every message answered: the inventory list released, the others cleared.
+		decls := waitFor(t, func() (map[string]any, bool) {
+			d := apiCall(t, api, ops, http.MethodGet, "/v1/ops/orders/"+id+"/declarations", nil, "")
+			list, _ := d["declarations"].([]any)
+			settled := len(list) == 4
+			for _, x := range list {
+				x := x.(map[string]any)
+				want := "cleared"
+				if x["type"] == "CEB603" {
+					want = "released"
+				}
+				settled = settled && x["latest"] == want
+			}
+			return d, settled
+		})
+		for _, x := range decls["declarations"].([]any) {
+			typ := x.(map[string]any)["type"].(string)
+			validateExport(t, mode+"-"+typ, download(t, api, ops, "/v1/ops/orders/"+id+"/declarations/"+typ))
+		}
+	}
+
+	// Customs holds a parcel for inspection after the fact: the logistics
+	// company's receipt names only the waybill.
+	id := ids["9610"]
+	o := apiCall(t, api, customer, http.MethodGet, "/v1/orders/"+id, nil, "")
+	held, err := ceb.RenderReceipt("CEB506", []ceb.Return{{GUID: ceb.GUID(id, "CEB506", "e2e-held"), LogisticsCode: "DEMO00000000LOG001",
+		LogisticsNo: o["trackingNumber"].(string), Status: 500, Time: time.Now(), Info: "查验 inspection"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for attempt := range 2 { // the forwarder retries: recorded once
+		res := postReceipt(t, api, ops, held)
+		r := res["results"].([]any)[0].(map[string]any)
+		if r["orderId"] != id || r["outcome"] != "held" || r["recorded"] != (attempt == 0) {
+			t.Fatalf("attempt %d: %v", attempt, r)
+		}
+	}
+	detail := apiCall(t, api, ops, http.MethodGet, "/v1/ops/orders/"+id, nil, "")
+	notes := map[string]int{}
+	for _, e := range detail["history"].([]any) {
+		e := e.(map[string]any)
+		if e["actor"] == "china-eport" {
+			notes[e["reason"].(string)]++
+		}
+	}
+	for _, want := range []string{"customs_receipt:CEB304:399:cleared", "customs_receipt:CEB604:800:released", "customs_receipt:CEB506:500:held"} {
+		if notes[want] != 1 {
+			t.Errorf("history notes %v: want one %s", notes, want)
+		}
+	}
+}
+
+// waitFor polls f for up to 30 s.
+func waitFor(t *testing.T, f func() (map[string]any, bool)) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		v, ok := f()
+		if ok {
+			return v
+		}
+		if time.Now().After(deadline) {
+			b, _ := json.Marshal(v)
+			t.Fatalf("not reached in 30 s: %s", b)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func download(t *testing.T, api, token, path string) []byte {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, api+path, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/xml") {
+		t.Fatalf("GET %s: %d %s", path, resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	return b
+}
+
+func postReceipt(t *testing.T, api, token string, x []byte) map[string]any {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, api+"/v1/ops/customs/receipts", bytes.NewReader(x))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/xml")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&m)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST receipt: %d %v", resp.StatusCode, m)
+	}
+	return m
+}
+
+func validateExport(t *testing.T, name string, x []byte) {
+	t.Helper()
+	lint, err := exec.LookPath("xmllint")
+	if err != nil {
+		t.Fatal("xmllint is not installed: make test installs libxml2-utils")
+	}
+	f := filepath.Join(t.TempDir(), name+".xml")
+	if err := os.WriteFile(f, x, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(lint, "--noout", "--schema", "../../testdata/ceb/xsd/export.xsd", f).CombinedOutput(); err != nil {
+		t.Errorf("%s does not validate: %v\n%s", name, err, out)
+	}
+}

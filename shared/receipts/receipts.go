@@ -1,0 +1,172 @@
+// Package receipts records the China E-Port's and customs' receipts (CEB304,
+// CEB604, …) on the orders whose messages they answer: each return is kept
+// in the order's customs record with its returnStatus and what it means,
+// and noted in the order's history. A receipt is matched to its order by
+// the order number it carries or, for the receipts that carry only a
+// waybill number, a payment transaction or a copNo, by the references the
+// customs step recorded when it rendered the messages. Recording is
+// idempotent: the same receipt twice is recorded once.
+package receipts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/xborder/xborder/shared/ceb"
+	"github.com/xborder/xborder/shared/order"
+)
+
+// Store is what the recorder reads and writes.
+type Store interface {
+	GetOrder(ctx context.Context, id string) (*order.Order, error)
+	SaveTransition(ctx context.Context, o *order.Order, ev order.Event) error
+	// OrderByReference is the id of the order a reference names
+	// ("logisticsNo:<no>", …); order.ErrNotFound.
+	OrderByReference(ctx context.Context, ref string) (string, error)
+}
+
+// Actor is who a receipt's history note is from.
+const Actor = "china-eport"
+
+// Result is what became of one return.
+type Result struct {
+	OrderID string `json:"orderId"`
+	Type    string `json:"type"`    // the receipt, CEB604
+	Answers string `json:"answers"` // the message it answers, CEB603
+	Ref     string `json:"ref"`
+	Status  int    `json:"returnStatus"`
+	Meaning string `json:"meaning"`
+	Outcome string `json:"outcome"`
+	// Recorded is false for a receipt the order holds already.
+	Recorded bool `json:"recorded"`
+}
+
+// UnknownError is a return that names no order this system declared: its
+// order number or reference is not known, or the order has no such
+// message. Nothing of the receipt is recorded.
+type UnknownError struct {
+	Field   string // "CEB506 LogisticsReturn[1].logisticsNo"
+	Ref     string
+	Problem string
+}
+
+func (e *UnknownError) Error() string { return "receipts: " + e.Field + ": " + e.Problem }
+
+// ErrUnknown is wrapped by every UnknownError.
+var ErrUnknown = errors.New("receipts: the receipt answers no message of a known order")
+
+// Unwrap returns ErrUnknown.
+func (e *UnknownError) Unwrap() error { return ErrUnknown }
+
+// Recorder records receipts on their orders.
+type Recorder struct {
+	Orders Store
+	Logger *slog.Logger
+}
+
+// maxAttempts bounds the retries of a save that met a concurrent change.
+const maxAttempts = 8
+
+// Record parses one receipt message and records each of its returns on its
+// order. A receipt that cannot be parsed is a *ceb.ReceiptError; one whose
+// returns do not all name a known order's message is an *UnknownError, and
+// nothing is recorded. Other errors are the store's: recording again is
+// safe.
+func (r *Recorder) Record(ctx context.Context, data []byte, now time.Time) ([]Result, error) {
+	rec, err := ceb.ParseReceipt(data)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(rec.Returns))
+	for i, ret := range rec.Returns {
+		if ids[i], err = r.resolve(ctx, rec, i, ret); err != nil {
+			return nil, err
+		}
+	}
+	results := make([]Result, len(rec.Returns))
+	for i, ret := range rec.Returns {
+		meaning, outcome := ceb.StatusMeaning(ret.Status)
+		results[i] = Result{OrderID: ids[i], Type: rec.Type, Answers: rec.Answers, Ref: ret.Ref(), Status: ret.Status,
+			Meaning: meaning, Outcome: string(outcome)}
+		cr := order.CustomsReceipt{Type: rec.Type, Answers: rec.Answers, GUID: ret.GUID, Status: ret.Status, Meaning: meaning,
+			Outcome: string(outcome), Info: ret.Info, InvtNo: ret.InvtNo, PreNo: ret.PreNo, At: ret.Time, ReceivedAt: now.UTC()}
+		if results[i].Recorded, err = r.save(ctx, ids[i], cr, now); err != nil {
+			return nil, err
+		}
+		if results[i].Recorded {
+			level := slog.LevelInfo
+			switch outcome {
+			case ceb.OutcomeRejected, ceb.OutcomeHeld, ceb.OutcomeReturned, ceb.OutcomeFailed, ceb.OutcomeUnknown:
+				level = slog.LevelWarn
+			}
+			// returnInfo is not logged: customs' reasons may quote the buyer.
+			r.log().Log(ctx, level, "customs receipt recorded", "orderId", ids[i], "receipt", rec.Type, "answers", rec.Answers,
+				"returnStatus", ret.Status, "outcome", string(outcome))
+		}
+	}
+	return results, nil
+}
+
+// resolve finds the order return i names and checks that the order has the
+// message it answers.
+func (r *Recorder) resolve(ctx context.Context, rec *ceb.Receipt, i int, ret ceb.Return) (string, error) {
+	ref := ret.Ref()
+	field := fmt.Sprintf("%s return %d (%s)", rec.Type, i+1, ref)
+	unknown := func(problem string) error { return &UnknownError{Field: field, Ref: ref, Problem: problem} }
+	id := ret.OrderNo
+	if id == "" {
+		var err error
+		id, err = r.Orders.OrderByReference(ctx, ref)
+		switch {
+		case errors.Is(err, order.ErrNotFound):
+			return "", unknown("no order has this reference")
+		case err != nil:
+			return "", fmt.Errorf("receipts: find the order of %s: %w", ref, err)
+		}
+	}
+	o, err := r.Orders.GetOrder(ctx, id)
+	switch {
+	case errors.Is(err, order.ErrNotFound):
+		return "", unknown("no order " + strconv.Quote(id))
+	case err != nil:
+		return "", fmt.Errorf("receipts: read order %s: %w", id, err)
+	}
+	if o.Customs == nil || !slices.ContainsFunc(o.Customs.Messages, func(m order.CustomsMessage) bool { return m.Type == rec.Answers }) {
+		return "", unknown("order " + id + " has no " + rec.Answers + " message")
+	}
+	return id, nil
+}
+
+// save records cr on order id with a history note, unless it is there.
+func (r *Recorder) save(ctx context.Context, id string, cr order.CustomsReceipt, now time.Time) (bool, error) {
+	for attempt := 1; ; attempt++ {
+		o, err := r.Orders.GetOrder(ctx, id)
+		if err != nil {
+			return false, fmt.Errorf("receipts: read order %s: %w", id, err)
+		}
+		if !o.RecordReceipt(cr) {
+			return false, nil
+		}
+		ev := o.Note("customs_receipt:"+cr.Type+":"+strconv.Itoa(cr.Status)+":"+cr.Outcome, Actor, now)
+		err = r.Orders.SaveTransition(ctx, o, ev)
+		if errors.Is(err, order.ErrVersionConflict) && attempt < maxAttempts {
+			continue // the workflow moved the order on: read it again
+		}
+		if err != nil {
+			return false, fmt.Errorf("receipts: record %s on order %s: %w", cr.Type, id, err)
+		}
+		return true, nil
+	}
+}
+
+func (r *Recorder) log() *slog.Logger {
+	if r.Logger == nil {
+		return slog.Default()
+	}
+	return r.Logger
+}
