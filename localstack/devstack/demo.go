@@ -240,6 +240,9 @@ func chinaDeclarations(ctx context.Context, out io.Writer, client *http.Client, 
 		for _, d := range list {
 			parts = append(parts, d.Type+" "+d.Latest)
 		}
+		if form, _ := c["declarationForm"].(bool); form {
+			parts = append(parts, "goods on a customs declaration form (报关单, over ¥5,000)")
+		}
 		if len(parts) == 0 {
 			parts = append(parts, "no messages rendered (see the stack's log)")
 		}

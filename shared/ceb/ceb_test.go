@@ -623,3 +623,24 @@ func TestCodeTablesCoverThePipelineAndCiteTheirSources(t *testing.T) {
 		}
 	}
 }
+
+// A 9710 consignment declared on a customs declaration form (over ¥5,000)
+// sends its order, payment and waybill, and no inventory list.
+func TestDeclarationFormLeavesOutTheInventoryList(t *testing.T) {
+	d := build(t, fixtures[1].order(t))
+	if d.Mode != chinacustoms.Mode9710 {
+		t.Fatalf("fixture mode %s", d.Mode)
+	}
+	d.DeclarationForm = true
+	msgs, err := Render(d, testOptions(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, m := range msgs {
+		types = append(types, m.Type)
+	}
+	if strings.Join(types, ",") != "CEB303,CEB403,CEB505" {
+		t.Fatalf("messages %v", types)
+	}
+}

@@ -82,7 +82,8 @@ type Options struct {
 
 // Render renders d as its four messages, in the order order, payment,
 // waybill, inventory: CEB303, CEB403, CEB505, CEB603 for exports; CEB311,
-// CEB411, CEB511, CEB621 for imports. It first runs d.Check and this
+// CEB411, CEB511, CEB621 for imports. A B2B export declared on a customs
+// declaration form (d.DeclarationForm) has no CEB603. It first runs d.Check and this
 // package's own consistency checks, and renders nothing when any fails. Each
 // message is passed through opts.Signer.
 func Render(d *chinacustoms.Declaration, opts Options) ([]Message, error) {
@@ -103,6 +104,11 @@ func Render(d *chinacustoms.Declaration, opts Options) ([]Message, error) {
 	switch d.Direction {
 	case chinacustoms.Export:
 		fns = []func() (string, []byte, error){r.ceb303, r.ceb403, r.ceb505, r.ceb603}
+		if d.DeclarationForm {
+			// The goods go on a customs declaration form (H2018), not the
+			// inventory list: the order, payment and waybill still go here.
+			fns = fns[:3]
+		}
 	case chinacustoms.Import:
 		if d.Order.Currency != chinacustoms.Renminbi {
 			return nil, fieldErr("CEB311 OrderHead.currency", "retail-import messages carry renminbi, the declaration is in "+d.Order.Currency)

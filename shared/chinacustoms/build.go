@@ -87,9 +87,23 @@ const (
 	maxExportLogisticsNo = 32 // CEB505, CEB603 logisticsNo C..32
 	maxImportLogisticsNo = 60 // CEB511, CEB621 logisticsNo C..60
 	maxExportCopNo       = 30 // CEB603 copNo C..30, required
-	maxImportCopNo       = 20 // CEB621 copNo C..20, optional
+	maxImportCopNo       = 20 // CEB621 copNo C..20 (optional there, required in its receipt CEB622)
 	maxGoodsInfo         = 200
 )
+
+// ImportCopNo is the enterprise's number for an import inventory list
+// (CEB621 copNo, at most 20 characters): the order id when it fits, else its
+// last 20 characters — for the pipeline's ULIDs, 4 characters of the
+// millisecond and all 16 of the randomness, so two orders share one only by
+// an 80-bit coincidence (and the reference index refuses a second taker).
+// Customs answers the list by it (CEB622 requires it).
+func ImportCopNo(orderID string) string {
+	r := []rune(orderID)
+	if len(r) <= maxImportCopNo {
+		return orderID
+	}
+	return string(r[len(r)-maxImportCopNo:])
+}
 
 // HSCode10 returns the 10-digit Chinese customs code (商品编码, gcode) for an
 // HS code: dots and spaces are removed, the rest must be 6 to 10 digits, and
@@ -520,9 +534,7 @@ func (b *builder) inventory(parties Parties, ord *Order, wb *Waybill, now time.T
 		inv.Owner = parties.ECommerce
 		inv.Country = o.Consignee.Address.Country
 	case Import:
-		if utf8.RuneCountInString(o.ID) <= maxImportCopNo {
-			inv.CopNo = o.ID
-		}
+		inv.CopNo = ImportCopNo(o.ID)
 		inv.AssureCode = parties.ECommerce.Code
 		inv.BuyerIDType = IDTypeIdentityCard
 		inv.BuyerIDNumber = b.buyerID("inventory.buyerIdNumber")

@@ -330,3 +330,47 @@ func TestBuildImportLimits(t *testing.T) {
 		}
 	})
 }
+
+func TestImportCopNoFitsAndKeepsTheRandomness(t *testing.T) {
+	const ulid = "01KB0S2H7M9N4P6Q8R1T3V5W7X"
+	if got := ImportCopNo(ulid); len(got) != 20 || got != ulid[6:] {
+		t.Fatalf("ImportCopNo(%s) = %q, want the last 20 characters", ulid, got)
+	}
+	if got := ImportCopNo("ORD-9610-IMPORT"); got != "ORD-9610-IMPORT" {
+		t.Fatalf("a short id is its own copNo, not %q", got)
+	}
+}
+
+func TestRequireDeclarationForm(t *testing.T) {
+	toCNY, err := RateConverter("EUR", "7.8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		mode  Mode
+		dir   Direction
+		value int64 // EUR cents
+		conv  Converter
+		want  bool
+	}{
+		{Mode9710, Export, 64102, toCNY, false}, // ¥4,999.96
+		{Mode9710, Export, 64103, toCNY, true},  // ¥5,000.03
+		{Mode9810, Export, 100000, toCNY, true},
+		{Mode9810, Export, 100, nil, true}, // no rate: cannot tell
+		{Mode9610, Export, 100000000, toCNY, false},
+		{Mode1210, Import, 100000000, toCNY, false},
+	} {
+		d := &Declaration{Mode: tc.mode, Direction: tc.dir, Order: Order{GoodsValue: money.New(tc.value, "EUR")}}
+		if err := RequireDeclarationForm(d, tc.conv); err != nil {
+			t.Fatal(err)
+		}
+		if d.DeclarationForm != tc.want {
+			t.Errorf("%s %s EUR %d: form %v, want %v", tc.mode, tc.dir, tc.value, d.DeclarationForm, tc.want)
+		}
+	}
+	// Exactly ¥5,000 stays on the inventory list.
+	d := &Declaration{Mode: Mode9710, Direction: Export, Order: Order{GoodsValue: money.New(500000, Renminbi)}}
+	if _ = RequireDeclarationForm(d, toCNY); d.DeclarationForm {
+		t.Error("¥5,000.00 needs the form")
+	}
+}

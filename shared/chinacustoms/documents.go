@@ -162,9 +162,8 @@ type Waybill struct {
 // Inventory is the inventory list declared to customs (申报清单): CEB603
 // (export) or CEB621 (import).
 type Inventory struct {
-	// CopNo is the enterprise's own number for the list: the order id when
-	// it fits (30 characters for CEB603, 20 for CEB621, where it is
-	// optional and left empty when the id is longer).
+	// CopNo is the enterprise's own number for the list: the order id for
+	// CEB603 (30 characters); for CEB621 (20) ImportCopNo of it.
 	CopNo string // copNo
 	// PreNo is assigned by the China E-Port: empty until then.
 	PreNo string // preNo
@@ -268,6 +267,13 @@ type Declaration struct {
 	// of duty, import VAT and consumption tax, instead of the retail-import
 	// rates.
 	FullTax bool
+	// DeclarationForm is set on a B2B export (9710, 9810) that is declared
+	// on a customs declaration form (报关单, through the H2018 system)
+	// instead of the inventory list: over ¥5,000 a consignment (GACC
+	// announcement 2020 No. 75; RequireDeclarationForm), or — which this
+	// package cannot tell — needing a licence, inspection or export duty.
+	// Its order, payment and waybill messages are still sent.
+	DeclarationForm bool
 	// Incomplete lists what the messages require that neither the order nor
 	// the inputs supply (identity numbers, legal units of measure, bonded
 	// account item numbers, ...), as "document.field" paths. A declaration
@@ -288,6 +294,9 @@ func (d *Declaration) String() string {
 		d.Order.GoodsValue, d.Order.ActualPaid, d.Waybill.LogisticsNo)
 	if d.FullTax {
 		s += ", taxed in full"
+	}
+	if d.DeclarationForm {
+		s += ", declared on a declaration form"
 	}
 	if len(d.Incomplete) > 0 {
 		s += fmt.Sprintf(", %d fields incomplete", len(d.Incomplete))

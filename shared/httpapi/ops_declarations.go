@@ -51,7 +51,11 @@ func (a *API) opsDeclarations(w http.ResponseWriter, r *http.Request) {
 			list = append(list, v)
 		}
 	}
-	a.writeValue(w, r, http.StatusOK, map[string]any{"orderId": o.ID, "declarations": list})
+	body := map[string]any{"orderId": o.ID, "declarations": list}
+	if o.Customs != nil && o.Customs.DeclarationForm {
+		body["declarationForm"] = true
+	}
+	a.writeValue(w, r, http.StatusOK, body)
 }
 
 // opsDeclaration returns one customs message as application/xml.

@@ -51,6 +51,10 @@ type CustomsRecord struct {
 	// SupervisionMode is China's customs supervision mode (9610, 9710,
 	// 9810, 1210) when Chinese customs declares the goods.
 	SupervisionMode string `json:"supervisionMode,omitempty" dynamodbav:"supervisionMode,omitempty"`
+	// DeclarationForm is set when China's customs declare a B2B export
+	// (9710, 9810) on a customs declaration form (报关单) instead of the
+	// inventory list: a consignment over ¥5,000.
+	DeclarationForm bool `json:"declarationForm,omitempty" dynamodbav:"declarationForm,omitempty"`
 	// Declaration is the declaration the customs step filed (JSON).
 	Declaration json.RawMessage `json:"declaration,omitempty" dynamodbav:"declaration,omitempty"`
 	// Messages are the declarations rendered for Chinese customs (CEB XML),

@@ -267,3 +267,19 @@ func TestIdentityIsNeverWrittenOut(t *testing.T) {
 		t.Fatalf("decoded %+v, %v", back.Buyer.Identity, err)
 	}
 }
+
+// China's import messages carry the buyer's telephone: a retail import
+// into China without one is refused; other orders may leave it out.
+func TestRetailImportIntoChinaNeedsTheBuyersPhone(t *testing.T) {
+	d := validChina()
+	d.Buyer.Phone = ""
+	errs := d.Validate()
+	if len(errs) != 1 || errs[0].Field != "/buyer/phone" || errs[0].Code != CodeRequired {
+		t.Fatalf("errors %v, want /buyer/phone required", errs)
+	}
+	other := valid()
+	other.Buyer.Phone = ""
+	if errs := other.Validate(); len(errs) != 0 {
+		t.Fatalf("an order into %s without a buyer phone: %v", other.Consignee.Address.Country, errs)
+	}
+}

@@ -92,7 +92,8 @@ const (
 //     characters, 17 digits and a check character 0-9 or X (a lower-case x
 //     is accepted, and Accept stores it as X), with a birth date from
 //     1900-01-01 to today and the ISO 7064 MOD 11-2 check character. The
-//     messages never quote the number.
+//     messages never quote the number. The buyer's phone is required too:
+//     China's order and inventory messages carry it.
 //   - lines: 1 to MaxLines. Each: sku required, at most 64 of [A-Za-z0-9._-];
 //     title required, at most 200 characters; hsCode 6 to 10 digits; quantity
 //     1 to MaxQuantity; unitPrice.amount 0 to MaxUnitAmount; lineTotal equal
@@ -165,6 +166,10 @@ func (d *Draft) Validate() []FieldError {
 		buyerID = identityUnknown // reported on /tradeMode or the country already
 	}
 	v.party(at{base: "/buyer", index: -1}, &d.Buyer, d.TradeMode == TradeB2B, false, buyerID)
+	if buyerID == identityRequired && d.Buyer.Phone == "" {
+		// China's order and inventory messages carry the buyer's telephone.
+		v.add(top, "/buyer/phone", CodeRequired, "buyer.phone is required for retail imports into China (customs declares the buyer's telephone).")
+	}
 	v.party(at{base: "/consignee", index: -1}, &d.Consignee, false, true, identityConsignee)
 
 	// The total can be checked only when every part of it is known.

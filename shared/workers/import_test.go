@@ -14,6 +14,7 @@ import (
 
 	"github.com/xborder/xborder/shared/customs"
 	"github.com/xborder/xborder/shared/order"
+	"github.com/xborder/xborder/shared/receipts"
 )
 
 // sampleIDNumber is the fictitious identity number of the buyer of
@@ -169,5 +170,96 @@ func validateImport(t *testing.T, typ, x string) {
 	out, err := exec.Command("xmllint", "--noout", "--schema", "../../testdata/ceb/xsd/import.xsd", path).CombinedOutput()
 	if err != nil {
 		t.Errorf("%s does not validate against import.xsd: %v\n%s", typ, err, out)
+	}
+}
+
+// A direct-purchase import (9610: the parcel flies in from abroad) renders
+// its four messages too, with the flight, the master air waybill and the
+// departure country CEB621 requires of it, and a copNo that fits CEB621's
+// 20 characters; the simulated E-Port's receipts, CEB622 named by that
+// copNo alone, come back to the order.
+func TestCustomsRendersADirectPurchaseImportAndItsReceipts(t *testing.T) {
+	f := newFixture()
+	o := cnImport(t, f, 80, func(d *order.Draft) { d.Fulfilment = order.FulfilDirectMail })
+	eport := &EPortSimulator{Deliver: DeliverTo(&receipts.Recorder{Orders: f.store}), Logger: slog.New(slog.DiscardHandler)}
+	defer eport.Close()
+	w := NewCustoms(f.s, f.tasks, &BrokerSimulator{}, slog.New(slog.DiscardHandler))
+	w.SetEPort(eport)
+	if resp, _ := w.Handle(context.Background(), batch(TaskMessage{o.ID, "t-" + o.ID})); len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("failed: %+v", resp)
+	}
+	eport.Drain()
+	got, _ := f.store.GetOrder(context.Background(), o.ID)
+	if got.Customs.SupervisionMode != "9610" || len(got.Customs.Messages) != 4 {
+		t.Fatalf("mode %q with %d messages", got.Customs.SupervisionMode, len(got.Customs.Messages))
+	}
+	inv := got.Customs.Messages[3]
+	for _, want := range []string{"<ceb:trafNo>DEMO AIRLINE</ceb:trafNo>", "<ceb:billNo>XBM", "<ceb:copNo>" + o.ID[len(o.ID)-20:] + "</ceb:copNo>"} {
+		if !strings.Contains(inv.XML, want) {
+			t.Errorf("CEB621 lacks %s", want)
+		}
+	}
+	for _, m := range got.Customs.Messages {
+		validateImport(t, m.Type, m.XML)
+	}
+	outcomes := map[string]string{}
+	for _, r := range got.Customs.Receipts {
+		outcomes[r.Type] = r.Outcome
+	}
+	if outcomes["CEB312"] != "cleared" || outcomes["CEB412"] != "cleared" || outcomes["CEB512"] != "cleared" || outcomes["CEB622"] != "released" {
+		t.Fatalf("latest outcomes %v", outcomes)
+	}
+}
+
+// storeSample stores a sample order of events/orders as intake accepts it,
+// moved to PAYMENT_AUTHORIZED.
+func storeSample(t *testing.T, f *fixture, n int, file string, change func(d *order.Draft)) *order.Order {
+	t.Helper()
+	raw, err := os.ReadFile("../../events/orders/" + file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d order.Draft
+	if err := json.Unmarshal(raw, &d); err != nil {
+		t.Fatal(err)
+	}
+	if change != nil {
+		change(&d)
+	}
+	if errs := d.Validate(); errs != nil {
+		t.Fatalf("%s is not a valid order: %+v", file, errs)
+	}
+	at := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	return f.newOrder(t, n, order.StatusPaymentAuthorized, func(o *order.Order) {
+		accepted, _ := order.Accept(d, o.ID, o.CustomerID, "customer:"+o.CustomerID, at)
+		accepted.Charge = &order.Charge{ID: "ch_" + o.ID, Status: order.ChargeAuthorized, Amount: accepted.Total}
+		*o = *accepted
+	})
+}
+
+// A B2B export (9710) over ¥5,000 goes on a customs declaration form: its
+// order, payment and waybill messages are rendered, no inventory list; one
+// within ¥5,000 gets all four.
+func TestCustomsSendsLargeB2BExportsToADeclarationForm(t *testing.T) {
+	f := newFixture()
+	large := storeSample(t, f, 90, "b2b-us.json", nil) // USD 13,400 of goods
+	small := storeSample(t, f, 91, "b2b-us.json", func(d *order.Draft) {
+		d.Lines = d.Lines[1:2] // ten chargers, USD 450 of goods: about ¥3,200
+		d.Lines[0].Quantity, d.Lines[0].LineTotal.Amount = 10, 45000
+		d.Total.Amount = 45000 + d.Shipping.Amount
+	})
+	for _, tc := range []struct {
+		o     *order.Order
+		form  bool
+		types string
+	}{{large, true, "CEB303,CEB403,CEB505"}, {small, false, "CEB303,CEB403,CEB505,CEB603"}} {
+		got, _, logs := clearLogged(t, f, tc.o)
+		var types []string
+		for _, m := range got.Customs.Messages {
+			types = append(types, m.Type)
+		}
+		if got.Customs.SupervisionMode != "9710" || got.Customs.DeclarationForm != tc.form || strings.Join(types, ",") != tc.types {
+			t.Errorf("%s: mode %s, form %v, messages %v\n%s", tc.o.ID, got.Customs.SupervisionMode, got.Customs.DeclarationForm, types, logs)
+		}
 	}
 }

@@ -294,6 +294,15 @@ func DemoCEBOptions(d *chinacustoms.Declaration) ceb.Options {
 		}
 		opts.Lines[l.GNum] = x
 	}
+	if d.Direction == chinacustoms.Import && d.Mode == chinacustoms.Mode9610 {
+		// A direct-purchase parcel flies in on the carrier's consolidated
+		// flight: its flight and master air waybill (demonstration values),
+		// from the country its goods come from.
+		opts.TrafNo, opts.VoyageNo = "DEMO AIRLINE", "XB0"+appDay(d)
+		if len(d.Order.Lines) > 0 {
+			opts.DepartureCountry = d.Order.Lines[0].OriginCountry
+		}
+	}
 	return opts
 }
 
@@ -335,7 +344,7 @@ func (c *Customs) declare(o *order.Order, now time.Time) (*customs.Declaration, 
 		return nil, err
 	}
 	if china != nil {
-		rec.SupervisionMode = string(china.Mode)
+		rec.SupervisionMode, rec.DeclarationForm = string(china.Mode), china.DeclarationForm
 	}
 	return customs.Declare(o, q, china, now), nil
 }
@@ -374,7 +383,11 @@ func (c *Customs) china(o *order.Order, now time.Time) (*chinacustoms.Declaratio
 		}
 		pay.ToCNY = conv
 	}
-	d, err := chinacustoms.Build(o, pay, chinacustoms.WaybillInput{LogisticsNo: WaybillNumber(o)}, c.parties, now)
+	ship := chinacustoms.WaybillInput{LogisticsNo: WaybillNumber(o)}
+	if mode == chinacustoms.Mode9610 && dir == chinacustoms.Import {
+		ship.BillNo = MasterWaybillNumber(now)
+	}
+	d, err := chinacustoms.Build(o, pay, ship, c.parties, now)
 	var limit *chinacustoms.LimitError
 	var mismatch *chinacustoms.MismatchError
 	switch {
@@ -387,13 +400,54 @@ func (c *Customs) china(o *order.Order, now time.Time) (*chinacustoms.Declaratio
 		c.w.log.Warn("china declaration", "orderId", o.ID, "mode", string(mode), "error", err.Error())
 		return nil, &Refused{Reason: "declaration_incomplete"}
 	}
+	if dir == chinacustoms.Export && (mode == chinacustoms.Mode9710 || mode == chinacustoms.Mode9810) {
+		if err := chinacustoms.RequireDeclarationForm(d, c.renminbi(o, now)); err != nil {
+			return nil, fmt.Errorf("declaration form of %s: %w", o.ID, err)
+		}
+		if d.DeclarationForm {
+			c.w.log.Info("china declaration form", "orderId", o.ID, "mode", string(mode),
+				"why", "a B2B consignment over the inventory list's ¥5,000 (or of unknown value in renminbi) goes on a customs declaration form")
+		}
+	}
 	return d, nil
+}
+
+// renminbi converts the order's currency into the renminbi at the
+// reference rate of the day, or is nil when there is no such rate.
+func (c *Customs) renminbi(o *order.Order, now time.Time) chinacustoms.Converter {
+	if o.Currency == chinacustoms.Renminbi {
+		return func(m money.Money) (money.Money, error) { return m, nil }
+	}
+	r, err := c.engine.LockRate(o.Currency, "CN", now)
+	if err != nil {
+		c.w.log.Warn("no renminbi rate", "orderId", o.ID, "currency", o.Currency, "error", err.Error())
+		return nil
+	}
+	conv, err := chinacustoms.RateConverter(r.From, r.Rate)
+	if err != nil {
+		c.w.log.Warn("no renminbi rate", "orderId", o.ID, "currency", o.Currency, "error", err.Error())
+		return nil
+	}
+	return conv
 }
 
 // WaybillNumber is the logistics waybill number of an order, booked with the
 // carrier before customs and kept as the tracking number at dispatch.
 func WaybillNumber(o *order.Order) string {
 	return "XB" + o.ID[len(o.ID)-10:] + o.Destination()
+}
+
+// MasterWaybillNumber is the master air waybill of the consolidated flight
+// that carries a direct-purchase import (9610) into China: one a day, in
+// this demonstration ("XBM" and the date in China).
+func MasterWaybillNumber(at time.Time) string {
+	return "XBM" + at.In(time.FixedZone("CST", 8*3600)).Format("20060102")
+}
+
+// appDay is the declaration's day in China (yyyyMMdd), a flight number's
+// suffix in the demonstration options.
+func appDay(d *chinacustoms.Declaration) string {
+	return d.Inventory.DeclaredAt.In(time.FixedZone("CST", 8*3600)).Format("0102")
 }
 
 // Handle consumes the customs queue.
