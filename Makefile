@@ -135,8 +135,13 @@ bench: tools devstack build $(ALSF_STAMP) ## the benchmarks (DynamoDB Local, lan
 	$(DEVSTACK) with-services -tools $(TOOLS) -- $(GO) run ./localstack/benchreport -out BENCHMARKS.md
 	$(DEVSTACK) with-services -tools $(TOOLS) -- $(GO) run ./localstack/benchreport -pipeline 200 -out BENCHMARKS.md
 	$(GO) run ./localstack/benchreport -customs -out BENCHMARKS.md
+	$(GO) run ./localstack/benchreport -ceb -out BENCHMARKS.md
 	$(GO) run ./localstack/benchreport -sizes bin -out BENCHMARKS.md
 	$(GO) run ./localstack/benchreport -engine $(ALSF_TOOLS) -out BENCHMARKS.md
+
+.PHONY: bench-ceb
+bench-ceb: ## only the CEB message and receipt benchmarks, into BENCHMARKS.md
+	$(GO) run ./localstack/benchreport -ceb -out BENCHMARKS.md
 
 .PHONY: bench-customs
 bench-customs: ## only the landed-cost and screening benchmarks, into BENCHMARKS.md

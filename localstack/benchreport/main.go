@@ -56,7 +56,15 @@ func main() {
 	engine := flag.String("engine", "", "benchmark the local Step Functions engine against aws-local-stepfunctions installed in this folder")
 	pipeline := flag.Int("pipeline", 0, "send this many orders through the whole local pipeline and record orders/s and latency")
 	customsOnly := flag.Bool("customs", false, "benchmark landed-cost quotes and screening on one core")
+	cebOnly := flag.Bool("ceb", false, "benchmark China's CEB messages (rendering, receipts) on one core")
 	flag.Parse()
+	if *cebOnly {
+		if err := benchCEB(*out, *count); err != nil {
+			fmt.Fprintln(os.Stderr, "benchreport:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *customsOnly {
 		if err := benchCustoms(*out, *count); err != nil {
 			fmt.Fprintln(os.Stderr, "benchreport:", err)
@@ -373,4 +381,50 @@ func benchCustoms(path string, count int) error {
 	fmt.Fprintf(&b, "\n<details><summary>raw output</summary>\n\n```\n%s```\n</details>\n<!-- /bench:customs -->\n", out)
 	fmt.Print(b.String())
 	return spliceMarked(path, b.String(), "<!-- bench:customs -->", "<!-- /bench:customs -->")
+}
+
+// benchCEB runs the CEB rendering and receipt benchmarks on one core, with
+// a landed-cost quote in the same run as a yardstick.
+func benchCEB(path string, count int) error {
+	args := []string{"test", "-run", "^$", "-bench", "RenderExport9610|RenderImport1210|ParseReceipt|Quote10Lines", "-benchmem", "-cpu", "1",
+		"-count", strconv.Itoa(count), "-p", "1", "./shared/ceb", "./shared/customs"}
+	out, err := exec.Command("go", args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	med := parse(string(out))
+	var b strings.Builder
+	fmt.Fprintf(&b, "<!-- bench:ceb -->\n## China customs: CEB messages and receipts\n\n- date: %s\n- machine: %s, %s/%s, %s, one core (-cpu 1)\n- command: `make bench` → `go %s`\n- figures: median of %d runs; rendering is the four messages of a two-line order, checks and code mapping included (9610 export in EUR; 1210 import in CNY); a receipt is one CEB604 release\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), cpuModel(), runtime.GOOS, runtime.GOARCH, runtime.Version(), strings.Join(args, " "), count)
+	b.WriteString("| benchmark | median ns/op | per second |\n|---|---:|---:|\n")
+	names := make([]string, 0, len(med))
+	for k := range med {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		fmt.Fprintf(&b, "| %s | %.0f | %.0f |\n", k, med[k], 1e9/med[k])
+	}
+	ok := func(c bool) string {
+		if c {
+			return "yes"
+		}
+		return "**no**"
+	}
+	b.WriteString("\n| goal | result | met |\n|---|---|---|\n")
+	render := max(med["RenderExport9610"], med["RenderImport1210"])
+	if render > 0 {
+		fmt.Fprintf(&b, "| rendering adds under 1 ms to the customs step of an order | %.3f ms | %s |\n", render/1e6, ok(render < 1e6))
+		if q := med["Quote10Lines"]; q > 0 {
+			fmt.Fprintf(&b, "| (yardstick, same run) rendering an export costs this many 10-line quotes | %.1f× | — |\n", med["RenderExport9610"]/q)
+		}
+	} else {
+		b.WriteString("| rendering adds under 1 ms to the customs step of an order | missing figures | **no** |\n")
+	}
+	if r := med["ParseReceipt"]; r > 0 {
+		fmt.Fprintf(&b, "| a receipt is read in under 1 ms | %.3f ms | %s |\n", r/1e6, ok(r < 1e6))
+	}
+	fmt.Fprintf(&b, "\n<details><summary>raw output</summary>\n\n```\n%s```\n</details>\n<!-- /bench:ceb -->\n", out)
+	fmt.Print(b.String())
+	return spliceMarked(path, b.String(), "<!-- bench:ceb -->", "<!-- /bench:ceb -->")
 }

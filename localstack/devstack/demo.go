@@ -224,9 +224,12 @@ func chinaDeclarations(ctx context.Context, out io.Writer, client *http.Client, 
 				fmt.Fprintf(out, "  %s: %v\n", o.id, err)
 				break
 			}
+			// Settled: every message answered past pending, and the
+			// inventory list past cleared (customs releases the goods last).
 			settled := len(list) > 0
 			for _, d := range list {
-				settled = settled && d.Latest != "awaiting" && d.Latest != "pending"
+				inventory := d.Type == "CEB603" || d.Type == "CEB621"
+				settled = settled && d.Latest != "awaiting" && d.Latest != "pending" && !(inventory && d.Latest == "cleared")
 			}
 			if settled || time.Now().After(deadline) {
 				break
