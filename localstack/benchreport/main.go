@@ -145,15 +145,7 @@ func render(med map[string]float64, raw, command string) string {
 	fmt.Fprintf(&b, "%s\n## Foundation: validation and intake\n\n", begin)
 	fmt.Fprintf(&b, "- date: %s\n- machine: %s, %d cores visible to Go, %s/%s, %s\n- command: `make bench` → `%s`\n- figures: median of the runs; ratios compare figures from this same run\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), cpuModel(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), command)
-	b.WriteString("| benchmark | median ns/op | per second |\n|---|---:|---:|\n")
-	names := make([]string, 0, len(med))
-	for k := range med {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
-		fmt.Fprintf(&b, "| %s | %.0f | %.0f |\n", k, med[k], 1e9/med[k])
-	}
+	writeMedians(&b, med)
 	b.WriteString("\n| comparison | result | goal | met |\n|---|---|---|---|\n")
 	for _, c := range comparisons {
 		n, d := med[c.numerator], med[c.denominator]
@@ -304,15 +296,9 @@ func benchEngine(alsfDir, path string, count int) error {
 	fmt.Fprintf(&b, "| 5 states (Pass, Choice, Task, Pass, Succeed) | aws-local-stepfunctions | %.0f | %.0f |\n", alsf/5, alsf)
 	fmt.Fprintf(&b, "| the project's order workflow to DISPATCHED (8 states, real handlers, workers, simulators) | xborder engine | %.0f | %.0f |\n\n",
 		med(execs["ProjectWorkflow"]), med(trans["ProjectWorkflow"]))
-	ok := func(c bool) string {
-		if c {
-			return "yes"
-		}
-		return "**no**"
-	}
 	b.WriteString("| goal | result | met |\n|---|---|---|\n")
-	fmt.Fprintf(&b, "| ≥ 10,000 state transitions/s on one core | %.0f/s | %s |\n", five, ok(five >= 10000))
-	fmt.Fprintf(&b, "| faster than aws-local-stepfunctions, same definition, same run | %.2f× | %s |\n", five/alsf, ok(five > alsf))
+	fmt.Fprintf(&b, "| ≥ 10,000 state transitions/s on one core | %.0f/s | %s |\n", five, yesNo(five >= 10000))
+	fmt.Fprintf(&b, "| faster than aws-local-stepfunctions, same definition, same run | %.2f× | %s |\n", five/alsf, yesNo(five > alsf))
 	b.WriteString("<!-- /bench:engine -->\n")
 	fmt.Print(b.String())
 	return spliceMarked(path, b.String(), "<!-- bench:engine -->", "<!-- /bench:engine -->")
@@ -353,25 +339,11 @@ func benchCustoms(path string, count int) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "<!-- bench:customs -->\n## Customs: landed-cost quotes and screening\n\n- date: %s\n- machine: %s, %s/%s, %s, one core (-cpu 1)\n- command: `make bench` → `go %s`\n- figures: median of %d runs; the cart is ten lines over the representative headings, priced in USD and shipped to DE (a currency conversion, CIF valuation, VAT on value + duty)\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), cpuModel(), runtime.GOOS, runtime.GOARCH, runtime.Version(), strings.Join(args, " "), count)
-	b.WriteString("| benchmark | median ns/op | per second |\n|---|---:|---:|\n")
-	names := make([]string, 0, len(med))
-	for k := range med {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
-		fmt.Fprintf(&b, "| %s | %.0f | %.0f |\n", k, med[k], 1e9/med[k])
-	}
+	writeMedians(&b, med)
 	q := med["Quote10Lines"]
-	ok := func(c bool) string {
-		if c {
-			return "yes"
-		}
-		return "**no**"
-	}
 	b.WriteString("\n| goal | result | met |\n|---|---|---|\n")
 	if q > 0 {
-		fmt.Fprintf(&b, "| ≥ 50,000 quotes/s for a 10-line cart on one core | %.0f/s | %s |\n", 1e9/q, ok(1e9/q >= 50000))
+		fmt.Fprintf(&b, "| ≥ 50,000 quotes/s for a 10-line cart on one core | %.0f/s | %s |\n", 1e9/q, yesNo(1e9/q >= 50000))
 		if v := med["Validate10Lines"]; v > 0 {
 			fmt.Fprintf(&b, "| (yardstick, same run) a quote costs this many order validations | %.1f× | — |\n", q/v)
 		}
@@ -396,25 +368,11 @@ func benchCEB(path string, count int) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "<!-- bench:ceb -->\n## China customs: CEB messages and receipts\n\n- date: %s\n- machine: %s, %s/%s, %s, one core (-cpu 1)\n- command: `make bench` → `go %s`\n- figures: median of %d runs; rendering is the four messages of a two-line order, checks and code mapping included (9610 export in EUR; 1210 import in CNY); a receipt is one CEB604 release\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), cpuModel(), runtime.GOOS, runtime.GOARCH, runtime.Version(), strings.Join(args, " "), count)
-	b.WriteString("| benchmark | median ns/op | per second |\n|---|---:|---:|\n")
-	names := make([]string, 0, len(med))
-	for k := range med {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
-		fmt.Fprintf(&b, "| %s | %.0f | %.0f |\n", k, med[k], 1e9/med[k])
-	}
-	ok := func(c bool) string {
-		if c {
-			return "yes"
-		}
-		return "**no**"
-	}
+	writeMedians(&b, med)
 	b.WriteString("\n| goal | result | met |\n|---|---|---|\n")
 	render := max(med["RenderExport9610"], med["RenderImport1210"])
 	if render > 0 {
-		fmt.Fprintf(&b, "| rendering adds under 1 ms to the customs step of an order | %.3f ms | %s |\n", render/1e6, ok(render < 1e6))
+		fmt.Fprintf(&b, "| rendering adds under 1 ms to the customs step of an order | %.3f ms | %s |\n", render/1e6, yesNo(render < 1e6))
 		if q := med["Quote10Lines"]; q > 0 {
 			fmt.Fprintf(&b, "| (yardstick, same run) rendering an export costs this many 10-line quotes | %.1f× | — |\n", med["RenderExport9610"]/q)
 		}
@@ -422,9 +380,30 @@ func benchCEB(path string, count int) error {
 		b.WriteString("| rendering adds under 1 ms to the customs step of an order | missing figures | **no** |\n")
 	}
 	if r := med["ParseReceipt"]; r > 0 {
-		fmt.Fprintf(&b, "| a receipt is read in under 1 ms | %.3f ms | %s |\n", r/1e6, ok(r < 1e6))
+		fmt.Fprintf(&b, "| a receipt is read in under 1 ms | %.3f ms | %s |\n", r/1e6, yesNo(r < 1e6))
 	}
 	fmt.Fprintf(&b, "\n<details><summary>raw output</summary>\n\n```\n%s```\n</details>\n<!-- /bench:ceb -->\n", out)
 	fmt.Print(b.String())
 	return spliceMarked(path, b.String(), "<!-- bench:ceb -->", "<!-- /bench:ceb -->")
+}
+
+// writeMedians writes the table of median ns/op and operations per second.
+func writeMedians(b *strings.Builder, med map[string]float64) {
+	b.WriteString("| benchmark | median ns/op | per second |\n|---|---:|---:|\n")
+	names := make([]string, 0, len(med))
+	for k := range med {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		fmt.Fprintf(b, "| %s | %.0f | %.0f |\n", k, med[k], 1e9/med[k])
+	}
+}
+
+// yesNo is a goal's "met" cell.
+func yesNo(met bool) string {
+	if met {
+		return "yes"
+	}
+	return "**no**"
 }
