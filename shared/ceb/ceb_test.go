@@ -138,19 +138,21 @@ func buildBill(t *testing.T, o *order.Order, bill string) *chinacustoms.Declarat
 	return d
 }
 
-// legalBySKU gives the fixture lines' legal quantities: demonstration
-// values (the real legal units are the tariff line's), consistent with the
-// line as customs checks: a quantity in the declared unit (件) is the
-// declared quantity, one in 千克 is left empty for the renderer to fill with
-// the line's net weight. TEE-02 has a second legal unit.
-var legalBySKU = map[string]LineExtra{
-	"MUG-01":      {LegalUnit: "035"},
-	"TEE-02":      {LegalQty: "1", LegalUnit: "011", SecondUnit: "035"},
-	"CABLE-USB-C": {LegalUnit: "035"},
-	"LAMP-03":     {LegalQty: "1", LegalUnit: "011"},
-	"FORMULA-900": {LegalUnit: "035"},
-	"CREAM-50":    {LegalUnit: "035"},
-	"MASK-10":     {LegalQty: "1", LegalUnit: "011"},
+// extraBySKU gives the fixture lines' Chinese names and declaration
+// elements (as a merchant registers them) and legal quantities:
+// demonstration values (the real legal units are the tariff line's),
+// consistent with the line as customs checks: a quantity in the declared
+// unit (件) is the declared quantity, one in 千克 is left empty for the
+// renderer to fill with the line's net weight. TEE-02 has a second legal
+// unit.
+var extraBySKU = map[string]LineExtra{
+	"MUG-01":      {LegalUnit: "035", Name: "瓷制马克杯", Model: "马克杯|饮用|瓷|无品牌|350ml"},
+	"TEE-02":      {LegalQty: "1", LegalUnit: "011", SecondUnit: "035", Name: "棉制针织男式T恤衫", Model: "T恤衫|日常穿着|针织|棉100%|无品牌|M码"},
+	"CABLE-USB-C": {LegalUnit: "035", Name: "USB-C数据线", Model: "数据线|数据传输及充电|铜芯塑料外皮|无品牌|1米"},
+	"LAMP-03":     {LegalQty: "1", LegalUnit: "011", Name: "台灯", Model: "台灯|照明|金属及塑料|无品牌|LED"},
+	"FORMULA-900": {LegalUnit: "035", Name: "婴儿配方奶粉", Model: "配方奶粉|婴儿食用|乳粉|无品牌|900克/罐"},
+	"CREAM-50":    {LegalUnit: "035", Name: "保湿面霜", Model: "面霜|护肤|水/甘油/角鲨烷|无品牌|50ml"},
+	"MASK-10":     {LegalQty: "1", LegalUnit: "011"}, // unregistered: the order's title is sent
 }
 
 // testOptions supplies what the orders lack. The identity number is a
@@ -163,7 +165,7 @@ func testOptions(d *chinacustoms.Declaration) Options {
 		Lines:    map[int]LineExtra{},
 	}
 	for _, l := range d.Order.Lines {
-		x, ok := legalBySKU[l.ItemNo]
+		x, ok := extraBySKU[l.ItemNo]
 		if !ok {
 			x = LineExtra{LegalQty: strconv.FormatInt(l.Qty, 10), LegalUnit: "011"}
 		}
@@ -368,12 +370,25 @@ func TestRefusesBrokenInvariants(t *testing.T) {
 		{"unmapped country", func(d *chinacustoms.Declaration, _ *Options) {
 			d.Inventory.Country = "ZZ"
 		}, "CEB603 InventoryHead.country"},
-		{"over-long name", func(d *chinacustoms.Declaration, _ *Options) {
+		{"over-long name", func(d *chinacustoms.Declaration, o *Options) {
 			long := strings.Repeat("名", 251)
 			d.Order.Lines[0].ItemName = long
 			d.Inventory.Lines[0].ItemName = long
 			d.Inventory.Lines[0].GName = long
+			x := o.Lines[1]
+			x.Name = "" // not registered: the declaration's name is sent
+			o.Lines[1] = x
 		}, "CEB303 OrderList[1].itemName"},
+		{"over-long registered name", func(_ *chinacustoms.Declaration, o *Options) {
+			x := o.Lines[1]
+			x.Name = strings.Repeat("名", 251)
+			o.Lines[1] = x
+		}, "CEB303 OrderList[1].itemName"},
+		{"over-long declaration elements", func(_ *chinacustoms.Declaration, o *Options) {
+			x := o.Lines[1]
+			x.Model = strings.Repeat("要素|", 84)
+			o.Lines[1] = x
+		}, "CEB603 InventoryList[1].gmodel"},
 		{"missing legal quantity", func(_ *chinacustoms.Declaration, o *Options) {
 			delete(o.Lines, 1)
 		}, "InventoryList[1].qty1"},

@@ -29,6 +29,28 @@ type LineExtra struct {
 	ItemRecordNo string
 	// BarCode is the goods' bar code; CEB603 writes "无" when empty.
 	BarCode string
+	// Name is the goods' Chinese name as registered for customs (商品名称,
+	// itemName and gname), and Model the declaration elements the tariff
+	// line asks for (规格型号 gmodel: 品名、品牌、型号、成分… separated by
+	// "|"). Customs expects both in Chinese; empty: the order line's title.
+	Name  string
+	Model string
+}
+
+// name and model are line gnum's customs name and declaration elements,
+// from the catalogue (Options.Lines) or else the declaration's.
+func (r *renderer) name(gnum int, declared string) string {
+	if n := r.o.Lines[gnum].Name; n != "" {
+		return n
+	}
+	return declared
+}
+
+func (r *renderer) model(gnum int, declared string) string {
+	if m := r.o.Lines[gnum].Model; m != "" {
+		return m
+	}
+	return declared
 }
 
 // Identity holds the identity numbers a retail import requires, which the
@@ -269,7 +291,7 @@ func (r *renderer) ceb303() (string, []byte, error) {
 		w.open("OrderList")
 		w.int("gnum", int64(l.GNum), 5)
 		w.str("itemNo", l.ItemNo, 1, 30)
-		w.str("itemName", l.ItemName, 1, 250)
+		w.str("itemName", r.name(l.GNum, l.ItemName), 1, 250)
 		w.opt("barCode", r.o.Lines[l.GNum].BarCode, 50)
 		w.unit("unit", l.Unit)
 		w.currency("currency", o.Currency)
@@ -496,10 +518,10 @@ func (r *renderer) ceb603() (string, []byte, error) {
 			w.fail("itemRecordNo", "is required for 1210 (Options.Lines[gnum].ItemRecordNo)")
 		}
 		w.opt("itemRecordNo", rec, 30)
-		w.opt("itemName", l.ItemName, 250)
+		w.opt("itemName", r.name(l.GNum, l.ItemName), 250)
 		w.str("gcode", l.GCode, 10, 10)
-		w.str("gname", l.GName, 1, 250)
-		w.str("gmodel", l.GModel, 1, 250)
+		w.str("gname", r.name(l.GNum, l.GName), 1, 250)
+		w.str("gmodel", r.model(l.GNum, l.GModel), 1, 250)
 		bc := x.BarCode
 		if bc == "" {
 			bc = "无"
@@ -568,8 +590,8 @@ func (r *renderer) ceb311() (string, []byte, error) {
 		w.open("OrderList")
 		w.int("gnum", int64(l.GNum), 4) // N4
 		w.opt("itemNo", l.ItemNo, 30)
-		w.str("itemName", l.ItemName, 1, 250)
-		w.str("gmodel", l.GModel, 1, 510)
+		w.str("itemName", r.name(l.GNum, l.ItemName), 1, 250)
+		w.str("gmodel", r.model(l.GNum, l.GModel), 1, 510)
 		w.opt("barCode", r.o.Lines[l.GNum].BarCode, 50)
 		w.unit("unit", l.Unit)
 		w.int("qty", l.Qty, 14)
@@ -722,10 +744,10 @@ func (r *renderer) ceb621() (string, []byte, error) {
 		}
 		w.opt("itemRecordNo", rec, 30)
 		w.opt("itemNo", l.ItemNo, 20)
-		w.opt("itemName", l.ItemName, 250)
+		w.opt("itemName", r.name(l.GNum, l.ItemName), 250)
 		w.str("gcode", l.GCode, 10, 10)
-		w.str("gname", l.GName, 1, 250)
-		w.str("gmodel", l.GModel, 1, 510)
+		w.str("gname", r.name(l.GNum, l.GName), 1, 250)
+		w.str("gmodel", r.model(l.GNum, l.GModel), 1, 510)
 		bc := x.BarCode
 		if bc == "" {
 			bc = "无" // 没有条码填“无”

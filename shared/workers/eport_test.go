@@ -62,3 +62,24 @@ func TestCustomsSubmitsToTheEPortAndReceiptsComeBack(t *testing.T) {
 		t.Fatalf("the release carries no inventory number: %+v", last)
 	}
 }
+
+// The demonstration options give the registered Chinese names and
+// declaration elements of the goods, which the messages carry.
+func TestCEBMessagesCarryTheRegisteredChineseNames(t *testing.T) {
+	f := newFixture()
+	o := storeSample(t, f, 95, "mobile-b2c-de.json", nil)
+	got, _, logs := clearLogged(t, f, o)
+	if len(got.Customs.Messages) != 4 {
+		t.Fatalf("%d messages\n%s", len(got.Customs.Messages), logs)
+	}
+	inv := got.Customs.Messages[3].XML
+	for _, want := range []string{"<ceb:gname>棉制针织男式T恤衫</ceb:gname>", "<ceb:gmodel>T恤衫|日常穿着|针织|棉100%|无品牌|M码</ceb:gmodel>",
+		"<ceb:gname>无线蓝牙耳机</ceb:gname>"} {
+		if !strings.Contains(inv, want) {
+			t.Errorf("CEB603 lacks %s", want)
+		}
+	}
+	if !strings.Contains(got.Customs.Messages[0].XML, "<ceb:itemName>棉制针织男式T恤衫</ceb:itemName>") {
+		t.Error("CEB303 lacks the Chinese name")
+	}
+}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/xborder/xborder/shared/ceb"
 	"github.com/xborder/xborder/shared/chinacustoms"
+	"github.com/xborder/xborder/shared/chinagoods"
 	"github.com/xborder/xborder/shared/customs"
 	"github.com/xborder/xborder/shared/money"
 	"github.com/xborder/xborder/shared/order"
@@ -278,9 +279,12 @@ func (c *Customs) SetEPort(e EPort) { c.eport = e }
 
 // DemoCEBOptions are demonstration values for what a CEB message needs and
 // an order does not hold: the E-Port data exchange id, the transport mode,
-// the port, the packing, each line's legal quantity (one piece, 件) and, for
-// bonded imports (1210), a fictitious bonded account book item number per
-// line ("DEMOREC-" and the SKU). Production sets them from the enterprise's
+// the port, the packing, each line's legal quantity (one piece, 件), its
+// Chinese name and declaration elements from the demonstration merchant's
+// goods register (chinagoods.Default; an unregistered SKU keeps the order's
+// title) and, for bonded imports (1210), a fictitious bonded account book
+// item number per line ("DEMOREC-" and the SKU), for direct-purchase imports
+// (9610) the flight and departure country. Production sets them from the enterprise's
 // registration, the bonded account book and the product catalogue
 // (SetCEBOptions). The buyer's identity number is not among them: the
 // declaration carries it (chinacustoms.Build takes it from the order's
@@ -289,6 +293,9 @@ func DemoCEBOptions(d *chinacustoms.Declaration) ceb.Options {
 	opts := ceb.Options{DXPID: "DXPENTDEMO000001", TrafMode: "5", POD: "0000", WrapType: "2", Lines: map[int]ceb.LineExtra{}}
 	for _, l := range d.Order.Lines {
 		x := ceb.LineExtra{LegalQty: strconv.FormatInt(l.Qty, 10), LegalUnit: "011"}
+		if rec, ok := chinagoods.Default().Lookup(l.ItemNo); ok {
+			x.Name, x.Model, x.BarCode = rec.Name, rec.Model, rec.BarCode
+		}
 		if d.Mode == chinacustoms.Mode1210 {
 			x.ItemRecordNo = "DEMOREC-" + l.ItemNo[:min(len(l.ItemNo), 22)] // itemRecordNo C..30
 		}
