@@ -18,7 +18,8 @@ import (
 // order whose payment fails transiently more often than the workflow
 // retries stalls; from the page alone the operator sees it counted, opens
 // it, sees which step failed and why, redrives it after confirming, and
-// watches it reach DISPATCHED; then sees why a declined and a rejected
+// watches it reach DISPATCHED with China's customs messages answered; then
+// sees why a declined and a rejected
 // order ended, with nothing to redrive. The screenshot goes to
 // testdata/screenshots/ops-console.png (git-ignored).
 func TestOpsConsoleRedrivesAStalledOrder(t *testing.T) {
@@ -114,6 +115,11 @@ func TestOpsConsoleRedrivesAStalledOrder(t *testing.T) {
 	if tr := browsertest.Eval[string](t, b, `document.querySelector('[data-testid="tracking"]')?.textContent ?? ''`); tr == "" {
 		t.Error("the dispatched order shows no tracking number")
 	}
+	// Shipped from China: its CEB messages, answered by the simulated
+	// E-Port, the inventory list released.
+	b.Until(t, "the China declarations show the release", `document.querySelector('[data-testid="declaration-CEB603-latest"]')?.textContent === 'released'`)
+	b.Click(t, `[data-testid="declarations"] details[data-key="xml-CEB603"] summary`)
+	b.Until(t, "the inventory list's XML shows", `(document.querySelector('[data-testid="xml-CEB603"]')?.textContent ?? '').includes('<ceb:CEB603Message')`)
 	b.Screenshot(t, "../../testdata/screenshots/ops-console.png")
 
 	// The redrive is on the order, by the operator.

@@ -27,31 +27,37 @@ type declarationView struct {
 	Latest   string                 `json:"latest"`
 }
 
-// opsDeclarations lists the customs messages rendered for an order (China's
-// CEB messages, when Chinese customs declares it).
+// declarationsOf lists the customs messages rendered for an order (China's
+// CEB messages, when Chinese customs declares it), each with its receipts.
+func declarationsOf(o *order.Order) []declarationView {
+	list := []declarationView{}
+	if o.Customs == nil {
+		return list
+	}
+	for _, m := range o.Customs.Messages {
+		v := declarationView{Type: m.Type, Bytes: len(m.XML), At: m.At, Receipts: []order.CustomsReceipt{}, Latest: "awaiting",
+			Links: map[string]string{"xml": "/v1/ops/orders/" + o.ID + "/declarations/" + m.Type}}
+		var latest time.Time
+		for _, rc := range o.Customs.Receipts {
+			if rc.Answers == m.Type {
+				v.Receipts = append(v.Receipts, rc)
+				if !rc.At.Before(latest) {
+					v.Latest, latest = rc.Outcome, rc.At
+				}
+			}
+		}
+		list = append(list, v)
+	}
+	return list
+}
+
+// opsDeclarations lists the customs messages rendered for an order.
 func (a *API) opsDeclarations(w http.ResponseWriter, r *http.Request) {
 	o, ok := a.opsOrder(w, r)
 	if !ok {
 		return
 	}
-	list := []declarationView{}
-	if o.Customs != nil {
-		for _, m := range o.Customs.Messages {
-			v := declarationView{Type: m.Type, Bytes: len(m.XML), At: m.At, Receipts: []order.CustomsReceipt{}, Latest: "awaiting",
-				Links: map[string]string{"xml": "/v1/ops/orders/" + o.ID + "/declarations/" + m.Type}}
-			var latest time.Time
-			for _, rc := range o.Customs.Receipts {
-				if rc.Answers == m.Type {
-					v.Receipts = append(v.Receipts, rc)
-					if !rc.At.Before(latest) {
-						v.Latest, latest = rc.Outcome, rc.At
-					}
-				}
-			}
-			list = append(list, v)
-		}
-	}
-	body := map[string]any{"orderId": o.ID, "declarations": list}
+	body := map[string]any{"orderId": o.ID, "declarations": declarationsOf(o)}
 	if o.Customs != nil && o.Customs.DeclarationForm {
 		body["declarationForm"] = true
 	}

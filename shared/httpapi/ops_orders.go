@@ -31,6 +31,8 @@ type opsOrderDetail struct {
 	Execution *executionView `json:"execution"`
 	Steps     []stepView     `json:"steps"`
 	Actions   []string       `json:"actions"`
+	// Declarations are China's CEB messages with their receipts.
+	Declarations []declarationView `json:"declarations"`
 }
 
 // Actions an operator can take on an order.
@@ -63,7 +65,7 @@ func (a *API) opsGetOrder(w http.ResponseWriter, r *http.Request) {
 	}
 	a.writeValue(w, r, http.StatusOK, opsOrderDetail{
 		Order:   opsOrderView{Order: redacted(o), Payment: paymentView{Method: o.Payment.Method}, CancelledBy: o.CancelledBy},
-		History: history, Execution: x, Steps: steps, Actions: actionsFor(o, x),
+		History: history, Execution: x, Steps: steps, Actions: actionsFor(o, x), Declarations: declarationsOf(o),
 	})
 }
 

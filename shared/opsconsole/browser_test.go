@@ -140,6 +140,35 @@ func TestConsoleAgainstTheContract(t *testing.T) {
 	b.Do(t, "open by id", browsertest.OpenByID(declined)...)
 	b.Until(t, "the decline reason shows", `(document.querySelector('[data-testid="decline-reason"]')?.textContent ?? '').includes('card_declined')`)
 
+	// China's customs messages: the latest answer of each, customs' own
+	// words, and the XML as declared (fetched once, shown as text).
+	b.Do(t, "open by id", browsertest.OpenByID(china)...)
+	b.Until(t, "the declarations show", `document.querySelector('[data-testid="declaration-CEB303-latest"]')?.textContent === 'cleared'`)
+	if l := browsertest.Eval[string](t, b, `document.querySelector('[data-testid="declaration-CEB603-latest"]').className`); !strings.Contains(l, "stalled") {
+		t.Errorf("a hold is not drawn as a warning: %q", l)
+	}
+	if row := browsertest.Eval[string](t, b, `document.querySelector('[data-testid="declaration-CEB303"]').textContent`); !strings.Contains(row, "120 → 399") || !strings.Contains(row, "海关审结") {
+		t.Errorf("CEB303 row %q", row)
+	}
+	if row := browsertest.Eval[string](t, b, `document.querySelector('[data-testid="declaration-CEB603"]').textContent`); !strings.Contains(row, hostileTxt) {
+		t.Errorf("customs' words are not shown as text: %q", row)
+	}
+	b.Click(t, `[data-testid="declarations"] details[data-key="xml-CEB303"] summary`)
+	b.Until(t, "the XML shows", `(document.querySelector('[data-testid="xml-CEB303"]')?.textContent ?? '').startsWith('<?xml')`)
+	if x := browsertest.Eval[string](t, b, `document.querySelector('[data-testid="xml-CEB303"]').textContent`); !strings.Contains(x, "<ceb:CEB303Message") {
+		t.Errorf("XML %q", x)
+	}
+	if bad := browsertest.Eval[int](t, b, `(window.__xss ? 100 : 0) + document.querySelectorAll('main img').length`); bad != 0 {
+		t.Errorf("the XML or a receipt became HTML (%d)", bad)
+	}
+	b.Click(t, `[data-testid="download-CEB303"]`) // the text is cached: no second fetch
+	f.mu.Lock()
+	reads := f.xmlReads
+	f.mu.Unlock()
+	if reads != 1 {
+		t.Errorf("%d XML fetches, want 1", reads)
+	}
+
 	// Hostile strings stay text.
 	b.Do(t, "open by id", browsertest.OpenByID(hostile)...)
 	b.Until(t, "the hostile order opens", `document.getElementById('order-id').textContent === `+q(hostile)+` && document.getElementById('order-reason').dataset.reason !== undefined`)

@@ -22,6 +22,7 @@ type fakeOps struct {
 	redrives map[string]int
 	cancels  map[string]int
 	replays  []string
+	xmlReads int
 	now      time.Time
 }
 
@@ -31,6 +32,10 @@ type fakeOrder struct {
 	exec    map[string]any
 	steps   []map[string]any
 	actions []string
+	// decls are the order's CEB messages (GET …/declarations), xml their
+	// text by type.
+	decls []map[string]any
+	xml   map[string]string
 	// after a redrive, the order moves on by one step per read.
 	redriven int
 	conflict string // a redrive answers 409 with this detail
@@ -43,6 +48,7 @@ const (
 	declined   = "01JDECLINED000000000000001"
 	hostile    = "01JHOSTILE0000000000000001"
 	stalledNew = "01JSTALLED0000000000000003"
+	china      = "01JCHINA000000000000000001"
 	hostileTxt = `<img src=x onerror="window.__xss=1">`
 )
 
@@ -135,6 +141,35 @@ func newFakeOps() *fakeOps {
 		steps:   []map[string]any{step("Screen", "failed", -40, -40, "error", `<b>bold</b>`, "cause", `<img src=x onerror="window.__xss=3">`)},
 		actions: []string{},
 	}
+	receipt := func(typ, answers string, status int, outcome, meaning, info string, min int) map[string]any {
+		return map[string]any{"type": typ, "answers": answers, "guid": "4CDE1D46-9E2B-4C0A-8D16-1F6A1D0C5E02", "returnStatus": status,
+			"meaning": meaning, "outcome": outcome, "info": info, "at": at(min), "receivedAt": at(min)}
+	}
+	decl := func(typ, latest string, receipts ...map[string]any) map[string]any {
+		r := []any{}
+		for _, x := range receipts {
+			r = append(r, x)
+		}
+		return map[string]any{"type": typ, "bytes": 2210, "at": at(-39), "latest": latest, "receipts": r,
+			"links": map[string]any{"xml": "/v1/ops/orders/" + china + "/declarations/" + typ}}
+	}
+	f.orders[china] = &fakeOrder{
+		order:   order(china, "DISPATCHED", "", map[string]any{"customs": map[string]any{"supervisionMode": "9610"}, "trackingNumber": "XB00000001DE"}),
+		history: hist("RECEIVED", "STOCK_RESERVED", "PAYMENT_AUTHORIZED", "CUSTOMS_CLEARED", "PAYMENT_CAPTURED", "DISPATCHED"),
+		exec: map[string]any{"executionArn": "arn:aws:states:us-east-1:000000000000:execution:order-workflow:" + china, "status": "SUCCEEDED",
+			"startDate": at(-40), "stopDate": at(-38)},
+		actions: []string{},
+		decls: []map[string]any{
+			decl("CEB303", "cleared", receipt("CEB304", "CEB303", 120, "pending", "stored by customs (海关入库)", "入库", -39),
+				receipt("CEB304", "CEB303", 399, "cleared", "cleared by customs (海关审结)", "审结", -38)),
+			decl("CEB603", "held", receipt("CEB604", "CEB603", 500, "held", "held for inspection (查验)", hostileTxt, -37)),
+		},
+		xml: map[string]string{
+			"CEB303": `<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<ceb:CEB303Message xmlns:ceb="http://www.chinaport.gov.cn/ceb" guid="G" version="1.0"><ceb:itemName>` +
+				hostileTxt + `</ceb:itemName></ceb:CEB303Message>`,
+			"CEB603": `<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<ceb:CEB603Message xmlns:ceb="http://www.chinaport.gov.cn/ceb" guid="G" version="1.0"/>`,
+		},
+	}
 	f.dlq = []map[string]any{{"messageId": "m-1", "body": `{"orderId":"` + stalled1 + `","step":"customs"}`, "receiveCount": 5, "sentAt": at(-60)}}
 	return f
 }
@@ -211,7 +246,21 @@ func (f *fakeOps) api(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.advance(o)
-		reply(w, 200, map[string]any{"order": o.order, "history": o.history, "execution": o.exec, "steps": o.steps, "actions": o.actions})
+		decls := []map[string]any{}
+		if o.decls != nil {
+			decls = o.decls
+		}
+		reply(w, 200, map[string]any{"order": o.order, "history": o.history, "execution": o.exec, "steps": o.steps, "actions": o.actions,
+			"declarations": decls})
+	case r.Method == http.MethodGet && len(parts) == 4 && parts[0] == "orders" && parts[2] == "declarations":
+		o, ok := f.orders[parts[1]]
+		if !ok || o.xml[parts[3]] == "" {
+			problem(w, 404, "No "+parts[3]+" message for this order.")
+			return
+		}
+		f.xmlReads++
+		w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+		_, _ = w.Write([]byte(o.xml[parts[3]]))
 	case r.Method == http.MethodPost && len(parts) == 3 && parts[0] == "orders" && (parts[2] == "redrive" || parts[2] == "cancel"):
 		o, ok := f.orders[parts[1]]
 		if !ok {

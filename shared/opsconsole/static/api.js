@@ -35,14 +35,14 @@ export class ApiError extends Error {
   }
 }
 
-async function call(method, path, { signal } = {}) {
+async function call(method, path, { signal, xml } = {}) {
   const token = session.token();
   if (!token) throw new ApiError(401, { title: 'Not signed in', detail: 'Sign in with an ops token.' });
   let res;
   try {
     res = await fetch(BASE + path, {
       method,
-      headers: { Authorization: `Bearer ${token}`, Accept: 'application/json, application/problem+json' },
+      headers: { Authorization: `Bearer ${token}`, Accept: xml ? 'application/xml, application/problem+json' : 'application/json, application/problem+json' },
       cache: 'no-store',
       credentials: 'omit',
       redirect: 'error',
@@ -54,6 +54,7 @@ async function call(method, path, { signal } = {}) {
   }
   let body = null;
   const text = await res.text();
+  if (xml && res.ok) return { status: res.status, body: text };
   if (text) {
     try { body = JSON.parse(text); } catch { body = { detail: text.slice(0, 300) }; }
   }
@@ -82,4 +83,6 @@ export const ops = {
   dlqs: (o) => call('GET', '/dlqs', o).then((r) => r.body),
   messages: (queue, max) => call('GET', `/dlqs/${seg(queue)}/messages?max=${seg(String(max))}`).then((r) => r.body),
   replay: (queue, messageId) => call('POST', `/dlqs/${seg(queue)}/messages/${seg(messageId)}/replay`),
+  // declarationXML is one CEB message of an order, as text.
+  declarationXML: (id, type) => call('GET', `/orders/${seg(id)}/declarations/${seg(type)}`, { xml: true }).then((r) => r.body),
 };

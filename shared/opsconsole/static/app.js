@@ -68,6 +68,7 @@ const state = {
   following: false,
   dlqs: [],
   noDLQs: false,
+  xml: new Map(), // "<orderId>/<type>" → a CEB message's XML, once fetched
 };
 
 // ---- sign-in ---------------------------------------------------------------
@@ -485,7 +486,7 @@ function renderOrder(d) {
   show(explain, Boolean(text));
 
   renderActions(o, Array.isArray(d.actions) ? d.actions : null);
-  renderBusiness(o);
+  renderBusiness(o, Array.isArray(d.declarations) ? d.declarations : []);
   renderExecution(d.execution, steps);
   renderHistory(Array.isArray(d.history) ? d.history : []);
 }
@@ -519,7 +520,77 @@ function address(a) {
   return [a.city, a.region, a.postalCode, a.country].filter(Boolean).join(', ');
 }
 
-function renderBusiness(o) {
+// outcomeKind is how a receipt's outcome is drawn: released and cleared
+// as done, rejected, failed and returned as failures, held as a warning.
+function outcomeKind(outcome) {
+  switch (outcome) {
+    case 'released': case 'cleared': return 'done';
+    case 'rejected': case 'failed': case 'returned': return 'failure';
+    case 'held': case 'unknown': return 'stalled';
+    default: return 'flow';
+  }
+}
+
+// renderDeclarations is China's CEB messages of the order: each with the
+// receipts customs sent (returnStatus in order) and its latest outcome,
+// and the XML on demand.
+function renderDeclarations(o, decls, open) {
+  const form = Boolean(o.customs && o.customs.declarationForm);
+  if (!decls.length && !form) return null;
+  const box = el('div', { 'data-testid': 'declarations' });
+  if (decls.length) {
+    box.append(el('div', { class: 'table-wrap' }, el('table', {},
+      el('thead', {}, el('tr', {}, ...['Message', 'Latest', 'Receipts', 'Last answer'].map((h) => el('th', { scope: 'col', text: h })))),
+      el('tbody', {}, ...decls.map((d) => {
+        const receipts = Array.isArray(d.receipts) ? d.receipts : [];
+        const last = receipts[receipts.length - 1];
+        const answer = last ? `${last.meaning || last.returnStatus}${last.info && last.info !== last.meaning ? ` — ${last.info}` : ''}` : 'no receipt yet';
+        return el('tr', { 'data-testid': `declaration-${d.type}` },
+          el('td', { class: 'mono', text: d.type }),
+          el('td', {}, el('span', { class: `status ${outcomeKind(d.latest)}`, 'data-testid': `declaration-${d.type}-latest`, text: d.latest })),
+          el('td', { class: 'mono', text: receipts.map((r) => r.returnStatus).join(' → ') || '—' }),
+          el('td', { text: answer }));
+      })))));
+  }
+  if (form) {
+    box.append(el('p', { class: 'declaration-form', 'data-testid': 'declaration-form',
+      text: 'The goods go on a customs declaration form (报关单, H2018), not an inventory list: a B2B consignment over ¥5,000.' }));
+  }
+  for (const d of decls) {
+    const key = `xml-${d.type}`;
+    const cacheKey = `${o.orderId}/${d.type}`;
+    const pre = el('pre', { 'data-testid': key, text: state.xml.get(cacheKey) || 'Loading…' });
+    const load = async () => {
+      if (state.xml.has(cacheKey)) return;
+      try {
+        const text = await ops.declarationXML(o.orderId, d.type);
+        state.xml.set(cacheKey, text);
+        pre.textContent = text;
+      } catch (e) {
+        if (!handleAuthError(e)) pre.textContent = `Could not load ${d.type}: ${e instanceof ApiError ? e.describe() : e}`;
+      }
+    };
+    const download = el('button', { type: 'button', class: 'secondary', 'data-testid': `download-${d.type}`, text: `Download ${d.type}.xml`,
+      onclick: async () => {
+        await load();
+        const text = state.xml.get(cacheKey);
+        if (!text) return;
+        const a = el('a', { href: URL.createObjectURL(new Blob([text], { type: 'application/xml' })), download: `${o.orderId}-${d.type}.xml` });
+        document.body.append(a);
+        a.click();
+        a.remove();
+        setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+      } });
+    const details = el('details', { 'data-key': key, open: open.has(key) },
+      el('summary', { text: `${d.type} as declared` }), download, pre);
+    details.addEventListener('toggle', () => { if (details.open) load(); });
+    if (open.has(key)) load();
+    box.append(details);
+  }
+  return [el('p', { class: `subhead${decls.some((d) => outcomeKind(d.latest) === 'failure') ? ' failure' : ''}`, text: "China's customs messages" }), box];
+}
+
+function renderBusiness(o, decls = []) {
   const box = $('business');
   const open = new Set([...box.querySelectorAll('details[open]')].map((x) => x.dataset.key));
   const parts = [];
@@ -583,6 +654,8 @@ function renderBusiness(o) {
     }
     parts.push(el('p', { class: `subhead${o.status === 'CUSTOMS_REJECTED' ? ' failure' : ''}`, text: 'Customs' }), cust);
   }
+  const china = renderDeclarations(o, decls, open);
+  if (china) parts.push(...china);
 
   parts.push(el('p', { class: 'subhead', text: 'Fulfilment' }), el('div', { 'data-testid': 'fulfilment' }, facts([
     ['Warehouse', o.warehouse],
