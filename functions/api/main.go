@@ -42,8 +42,13 @@ func main() {
 		Partners:  partners.Directory,
 		Catalogue: partners.Catalogue,
 		Logger:    logger,
-		Receipts:  &receipts.Recorder{Orders: store, Logger: logger},
 	}
+	recorder := &receipts.Recorder{Orders: store, Logger: logger}
+	if customsQueue, ok := deadLetters[workflow.QueueCustoms]; ok {
+		// A receipt wakes the customs step of an order waiting for China's customs.
+		recorder.Wake = queue.Tasks{Sender: queue.Sender{Client: sqsClient, URL: customsQueue.SourceURL}}
+	}
+	apiCfg.Receipts = recorder
 	if arn := os.Getenv(workflow.EnvStateMachineARN); arn != "" {
 		apiCfg.Executions, apiCfg.StateMachineARN = sfnClient, arn
 	}

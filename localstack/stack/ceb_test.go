@@ -79,6 +79,23 @@ func TestChinaDeclarationsAndReceiptsEndToEnd(t *testing.T) {
 		}
 	}
 
+	// China's customs reject goods declared without their Chinese name (not
+	// in the merchant's register): the order ends CUSTOMS_REJECTED, the
+	// hold on the card voided, nothing dispatched.
+	body, err := os.ReadFile("../../events/demo/unregistered-goods-cn-export.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refusedID := apiCall(t, api, customer, http.MethodPost, "/v1/orders", body, fmt.Sprintf("e2e-ceb-refused-%d", run))["orderId"].(string)
+	refused := waitFor(t, func() (map[string]any, bool) {
+		o := apiCall(t, api, customer, http.MethodGet, "/v1/orders/"+refusedID, nil, "")
+		return o, order.Status(o["status"].(string)).Terminal()
+	})
+	charge, _ := refused["charge"].(map[string]any)
+	if refused["status"] != string(order.StatusCustomsRejected) || refused["reason"] != "china_customs_rejected" || charge["status"] != "voided" {
+		t.Errorf("unregistered goods: %v %v, charge %v", refused["status"], refused["reason"], charge)
+	}
+
 	// Customs holds a parcel for inspection after the fact: the logistics
 	// company's receipt names only the waybill.
 	id := ids["9610"]
@@ -99,8 +116,11 @@ func TestChinaDeclarationsAndReceiptsEndToEnd(t *testing.T) {
 	notes := map[string]int{}
 	for _, e := range detail["history"].([]any) {
 		e := e.(map[string]any)
-		if e["actor"] == "china-eport" {
-			notes[e["reason"].(string)]++
+		if reason, _ := e["reason"].(string); e["actor"] == "china-eport" && reason != "" {
+			notes[reason]++
+		}
+		if e["to"] == string(order.StatusCustomsCleared) && e["from"] != e["to"] && e["actor"] != "china-eport" {
+			t.Errorf("cleared by %v, not on China's release", e["actor"])
 		}
 	}
 	for _, want := range []string{"customs_receipt:CEB304:399:cleared", "customs_receipt:CEB604:800:released", "customs_receipt:CEB506:500:held"} {

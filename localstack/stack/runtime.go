@@ -120,7 +120,8 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 	}
 	sender := &callbacks.Sender{Orders: store, Partners: partners, Queue: o.SQS, QueueURL: res.QueueURLs[workflow.QueuePartnerCallbacks],
 		BaseDelay: o.CallbackBaseDelay, Logger: log}
-	recorder := &receipts.Recorder{Orders: store, Logger: log}
+	recorder := &receipts.Recorder{Orders: store, Logger: log,
+		Wake: queue.Tasks{Sender: queue.Sender{Client: o.SQS, URL: res.QueueURLs[workflow.QueueCustoms]}}}
 	eportDelay := o.EPortDelay
 	if eportDelay <= 0 {
 		eportDelay = 500 * time.Millisecond

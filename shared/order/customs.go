@@ -60,6 +60,11 @@ type CustomsRecord struct {
 	// Messages are the declarations rendered for Chinese customs (CEB XML),
 	// one per message type; the ops API serves them, the order view does not.
 	Messages []CustomsMessage `json:"-" dynamodbav:"messages,omitempty"`
+	// AwaitingChina is set while the customs step waits for China's customs
+	// to release the goods (the inventory list's receipt 800) before the
+	// workflow goes on; SubmittedAt is when the messages went to the E-Port.
+	AwaitingChina bool      `json:"awaitingChina,omitempty" dynamodbav:"awaitingChina,omitempty"`
+	SubmittedAt   time.Time `json:"submittedAt,omitzero" dynamodbav:"submittedAt,omitempty"`
 	// Receipts are the China E-Port's and customs' answers to the messages
 	// (CEB304, CEB604, …), in the order they arrived; operators see them,
 	// the order view does not.

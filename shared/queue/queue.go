@@ -37,3 +37,13 @@ type Accepted struct{ Sender Sender }
 func (a Accepted) Enqueue(ctx context.Context, orderID string) error {
 	return a.Sender.Send(ctx, workflow.OrderAccepted{OrderID: orderID})
 }
+
+// Tasks wakes a waiting workflow step by sending its task message to the
+// step's queue again (the customs queue, for the customs step): its worker
+// reads the order and answers the token, or waits on.
+type Tasks struct{ Sender Sender }
+
+// Wake sends {orderId, taskToken} to the queue.
+func (t Tasks) Wake(ctx context.Context, orderID, taskToken string) error {
+	return t.Sender.Send(ctx, workflow.TaskMessage{OrderID: orderID, TaskToken: taskToken})
+}

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -63,9 +64,29 @@ var ErrUnknown = errors.New("receipts: the receipt answers no message of a known
 // Unwrap returns ErrUnknown.
 func (e *UnknownError) Unwrap() error { return ErrUnknown }
 
+// Waker hands an order that waits for China's customs back to its customs
+// step (its task message, again on the customs queue): the step reads the
+// receipts and goes on, refuses the order, or waits on.
+type Waker interface {
+	Wake(ctx context.Context, orderID, taskToken string) error
+}
+
+// WakeFunc is a Waker that calls the function.
+type WakeFunc func(ctx context.Context, orderID, taskToken string) error
+
+// Wake calls f.
+func (f WakeFunc) Wake(ctx context.Context, orderID, taskToken string) error {
+	return f(ctx, orderID, taskToken)
+}
+
 // Recorder records receipts on their orders.
 type Recorder struct {
 	Orders Store
+	// Wake, when set, wakes the customs step of each order a receipt
+	// reaches while it waits for China's customs (order.CustomsRecord
+	// AwaitingChina) — on a resent receipt too, so that a lost wake-up is
+	// made up for.
+	Wake   Waker
 	Logger *slog.Logger
 }
 
@@ -89,14 +110,21 @@ func (r *Recorder) Record(ctx context.Context, data []byte, now time.Time) ([]Re
 		}
 	}
 	results := make([]Result, len(rec.Returns))
+	waiting := map[string]string{} // order id → the task token its customs step waits on
 	for i, ret := range rec.Returns {
 		meaning, outcome := ceb.StatusMeaning(ret.Status)
 		results[i] = Result{OrderID: ids[i], Type: rec.Type, Answers: rec.Answers, Ref: ret.Ref(), Status: ret.Status,
 			Meaning: meaning, Outcome: string(outcome)}
 		cr := order.CustomsReceipt{Type: rec.Type, Answers: rec.Answers, GUID: ret.GUID, Status: ret.Status, Meaning: meaning,
 			Outcome: string(outcome), Info: ret.Info, InvtNo: ret.InvtNo, PreNo: ret.PreNo, At: ret.Time, ReceivedAt: now.UTC()}
-		if results[i].Recorded, err = r.save(ctx, ids[i], cr, now); err != nil {
+		var o *order.Order
+		if results[i].Recorded, o, err = r.save(ctx, ids[i], cr, now); err != nil {
 			return nil, err
+		}
+		if c := o.Customs; c != nil && c.AwaitingChina && o.TaskToken != "" && !o.Status.Terminal() {
+			waiting[o.ID] = o.TaskToken
+		} else {
+			delete(waiting, o.ID)
 		}
 		if results[i].Recorded {
 			level := slog.LevelInfo
@@ -107,6 +135,13 @@ func (r *Recorder) Record(ctx context.Context, data []byte, now time.Time) ([]Re
 			// returnInfo is not logged: customs' reasons may quote the buyer.
 			r.log().Log(ctx, level, "customs receipt recorded", "orderId", ids[i], "receipt", rec.Type, "answers", rec.Answers,
 				"returnStatus", ret.Status, "outcome", string(outcome))
+		}
+	}
+	if r.Wake != nil {
+		for _, id := range slices.Sorted(maps.Keys(waiting)) {
+			if err := r.Wake.Wake(ctx, id, waiting[id]); err != nil {
+				return nil, fmt.Errorf("receipts: wake the customs step of %s: %w", id, err)
+			}
 		}
 	}
 	return results, nil
@@ -142,15 +177,16 @@ func (r *Recorder) resolve(ctx context.Context, rec *ceb.Receipt, i int, ret ceb
 	return id, nil
 }
 
-// save records cr on order id with a history note, unless it is there.
-func (r *Recorder) save(ctx context.Context, id string, cr order.CustomsReceipt, now time.Time) (bool, error) {
+// save records cr on order id with a history note, unless it is there, and
+// returns the order as stored.
+func (r *Recorder) save(ctx context.Context, id string, cr order.CustomsReceipt, now time.Time) (bool, *order.Order, error) {
 	for attempt := 1; ; attempt++ {
 		o, err := r.Orders.GetOrder(ctx, id)
 		if err != nil {
-			return false, fmt.Errorf("receipts: read order %s: %w", id, err)
+			return false, nil, fmt.Errorf("receipts: read order %s: %w", id, err)
 		}
 		if !o.RecordReceipt(cr) {
-			return false, nil
+			return false, o, nil
 		}
 		ev := o.Note("customs_receipt:"+cr.Type+":"+strconv.Itoa(cr.Status)+":"+cr.Outcome, Actor, now)
 		err = r.Orders.SaveTransition(ctx, o, ev)
@@ -158,9 +194,9 @@ func (r *Recorder) save(ctx context.Context, id string, cr order.CustomsReceipt,
 			continue // the workflow moved the order on: read it again
 		}
 		if err != nil {
-			return false, fmt.Errorf("receipts: record %s on order %s: %w", cr.Type, id, err)
+			return false, nil, fmt.Errorf("receipts: record %s on order %s: %w", cr.Type, id, err)
 		}
-		return true, nil
+		return true, o, nil
 	}
 }
 

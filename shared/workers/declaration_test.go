@@ -21,7 +21,7 @@ import (
 func clearOne(t *testing.T, f *fixture, o *order.Order) (*order.Order, string) {
 	t.Helper()
 	w := NewCustoms(f.s, f.tasks, &BrokerSimulator{}, slog.New(slog.DiscardHandler))
-	resp, _ := w.Handle(context.Background(), batch(TaskMessage{o.ID, "t-" + o.ID}))
+	resp, _ := w.Handle(context.Background(), batch(TaskMessage{OrderID: o.ID, TaskToken: "t-" + o.ID}))
 	if len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("the message failed: %+v", resp)
 	}

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/xborder/xborder/shared/ceb"
 	"github.com/xborder/xborder/shared/chinacustoms"
@@ -16,7 +18,10 @@ import (
 // EPortSimulator stands in for the China E-Port and customs: for each
 // submitted message it sends back, after Delay, the receipts customs would:
 // 120 (stored by customs) and 399 (cleared) for every document, and 800
-// (released) for the inventory list. Each receipt goes to Deliver as XML —
+// (released) for the inventory list. It checks one thing customs checks: a
+// goods name (itemName) must be Chinese; an order or inventory list with
+// one that is not gets 120 and then 100 (rejected), and its inventory list
+// is not released. Each receipt goes to Deliver as XML —
 // the local stack's receipts intake. A message submitted again (same guid)
 // is not answered again. Close waits for the receipts on their way.
 type EPortSimulator struct {
@@ -41,8 +46,13 @@ func (e *EPortSimulator) Submit(_ context.Context, d *chinacustoms.Declaration, 
 	for _, m := range msgs {
 		guid := ceb.GUID(d.Order.OrderNo, m.Type, "message")
 		statuses := simulatedStatuses
-		if m.Type == "CEB603" || m.Type == "CEB621" {
+		inventory := m.Type == "CEB603" || m.Type == "CEB621"
+		if inventory {
 			statuses = append(append([]int(nil), statuses...), 800)
+		}
+		bad := unchineseName(m.XML)
+		if bad {
+			statuses = []int{120, 100}
 		}
 		e.mu.Lock()
 		seen := e.seen[guid]
@@ -56,7 +66,11 @@ func (e *EPortSimulator) Submit(_ context.Context, d *chinacustoms.Declaration, 
 		}
 		at := time.Now()
 		for i, status := range statuses {
-			x, err := simulatedReceipt(d, m.Type, status, at.Add(time.Duration(i)*time.Second))
+			info := ""
+			if status == 100 {
+				info = "[Code:1302;Desc:商品名称应为中文规范名称] the goods' name must be their Chinese name"
+			}
+			x, err := simulatedReceipt(d, m.Type, status, info, at.Add(time.Duration(i)*time.Second))
 			if err != nil {
 				// The message is stored with the order all the same; the
 				// simulator cannot answer it.
@@ -85,13 +99,38 @@ func (e *EPortSimulator) Submit(_ context.Context, d *chinacustoms.Declaration, 
 	return nil
 }
 
-func simulatedReceipt(d *chinacustoms.Declaration, msgType string, status int, at time.Time) ([]byte, error) {
+// itemNames finds the goods names of a message.
+var itemNames = regexp.MustCompile(`<ceb:itemName>([^<]*)</ceb:itemName>`)
+
+// unchineseName reports whether a goods name of msg has no Chinese
+// character.
+func unchineseName(msg []byte) bool {
+	for _, m := range itemNames.FindAllSubmatch(msg, -1) {
+		if !hasHan(string(m[1])) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasHan(s string) bool {
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			return true
+		}
+	}
+	return false
+}
+
+func simulatedReceipt(d *chinacustoms.Declaration, msgType string, status int, info string, at time.Time) ([]byte, error) {
 	ret, err := ceb.AnswerFor(d, msgType)
 	if err != nil {
 		return nil, err
 	}
-	ret.Status, ret.Time = status, at
-	ret.Info, _ = ceb.StatusMeaning(status)
+	ret.Status, ret.Time, ret.Info = status, at, info
+	if ret.Info == "" {
+		ret.Info, _ = ceb.StatusMeaning(status)
+	}
 	if typ := ceb.ReceiptType(msgType); typ == "CEB604" || typ == "CEB622" {
 		ret.PreNo = "I" + at.UTC().Format("20060102") + fmt.Sprintf("%09d", at.UnixNano()%1e9)
 		if status >= 399 && typ == "CEB622" {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/xborder/xborder/shared/customs"
 	"github.com/xborder/xborder/shared/order"
-	"github.com/xborder/xborder/shared/receipts"
 )
 
 // sampleIDNumber is the fictitious identity number of the buyer of
@@ -64,7 +63,7 @@ func clearLogged(t *testing.T, f *fixture, o *order.Order) (*order.Order, string
 	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	f.s.Logger = log
 	w := NewCustoms(f.s, f.tasks, &BrokerSimulator{}, log)
-	resp, _ := w.Handle(context.Background(), batch(TaskMessage{o.ID, "t-" + o.ID}))
+	resp, _ := w.Handle(context.Background(), batch(TaskMessage{OrderID: o.ID, TaskToken: "t-" + o.ID}))
 	if len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("the message failed: %+v\n%s", resp, logs.String())
 	}
@@ -181,11 +180,8 @@ func validateImport(t *testing.T, typ, x string) {
 func TestCustomsRendersADirectPurchaseImportAndItsReceipts(t *testing.T) {
 	f := newFixture()
 	o := cnImport(t, f, 80, func(d *order.Draft) { d.Fulfilment = order.FulfilDirectMail })
-	eport := &EPortSimulator{Deliver: DeliverTo(&receipts.Recorder{Orders: f.store}), Logger: slog.New(slog.DiscardHandler)}
-	defer eport.Close()
-	w := NewCustoms(f.s, f.tasks, &BrokerSimulator{}, slog.New(slog.DiscardHandler))
-	w.SetEPort(eport)
-	if resp, _ := w.Handle(context.Background(), batch(TaskMessage{o.ID, "t-" + o.ID})); len(resp.BatchItemFailures) != 0 {
+	w, eport := gatedCustoms(t, f)
+	if resp, _ := w.Handle(context.Background(), batch(TaskMessage{OrderID: o.ID, TaskToken: "t-" + o.ID})); len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("failed: %+v", resp)
 	}
 	eport.Drain()
@@ -208,6 +204,9 @@ func TestCustomsRendersADirectPurchaseImportAndItsReceipts(t *testing.T) {
 	}
 	if outcomes["CEB312"] != "cleared" || outcomes["CEB412"] != "cleared" || outcomes["CEB512"] != "cleared" || outcomes["CEB622"] != "released" {
 		t.Fatalf("latest outcomes %v", outcomes)
+	}
+	if got.Status != order.StatusCustomsCleared {
+		t.Fatalf("status %s after the release", got.Status)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,15 +27,13 @@ import (
 	"github.com/xborder/xborder/shared/customs"
 	"github.com/xborder/xborder/shared/money"
 	"github.com/xborder/xborder/shared/order"
+	"github.com/xborder/xborder/shared/receipts"
 	"github.com/xborder/xborder/shared/steps"
 	"github.com/xborder/xborder/shared/workflow"
 )
 
 // TaskMessage is the body the workflow sends with sqs:sendMessage.waitForTaskToken.
-type TaskMessage struct {
-	OrderID   string `json:"orderId"`
-	TaskToken string `json:"taskToken"`
-}
+type TaskMessage = workflow.TaskMessage
 
 // Tasks answers task tokens (Step Functions SendTask*).
 type Tasks interface {
@@ -139,6 +138,12 @@ func (w *worker) one(ctx context.Context, body string) error {
 		if errors.As(err, &refused) {
 			return w.tasks.FailTask(ctx, msg.TaskToken, w.refusal, refused.Reason)
 		}
+		if errors.Is(err, errAnswerLater) {
+			return nil // the order holds the token; whoever answers later wakes the step
+		}
+		if errors.Is(err, order.ErrVersionConflict) && attempt < 3 {
+			continue
+		}
 		if err != nil {
 			return err // transient: the message comes back
 		}
@@ -206,6 +211,9 @@ func NewCustoms(s *steps.Steps, tasks Tasks, broker Broker, log *slog.Logger) *C
 			return ""
 		},
 		call: func(ctx context.Context, o *order.Order) (string, error) {
+			if c.eport != nil && o.Customs != nil && o.Customs.AwaitingChina && !o.Customs.SubmittedAt.IsZero() {
+				return c.chinaAnswer(o) // woken by a receipt
+			}
 			now := time.Now()
 			d, err := c.declare(o, now)
 			if err != nil {
@@ -220,16 +228,28 @@ func NewCustoms(s *steps.Steps, tasks Tasks, broker Broker, log *slog.Logger) *C
 				return "", fmt.Errorf("encode declaration of %s: %w", o.ID, err)
 			}
 			o.Customs.Declaration = raw
-			if d.China != nil {
-				if err := c.renderCEB(ctx, o, d.China, now); err != nil {
-					return "", err
-				}
+			if d.China == nil {
+				return ref, nil
+			}
+			msgs, err := c.renderCEB(ctx, o, d.China, now)
+			if err != nil || c.eport == nil || len(msgs) == 0 {
+				return ref, err
+			}
+			// Wait for China's release of the inventory list; a B2B export
+			// on a declaration form has none, and goes on.
+			wait := releasedBy(msgs)
+			if err := c.submit(ctx, o, ref, d.China, msgs, wait, now); err != nil || wait {
+				return "", err
 			}
 			return ref, nil
 		},
 		record: func(o *order.Order, ref string, now time.Time) (order.Event, error) {
 			o.CustomsDeclaration = ref
-			return o.Transition(order.StatusCustomsCleared, "", "customs-broker", now)
+			actor := "customs-broker"
+			if o.Customs != nil && o.Customs.AwaitingChina {
+				o.Customs.AwaitingChina, actor = false, receipts.Actor
+			}
+			return o.Transition(order.StatusCustomsCleared, "", actor, now)
 		},
 		refusal: workflow.ErrCustomsRejected,
 		output:  func(ref string) any { return map[string]string{"declaration": ref} },
@@ -244,11 +264,11 @@ func NewCustoms(s *steps.Steps, tasks Tasks, broker Broker, log *slog.Logger) *C
 // buyer's identity number, a unit without a customs code — is logged with
 // the field; the broker clears on the declaration itself. Errors recording
 // or submitting are transient: the step is retried.
-func (c *Customs) renderCEB(ctx context.Context, o *order.Order, d *chinacustoms.Declaration, now time.Time) error {
+func (c *Customs) renderCEB(ctx context.Context, o *order.Order, d *chinacustoms.Declaration, now time.Time) ([]ceb.Message, error) {
 	msgs, err := ceb.Render(d, c.cebOptions(d))
 	if err != nil {
 		c.w.log.Warn("china customs messages not rendered", "orderId", o.ID, "mode", string(d.Mode), "error", err.Error())
-		return nil
+		return nil, nil
 	}
 	o.Customs.Messages = o.Customs.Messages[:0]
 	for _, m := range msgs {
@@ -262,19 +282,88 @@ func (c *Customs) renderCEB(ctx context.Context, o *order.Order, d *chinacustoms
 			// be told apart. Customs will refuse one of the two; say so.
 			c.w.log.Warn("customs reference names another order", "orderId", o.ID, "error", err.Error())
 		case err != nil:
-			return fmt.Errorf("record the customs references of %s: %w", o.ID, err)
+			return nil, fmt.Errorf("record the customs references of %s: %w", o.ID, err)
 		}
 	}
-	if c.eport != nil {
-		if err := c.eport.Submit(ctx, d, msgs); err != nil {
-			return fmt.Errorf("submit the CEB messages of %s: %w", o.ID, err)
-		}
-	}
-	return nil
+	return msgs, nil
 }
 
-// SetEPort sets where the rendered CEB messages are submitted; without one
-// they are kept with the order for an operator to download and transmit.
+// errAnswerLater is call's way of saying the step is not done: the order
+// holds the task token, and a receipt wakes the step again.
+var errAnswerLater = errors.New("workers: the answer comes later")
+
+// releasedBy reports whether msgs include an inventory list, whose release
+// (returnStatus 800) lets the goods go; a B2B export on a declaration form
+// has none, and is cleared on the broker's answer.
+func releasedBy(msgs []ceb.Message) bool {
+	return slices.ContainsFunc(msgs, func(m ceb.Message) bool { return m.Type == "CEB603" || m.Type == "CEB621" })
+}
+
+// submit stores the messages — first, so that no receipt can arrive before
+// them — with the order waiting for China's customs when wait is set, then
+// sends them to the E-Port and notes when; it returns errAnswerLater when
+// the order waits. A failure is transient: the step runs again, and
+// submitting again is harmless.
+func (c *Customs) submit(ctx context.Context, o *order.Order, ref string, d *chinacustoms.Declaration, msgs []ceb.Message, wait bool, now time.Time) error {
+	store := c.w.steps.Orders
+	o.CustomsDeclaration, o.Customs.AwaitingChina = ref, wait
+	if err := store.SaveTransition(ctx, o, o.Note("china_messages_stored", "workflow", now)); err != nil {
+		return fmt.Errorf("store the CEB messages of %s: %w", o.ID, err)
+	}
+	if err := c.eport.Submit(ctx, d, msgs); err != nil {
+		return fmt.Errorf("submit the CEB messages of %s: %w", o.ID, err)
+	}
+	for attempt := 0; ; attempt++ {
+		o.Customs.SubmittedAt = now.UTC()
+		err := store.SaveTransition(ctx, o, o.Note("submitted_to_china_eport", "workflow", time.Now()))
+		if errors.Is(err, order.ErrVersionConflict) && attempt < 5 {
+			// A receipt came in meanwhile: read the order again.
+			fresh, gerr := store.GetOrder(ctx, o.ID)
+			if gerr != nil {
+				return fmt.Errorf("read %s: %w", o.ID, gerr)
+			}
+			*o = *fresh
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("note the submission of %s: %w", o.ID, err)
+		}
+		c.w.log.Info("submitted to the china e-port", "orderId", o.ID, "messages", len(msgs), "awaitingRelease", wait)
+		if wait {
+			return errAnswerLater
+		}
+		return nil
+	}
+}
+
+// chinaAnswer is what China's customs said of a submitted order, read off
+// its receipts: a rejection (100), a failure to reach customs (4, below 0)
+// or a return (700) of any message refuses it; the inventory list's release
+// (800, 899) clears it; anything else is still waiting.
+func (c *Customs) chinaAnswer(o *order.Order) (string, error) {
+	released := false
+	for _, r := range o.Customs.Receipts {
+		switch ceb.Outcome(r.Outcome) {
+		case ceb.OutcomeRejected, ceb.OutcomeFailed, ceb.OutcomeReturned:
+			c.w.log.Warn("china customs refused the order", "orderId", o.ID, "receipt", r.Type, "returnStatus", r.Status)
+			return "", &Refused{Reason: "china_customs_rejected"}
+		case ceb.OutcomeReleased:
+			released = released || r.Answers == "CEB603" || r.Answers == "CEB621"
+		}
+	}
+	if released {
+		return o.CustomsDeclaration, nil
+	}
+	return "", errAnswerLater
+}
+
+// SetEPort sets where the rendered CEB messages are submitted. With one, an
+// order whose messages include an inventory list waits in the customs step
+// for China's customs: the receipts intake wakes the step (Waker), which
+// goes on once the inventory list is released and refuses the order
+// (china_customs_rejected) when customs rejects any message. Without one
+// the messages are kept with the order for an operator to download and
+// transmit, and the step ends on the broker's answer.
 func (c *Customs) SetEPort(e EPort) { c.eport = e }
 
 // DemoCEBOptions are demonstration values for what a CEB message needs and

@@ -134,7 +134,7 @@ func TestCustomsRefusalAndCancellation(t *testing.T) {
 	cancelled := f.newOrder(t, 3, order.StatusPaymentAuthorized, nil)
 	ev, _, _ := cancelled.RequestCancel("ops:bob", time.Now())
 	_ = f.store.SaveTransition(context.Background(), cancelled, ev)
-	resp, _ := w.Handle(context.Background(), batch(TaskMessage{refused.ID, "t-refused"}, TaskMessage{cancelled.ID, "t-cancelled"}, TaskMessage{OrderID: "x"}))
+	resp, _ := w.Handle(context.Background(), batch(TaskMessage{OrderID: refused.ID, TaskToken: "t-refused"}, TaskMessage{OrderID: cancelled.ID, TaskToken: "t-cancelled"}, TaskMessage{OrderID: "x"}))
 	if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != "m2" {
 		t.Fatalf("failures %+v, want only the message without a token", resp.BatchItemFailures)
 	}
@@ -151,7 +151,7 @@ func TestCustomsOutageKeepsTheTokenForCancellation(t *testing.T) {
 	w := NewCustoms(f.s, f.tasks, &BrokerSimulator{}, slog.New(slog.DiscardHandler))
 	o := f.newOrder(t, 4, order.StatusPaymentAuthorized, func(o *order.Order) { o.Lines[0].SKU = "SIM-CUSTOMS-FAIL-2" })
 	for i := range 2 {
-		resp, _ := w.Handle(context.Background(), batch(TaskMessage{o.ID, "t-4"}))
+		resp, _ := w.Handle(context.Background(), batch(TaskMessage{OrderID: o.ID, TaskToken: "t-4"}))
 		if len(resp.BatchItemFailures) != 1 {
 			t.Fatalf("attempt %d: the outage must send the message back", i)
 		}
@@ -159,7 +159,7 @@ func TestCustomsOutageKeepsTheTokenForCancellation(t *testing.T) {
 	if got, _ := f.store.GetOrder(context.Background(), o.ID); got.TaskToken != "t-4" {
 		t.Fatalf("token %q not stored while waiting", got.TaskToken)
 	}
-	resp, _ := w.Handle(context.Background(), batch(TaskMessage{o.ID, "t-4"}))
+	resp, _ := w.Handle(context.Background(), batch(TaskMessage{OrderID: o.ID, TaskToken: "t-4"}))
 	if len(resp.BatchItemFailures) != 0 || len(f.tasks.answers) != 1 || !strings.HasPrefix(f.tasks.answers[0], "t-4 success") {
 		t.Fatalf("third attempt: %+v %v", resp, f.tasks.answers)
 	}
@@ -174,7 +174,7 @@ func TestWarehouseShipsOrRefuses(t *testing.T) {
 	ok := f.newOrder(t, 5, order.StatusPaymentCaptured, nil)
 	stuck := f.newOrder(t, 6, order.StatusPaymentCaptured, func(o *order.Order) { o.Lines[1].SKU = "SIM-CANNOT-SHIP" })
 	for range 2 {
-		resp, _ := w.Handle(context.Background(), batch(TaskMessage{ok.ID, "t-ok"}, TaskMessage{stuck.ID, "t-stuck"}))
+		resp, _ := w.Handle(context.Background(), batch(TaskMessage{OrderID: ok.ID, TaskToken: "t-ok"}, TaskMessage{OrderID: stuck.ID, TaskToken: "t-stuck"}))
 		if len(resp.BatchItemFailures) != 0 {
 			t.Fatalf("%+v", resp)
 		}

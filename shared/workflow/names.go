@@ -82,6 +82,14 @@ const (
 	DispatchHeartbeatSeconds = 3600
 )
 
+// TaskMessage is the body the workflow sends to the customs and warehouse
+// queues with sqs:sendMessage.waitForTaskToken; the same body sent again
+// wakes the waiting step.
+type TaskMessage struct {
+	OrderID   string `json:"orderId"`
+	TaskToken string `json:"taskToken"`
+}
+
 // OrderAccepted is the orders-accepted message that hands an order to the
 // workflow; it is also the execution's input.
 type OrderAccepted struct {

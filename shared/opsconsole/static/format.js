@@ -57,6 +57,7 @@ const REASONS = {
   authorization_expired: 'the payment authorization expired before it was captured',
   amount_not_chargeable: 'the amount cannot be charged to this card',
   licence_required: 'customs: the goods need an import licence',
+  china_customs_rejected: "China's customs rejected a CEB message: see China's customs messages for their answer",
   declaration_incomplete: 'customs: the declaration is incomplete',
   invoice_value_mismatch: 'customs: the declared value does not match the invoice',
   three_documents_mismatch: "China customs: the order, payment and waybill do not agree",
