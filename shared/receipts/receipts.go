@@ -84,7 +84,8 @@ type Recorder struct {
 	Orders Store
 	// Wake, when set, wakes the customs step of each order a receipt
 	// reaches while it waits for China's customs (order.CustomsRecord
-	// AwaitingChina) — on a resent receipt too, so that a lost wake-up is
+	// AwaitingChina) once the order's receipts settle the wait (a release,
+	// or a rejection) — on a resent receipt too, so that a lost wake-up is
 	// made up for.
 	Wake   Waker
 	Logger *slog.Logger
@@ -104,10 +105,13 @@ func (r *Recorder) Record(ctx context.Context, data []byte, now time.Time) ([]Re
 		return nil, err
 	}
 	ids := make([]string, len(rec.Returns))
+	read := map[string]*order.Order{} // as resolve read them, for the first save
 	for i, ret := range rec.Returns {
-		if ids[i], err = r.resolve(ctx, rec, i, ret); err != nil {
+		o, err := r.resolve(ctx, rec, i, ret)
+		if err != nil {
 			return nil, err
 		}
+		ids[i], read[o.ID] = o.ID, o
 	}
 	results := make([]Result, len(rec.Returns))
 	waiting := map[string]string{} // order id → the task token its customs step waits on
@@ -118,10 +122,11 @@ func (r *Recorder) Record(ctx context.Context, data []byte, now time.Time) ([]Re
 		cr := order.CustomsReceipt{Type: rec.Type, Answers: rec.Answers, GUID: ret.GUID, Status: ret.Status, Meaning: meaning,
 			Outcome: string(outcome), Info: ret.Info, InvtNo: ret.InvtNo, PreNo: ret.PreNo, At: ret.Time, ReceivedAt: now.UTC()}
 		var o *order.Order
-		if results[i].Recorded, o, err = r.save(ctx, ids[i], cr, now); err != nil {
+		if results[i].Recorded, o, err = r.save(ctx, ids[i], read[ids[i]], cr, now); err != nil {
 			return nil, err
 		}
-		if c := o.Customs; c != nil && c.AwaitingChina && o.TaskToken != "" && !o.Status.Terminal() {
+		read[ids[i]] = o
+		if c := o.Customs; c != nil && c.AwaitingChina && o.TaskToken != "" && !o.Status.Terminal() && decisive(c.Receipts) {
 			waiting[o.ID] = o.TaskToken
 		} else {
 			delete(waiting, o.ID)
@@ -147,9 +152,22 @@ func (r *Recorder) Record(ctx context.Context, data []byte, now time.Time) ([]Re
 	return results, nil
 }
 
+// decisive reports whether the receipts settle an order's wait for China's
+// customs: a release, or a rejection, failure or return of any message.
+// Until one arrives there is nothing for the customs step to do.
+func decisive(rs []order.CustomsReceipt) bool {
+	return slices.ContainsFunc(rs, func(r order.CustomsReceipt) bool {
+		switch ceb.Outcome(r.Outcome) {
+		case ceb.OutcomeReleased, ceb.OutcomeRejected, ceb.OutcomeFailed, ceb.OutcomeReturned:
+			return true
+		}
+		return false
+	})
+}
+
 // resolve finds the order return i names and checks that the order has the
 // message it answers.
-func (r *Recorder) resolve(ctx context.Context, rec *ceb.Receipt, i int, ret ceb.Return) (string, error) {
+func (r *Recorder) resolve(ctx context.Context, rec *ceb.Receipt, i int, ret ceb.Return) (*order.Order, error) {
 	ref := ret.Ref()
 	field := fmt.Sprintf("%s return %d (%s)", rec.Type, i+1, ref)
 	unknown := func(problem string) error { return &UnknownError{Field: field, Ref: ref, Problem: problem} }
@@ -159,37 +177,39 @@ func (r *Recorder) resolve(ctx context.Context, rec *ceb.Receipt, i int, ret ceb
 		id, err = r.Orders.OrderByReference(ctx, ref)
 		switch {
 		case errors.Is(err, order.ErrNotFound):
-			return "", unknown("no order has this reference")
+			return nil, unknown("no order has this reference")
 		case err != nil:
-			return "", fmt.Errorf("receipts: find the order of %s: %w", ref, err)
+			return nil, fmt.Errorf("receipts: find the order of %s: %w", ref, err)
 		}
 	}
 	o, err := r.Orders.GetOrder(ctx, id)
 	switch {
 	case errors.Is(err, order.ErrNotFound):
-		return "", unknown("no order " + strconv.Quote(id))
+		return nil, unknown("no order " + strconv.Quote(id))
 	case err != nil:
-		return "", fmt.Errorf("receipts: read order %s: %w", id, err)
+		return nil, fmt.Errorf("receipts: read order %s: %w", id, err)
 	}
 	if o.Customs == nil || !slices.ContainsFunc(o.Customs.Messages, func(m order.CustomsMessage) bool { return m.Type == rec.Answers }) {
-		return "", unknown("order " + id + " has no " + rec.Answers + " message")
+		return nil, unknown("order " + id + " has no " + rec.Answers + " message")
 	}
-	return id, nil
+	return o, nil
 }
 
-// save records cr on order id with a history note, unless it is there, and
-// returns the order as stored.
-func (r *Recorder) save(ctx context.Context, id string, cr order.CustomsReceipt, now time.Time) (bool, *order.Order, error) {
+// save records cr on order id (o as last read, or nil) with a history
+// note, unless it is there, and returns the order as stored.
+func (r *Recorder) save(ctx context.Context, id string, o *order.Order, cr order.CustomsReceipt, now time.Time) (bool, *order.Order, error) {
 	for attempt := 1; ; attempt++ {
-		o, err := r.Orders.GetOrder(ctx, id)
-		if err != nil {
-			return false, nil, fmt.Errorf("receipts: read order %s: %w", id, err)
+		if o == nil || attempt > 1 {
+			var err error
+			if o, err = r.Orders.GetOrder(ctx, id); err != nil {
+				return false, nil, fmt.Errorf("receipts: read order %s: %w", id, err)
+			}
 		}
 		if !o.RecordReceipt(cr) {
 			return false, o, nil
 		}
 		ev := o.Note("customs_receipt:"+cr.Type+":"+strconv.Itoa(cr.Status)+":"+cr.Outcome, Actor, now)
-		err = r.Orders.SaveTransition(ctx, o, ev)
+		err := r.Orders.SaveTransition(ctx, o, ev)
 		if errors.Is(err, order.ErrVersionConflict) && attempt < maxAttempts {
 			continue // the workflow moved the order on: read it again
 		}

@@ -92,7 +92,7 @@ func TestCustomsWaitsForChinasReleaseThenClears(t *testing.T) {
 	var reasons []string
 	cleared := -1
 	for i, e := range hist {
-		if strings.HasPrefix(e.Reason, "customs_receipt:") || e.Reason == "china_messages_stored" || e.Reason == "submitted_to_china_eport" {
+		if strings.HasPrefix(e.Reason, "customs_receipt:") || e.Reason == "submitted_to_china_eport" {
 			reasons = append(reasons, e.Reason)
 		}
 		if e.To == order.StatusCustomsCleared && e.From != e.To {
@@ -102,7 +102,7 @@ func TestCustomsWaitsForChinasReleaseThenClears(t *testing.T) {
 			}
 		}
 	}
-	if len(reasons) != 2+len(want) || reasons[0] != "china_messages_stored" || reasons[1] != "submitted_to_china_eport" {
+	if len(reasons) != 1+len(want) || reasons[0] != "submitted_to_china_eport" {
 		t.Fatalf("history %v", reasons)
 	}
 	if cleared < 0 || hist[cleared-1].Reason != "customs_receipt:CEB604:800:released" {

@@ -211,9 +211,11 @@ func NewCustoms(s *steps.Steps, tasks Tasks, broker Broker, log *slog.Logger) *C
 			return ""
 		},
 		call: func(ctx context.Context, o *order.Order) (string, error) {
-			if c.eport != nil && o.Customs != nil && o.Customs.AwaitingChina && !o.Customs.SubmittedAt.IsZero() {
+			if c.eport != nil && o.Customs != nil && o.Customs.AwaitingChina && len(o.Customs.Receipts) > 0 {
 				return c.chinaAnswer(o) // woken by a receipt
 			}
+			// Not submitted yet, or (a redelivery) with no answer yet: from
+			// the start — the broker and the E-Port take the same again.
 			now := time.Now()
 			d, err := c.declare(o, now)
 			if err != nil {
@@ -300,40 +302,23 @@ func releasedBy(msgs []ceb.Message) bool {
 }
 
 // submit stores the messages — first, so that no receipt can arrive before
-// them — with the order waiting for China's customs when wait is set, then
-// sends them to the E-Port and notes when; it returns errAnswerLater when
-// the order waits. A failure is transient: the step runs again, and
-// submitting again is harmless.
+// them — with the order waiting for China's customs when wait is set and
+// the time of submission, then sends them to the E-Port; it returns
+// errAnswerLater when the order waits. A failure is transient: the step
+// runs again from the start, and submitting again is harmless.
 func (c *Customs) submit(ctx context.Context, o *order.Order, ref string, d *chinacustoms.Declaration, msgs []ceb.Message, wait bool, now time.Time) error {
-	store := c.w.steps.Orders
-	o.CustomsDeclaration, o.Customs.AwaitingChina = ref, wait
-	if err := store.SaveTransition(ctx, o, o.Note("china_messages_stored", "workflow", now)); err != nil {
+	o.CustomsDeclaration, o.Customs.AwaitingChina, o.Customs.SubmittedAt = ref, wait, now.UTC()
+	if err := c.w.steps.Orders.SaveTransition(ctx, o, o.Note("submitted_to_china_eport", "workflow", now)); err != nil {
 		return fmt.Errorf("store the CEB messages of %s: %w", o.ID, err)
 	}
 	if err := c.eport.Submit(ctx, d, msgs); err != nil {
 		return fmt.Errorf("submit the CEB messages of %s: %w", o.ID, err)
 	}
-	for attempt := 0; ; attempt++ {
-		o.Customs.SubmittedAt = now.UTC()
-		err := store.SaveTransition(ctx, o, o.Note("submitted_to_china_eport", "workflow", time.Now()))
-		if errors.Is(err, order.ErrVersionConflict) && attempt < 5 {
-			// A receipt came in meanwhile: read the order again.
-			fresh, gerr := store.GetOrder(ctx, o.ID)
-			if gerr != nil {
-				return fmt.Errorf("read %s: %w", o.ID, gerr)
-			}
-			*o = *fresh
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("note the submission of %s: %w", o.ID, err)
-		}
-		c.w.log.Info("submitted to the china e-port", "orderId", o.ID, "messages", len(msgs), "awaitingRelease", wait)
-		if wait {
-			return errAnswerLater
-		}
-		return nil
+	c.w.log.Info("submitted to the china e-port", "orderId", o.ID, "messages", len(msgs), "awaitingRelease", wait)
+	if wait {
+		return errAnswerLater
 	}
+	return nil
 }
 
 // chinaAnswer is what China's customs said of a submitted order, read off
