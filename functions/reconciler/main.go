@@ -1,5 +1,6 @@
-// Command reconciler runs every minute and hands orders still RECEIVED after
-// a minute to the workflow again (see package reconciler).
+// Command reconciler runs every minute: it hands orders still RECEIVED after
+// a minute to the workflow again, and wakes the customs step of the orders
+// waiting for China's customs (see package reconciler).
 package main
 
 import (
@@ -16,9 +17,11 @@ func main() {
 	logger := wiring.Logger()
 	table, queueURL := wiring.Must(wiring.Env(workflow.EnvTable)), wiring.Must(wiring.Env(workflow.EnvQueueURL))
 	cfg := wiring.Must(wiring.AWSConfig())
+	sqsClient := wiring.SQS(cfg)
 	h := &reconciler.Handler{
 		Orders:   dynamostore.New(wiring.DynamoDB(cfg), table),
-		Workflow: queue.Accepted{Sender: queue.Sender{Client: wiring.SQS(cfg), URL: queueURL}},
+		Workflow: queue.Accepted{Sender: queue.Sender{Client: sqsClient, URL: queueURL}},
+		Customs:  queue.Tasks{Sender: queue.Sender{Client: sqsClient, URL: wiring.Must(wiring.Env(workflow.EnvCustomsQueueURL))}},
 		Logger:   logger,
 	}
 	lambda.Start(h.Reconcile)

@@ -94,6 +94,10 @@ func newFunctions(st awscdk.Stack, binDir string, removal awscdk.RemovalPolicy, 
 	source(workflow.FnCustomsWorker, workflow.QueueCustoms, 5)
 	source(workflow.FnWarehouseWorker, workflow.QueueWarehouse, 5)
 	source(workflow.FnCallbackSender, workflow.QueuePartnerCallbacks, 5)
+	// The reconciler wakes the customs steps waiting for China's customs.
+	customs := m.queues[workflow.QueueCustoms]
+	f.fn[workflow.FnReconciler].AddEnvironment(jsii.String(workflow.EnvCustomsQueueURL), customs.QueueUrl(), nil)
+	customs.GrantSendMessages(f.fn[workflow.FnReconciler])
 	f.wireCallbacks(d)
 	awsevents.NewRule(st, jsii.String("ReconcileEveryMinute"), &awsevents.RuleProps{
 		Schedule: awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(1))),

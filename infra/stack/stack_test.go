@@ -519,3 +519,31 @@ func TestAPIOps(t *testing.T) {
 		}
 	}
 }
+
+// The reconciler knows the customs queue and may send to it (it wakes the
+// customs steps waiting for China's customs), reads the table, and writes
+// nothing there; it consumes no queue and answers no task.
+func TestReconcilerWakesTheCustomsSteps(t *testing.T) {
+	fn, allowed := grantsOf(t, workflow.FnReconciler)
+	customsID := ""
+	for id, q := range resources("AWS::SQS::Queue") {
+		if tag(q, "xborder:queue") == workflow.QueueCustoms {
+			customsID = id
+		}
+	}
+	env, _ := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
+	if js(env[workflow.EnvCustomsQueueURL]) != js(map[string]string{"Ref": customsID}) {
+		t.Fatalf("environment %v", env)
+	}
+	sends := false
+	for _, a := range allowed {
+		sends = sends || (strings.HasPrefix(a, "sqs:SendMessage ") && strings.Contains(a, customsID))
+		if strings.HasPrefix(a, "dynamodb:PutItem") || strings.HasPrefix(a, "dynamodb:UpdateItem") || strings.HasPrefix(a, "sqs:ReceiveMessage") ||
+			strings.HasPrefix(a, "sqs:DeleteMessage") || strings.HasPrefix(a, "states:") {
+			t.Errorf("the reconciler may %s", a)
+		}
+	}
+	if !sends {
+		t.Errorf("the reconciler may not send to the customs queue: %v", allowed)
+	}
+}

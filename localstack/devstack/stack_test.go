@@ -90,6 +90,25 @@ func TestUpServesAndPersists(t *testing.T) {
 	if resp.StatusCode != http.StatusAccepted || created.OrderID == "" {
 		t.Fatalf("POST: %d %+v", resp.StatusCode, created)
 	}
+	// Stop while the order waits for China's customs (it ships from China):
+	// the answers must survive the restart.
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("http://%s/v1/orders/%s", api, created.OrderID), nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var o struct {
+			Status  string
+			Customs struct{ AwaitingChina bool }
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&o)
+		resp.Body.Close()
+		if o.Customs.AwaitingChina || o.Status == "DISPATCHED" {
+			break
+		}
+	}
 	stop()
 
 	stop = start()

@@ -49,6 +49,11 @@ type Engine struct {
 	tokens   map[string]*waiter
 	wg       sync.WaitGroup
 	closing  bool
+	// runs cancels each execution goroutine still running, by launch: Close
+	// stops every one, whatever its execution's status says (a redrive
+	// launches an execution again).
+	runs    map[uint64]context.CancelFunc
+	lastRun uint64
 }
 
 type stateMachine struct {
@@ -303,11 +308,26 @@ func (e *Engine) launch(x *execution, state string, input any) {
 	ctx, cancel := context.WithCancel(context.Background())
 	e.mu.Lock()
 	x.cancel = cancel
+	if e.runs == nil {
+		e.runs = map[uint64]context.CancelFunc{}
+	}
+	e.lastRun++
+	run := e.lastRun
+	e.runs[run] = cancel
+	closing := e.closing
 	e.mu.Unlock()
+	if closing {
+		cancel() // launched while closing: it stops at once, RUNNING for the next engine
+	}
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
-		defer cancel()
+		defer func() {
+			cancel()
+			e.mu.Lock()
+			delete(e.runs, run)
+			e.mu.Unlock()
+		}()
 		e.run(ctx, x, state, input)
 	}()
 }
@@ -422,10 +442,8 @@ func (e *Engine) Close() {
 	e.mu.Lock()
 	e.closing = true
 	var cancels []context.CancelFunc
-	for _, x := range e.execs {
-		if x.Status == StatusRunning && x.cancel != nil {
-			cancels = append(cancels, x.cancel)
-		}
+	for _, c := range e.runs {
+		cancels = append(cancels, c)
 	}
 	e.mu.Unlock()
 	for _, c := range cancels {

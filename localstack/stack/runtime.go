@@ -122,6 +122,7 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 		BaseDelay: o.CallbackBaseDelay, Logger: log}
 	recorder := &receipts.Recorder{Orders: store, Logger: log,
 		Wake: queue.Tasks{Sender: queue.Sender{Client: o.SQS, URL: res.QueueURLs[workflow.QueueCustoms]}}}
+	// (the reconciler below wakes the waiting orders every minute, and at start)
 	eportDelay := o.EPortDelay
 	if eportDelay <= 0 {
 		eportDelay = 500 * time.Millisecond
@@ -147,10 +148,14 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 		API:             api,
 		StateMachineARN: aws.ToString(sm.StateMachineArn), Resources: res, Steps: s, Payments: pay, EPort: eport, store: store,
 	}
+	var pollers sync.WaitGroup
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
 		<-ctx.Done()
+		// Once no poller takes messages any more, the E-Port's last answers
+		// go out: their wake-ups wait on the customs queue for the next start.
+		pollers.Wait()
 		eport.Close()
 	}()
 	wait := o.PollWait
@@ -162,24 +167,27 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 		if !ok {
 			return nil, fmt.Errorf("stack: no in-process function %s for queue %s", m.Function, m.Queue)
 		}
-		pollers := o.Pollers
-		if pollers <= 0 {
-			pollers = 5
+		n := o.Pollers
+		if n <= 0 {
+			n = 5
 		}
 		handler := lambda.NewHandler(h)
-		for range pollers {
+		for range n {
 			p.wg.Add(1)
+			pollers.Add(1)
 			go func() {
 				defer p.wg.Done()
+				defer pollers.Done()
 				poll(ctx, o.SQS, res.QueueURLs[m.Queue], m, handler, wait, log)
 			}()
 		}
 	}
-	rec := &reconciler.Handler{Orders: store, Workflow: accepted, Logger: log}
+	customsTasks := queue.Tasks{Sender: queue.Sender{Client: o.SQS, URL: res.QueueURLs[workflow.QueueCustoms]}}
+	rec := &reconciler.Handler{Orders: store, Workflow: accepted, Customs: customsTasks, Logger: log}
 	// On start, hand over every order still RECEIVED, however young: a stop
 	// between intake and hand-over must not leave it waiting for the schedule.
 	// Starting an execution twice is harmless (it is named by the order id).
-	startup := &reconciler.Handler{Orders: store, Workflow: accepted, Logger: log, MinAge: time.Nanosecond}
+	startup := &reconciler.Handler{Orders: store, Workflow: accepted, Customs: customsTasks, Logger: log, MinAge: time.Nanosecond}
 	if _, err := startup.Reconcile(ctx, events.EventBridgeEvent{}); err != nil {
 		log.Warn("startup reconcile", "error", err.Error())
 	}
@@ -236,10 +244,17 @@ func (p *Pipeline) Wait() { p.wg.Wait() }
 // visibility timeout and, past its maxReceiveCount, go to its dead-letter
 // queue — the emulator applies the queue's redrive policy.
 func poll(ctx context.Context, c *sqs.Client, url string, m Mapping, h lambda.Handler, wait time.Duration, log *slog.Logger) {
+	seconds := int32(max(wait/time.Second, 1))
 	for ctx.Err() == nil {
-		out, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: int32(min(m.BatchSize, 10)),
-			WaitTimeSeconds: int32(max(wait/time.Second, 1)), MessageAttributeNames: []string{"All"},
+		// The long poll is not cut short when the stack stops: an abandoned
+		// one would still take a message sent meanwhile and hide it for the
+		// visibility timeout. It ends within its wait; what it brings back
+		// after the stop is handed back at once.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Duration(seconds)*time.Second+10*time.Second)
+		out, err := c.ReceiveMessage(rctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: int32(min(m.BatchSize, 10)),
+			WaitTimeSeconds: seconds, MessageAttributeNames: []string{"All"},
 			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll}})
+		cancel()
 		if err != nil {
 			if ctx.Err() == nil {
 				log.Warn("receive", "queue", m.Queue, "error", err.Error())
@@ -249,6 +264,14 @@ func poll(ctx context.Context, c *sqs.Client, url string, m Mapping, h lambda.Ha
 		}
 		if len(out.Messages) == 0 {
 			continue
+		}
+		if ctx.Err() != nil {
+			var back []sqstypes.ChangeMessageVisibilityBatchRequestEntry
+			for i, msg := range out.Messages {
+				back = append(back, sqstypes.ChangeMessageVisibilityBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: msg.ReceiptHandle})
+			}
+			_, _ = c.ChangeMessageVisibilityBatch(context.Background(), &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(url), Entries: back})
+			return
 		}
 		ev := events.SQSEvent{}
 		for _, msg := range out.Messages {

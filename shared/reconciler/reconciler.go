@@ -4,6 +4,11 @@
 // orders still RECEIVED after a minute. That is safe because the execution is
 // named by the order id: a second start of a running or finished execution
 // starts nothing.
+//
+// It also wakes, every minute, the customs step of each order waiting for
+// China's customs (order.CustomsRecord AwaitingChina): the step heartbeats
+// its task — however long customs takes between two receipts — and reads
+// the receipts again, so a lost wake-up is made up for within a minute.
 package reconciler
 
 import (
@@ -27,12 +32,19 @@ type Enqueuer interface {
 	Enqueue(ctx context.Context, orderID string) error
 }
 
+// Waker wakes a waiting customs step (queue.Tasks on the customs queue).
+type Waker interface {
+	Wake(ctx context.Context, orderID, taskToken string) error
+}
+
 // Handler is the scheduled reconciler.
 type Handler struct {
 	Orders   Orders
 	Workflow Enqueuer
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Customs, when set, wakes the orders waiting for China's customs.
+	Customs Waker
+	Logger  *slog.Logger
+	Now     func() time.Time
 	// MinAge leaves young orders to the API's own hand-over (default 1 min);
 	// Window bounds how far back it looks (default 24 h).
 	MinAge, Window time.Duration
@@ -42,6 +54,9 @@ type Handler struct {
 type Report struct {
 	Requeued int `json:"requeued"`
 	Failed   int `json:"failed"`
+	// Woken counts the orders waiting for China's customs whose step was
+	// woken.
+	Woken int `json:"woken"`
 }
 
 // Reconcile re-enqueues stranded orders. It fails (and the schedule runs it
@@ -81,6 +96,30 @@ func (h *Handler) Reconcile(ctx context.Context, _ events.EventBridgeEvent) (Rep
 	}
 	if rep.Requeued+rep.Failed > 0 {
 		h.Logger.InfoContext(ctx, "reconciled stranded orders", "requeued", rep.Requeued, "failed", rep.Failed)
+	}
+	if h.Customs == nil {
+		return rep, nil
+	}
+	for cursor = ""; ; {
+		page, next, err := h.Orders.ListByStatus(ctx, order.StatusPaymentAuthorized, now.Add(-window), now, 100, cursor)
+		if err != nil {
+			return rep, fmt.Errorf("reconciler: list PAYMENT_AUTHORIZED orders: %w", err)
+		}
+		for _, o := range page {
+			if o.Customs == nil || !o.Customs.AwaitingChina || o.TaskToken == "" {
+				continue
+			}
+			if err := h.Customs.Wake(ctx, o.ID, o.TaskToken); err != nil {
+				rep.Failed++
+				h.Logger.WarnContext(ctx, "wake the customs step", "orderId", o.ID, "error", err.Error())
+				continue
+			}
+			rep.Woken++
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
 	}
 	return rep, nil
 }

@@ -78,7 +78,56 @@ func TestReconcilerTakesTheScheduledEvent(t *testing.T) {
 	q := &enqueued{}
 	h := &Handler{Orders: memstore.New(), Workflow: q, Logger: slog.New(slog.DiscardHandler)}
 	out, err := lambda.NewHandler(h.Reconcile).Invoke(context.Background(), raw)
-	if err != nil || string(out) != `{"requeued":0,"failed":0}` {
+	if err != nil || string(out) != `{"requeued":0,"failed":0,"woken":0}` {
 		t.Fatalf("%s %v", out, err)
+	}
+}
+
+type woken struct{ ids, tokens []string }
+
+func (w *woken) Wake(_ context.Context, id, token string) error {
+	w.ids, w.tokens = append(w.ids, id), append(w.tokens, token)
+	return nil
+}
+
+// Every run wakes the customs step of each order waiting for China's
+// customs, with the token it waits on — and no other order.
+func TestReconcileWakesOrdersWaitingForChina(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	store := memstore.New()
+	mk := func(n int, awaiting bool, token string) *order.Order {
+		o := storetest.Order(fmt.Sprintf("01KRECONCHINA00000000000%02d", n), "alice", now.Add(-time.Hour))
+		if _, err := store.CreateOrder(ctx, o, order.Event{OrderID: o.ID, Version: 1, To: order.StatusReceived},
+			storetest.Completed("customer:alice", o.ID, o.ID, o.CreatedAt), o.CreatedAt); err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range []order.Status{order.StatusStockReserved, order.StatusPaymentAuthorized} {
+			ev, err := o.Transition(st, "", "workflow", now.Add(-30*time.Minute))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := store.SaveTransition(ctx, o, ev); err != nil {
+				t.Fatal(err)
+			}
+		}
+		o.Customs = &order.CustomsRecord{AwaitingChina: awaiting}
+		o.TaskToken = token
+		if err := store.SaveTransition(ctx, o, o.Note("awaiting", "workflow", now.Add(-20*time.Minute))); err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	waiting := mk(1, true, "token-1")
+	mk(2, false, "token-2") // with the broker: its worker answers
+	mk(3, true, "")         // no token to wake it with
+	w := &woken{}
+	h := &Handler{Orders: store, Workflow: &enqueued{}, Customs: w, Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return now }}
+	rep, err := h.Reconcile(ctx, events.EventBridgeEvent{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Woken != 1 || fmt.Sprint(w.ids) != "["+waiting.ID+"]" || fmt.Sprint(w.tokens) != "[token-1]" {
+		t.Fatalf("report %+v, woke %v %v", rep, w.ids, w.tokens)
 	}
 }

@@ -29,12 +29,15 @@ type EPortSimulator struct {
 	Deliver func(ctx context.Context, receipt []byte) error
 	Logger  *slog.Logger
 
-	mu     sync.Mutex
-	seen   map[string]bool
-	wg     sync.WaitGroup
-	ctx    context.Context
-	cancel context.CancelFunc
+	mu    sync.Mutex
+	seen  map[string]bool
+	wg    sync.WaitGroup
+	hurry chan struct{} // closed by Close: deliver now, do not wait
+	once  sync.Once
 }
+
+// deliverFor bounds the delivery of one batch.
+const deliverFor = 30 * time.Second
 
 // simulatedStatuses are the receipts sent for each message, in order; the
 // inventory list also gets 800.
@@ -83,15 +86,16 @@ func (e *EPortSimulator) Submit(_ context.Context, d *chinacustoms.Declaration, 
 	if len(batch) == 0 {
 		return nil
 	}
-	ctx := e.context()
+	hurry := e.hurryChan()
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
 		select {
-		case <-ctx.Done():
-			return
+		case <-hurry:
 		case <-time.After(e.Delay):
 		}
+		ctx, cancel := context.WithTimeout(context.Background(), deliverFor)
+		defer cancel()
 		for _, x := range batch {
 			e.deliver(ctx, x)
 		}
@@ -167,22 +171,22 @@ func (e *EPortSimulator) deliver(ctx context.Context, x []byte) {
 	}
 }
 
-func (e *EPortSimulator) context() context.Context {
+func (e *EPortSimulator) hurryChan() chan struct{} {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.ctx == nil {
-		e.ctx, e.cancel = context.WithCancel(context.Background())
+	if e.hurry == nil {
+		e.hurry = make(chan struct{})
 	}
-	return e.ctx
+	return e.hurry
 }
 
-// Close stops waiting to deliver and waits for deliveries under way.
+// Close delivers at once what is still waiting out Delay, and waits for
+// every delivery: a stack that stops keeps no answer of customs back (the
+// orders waiting for China's release would otherwise wait for ever; their
+// wake-ups stay on the customs queue for the next start).
 func (e *EPortSimulator) Close() {
-	e.mu.Lock()
-	if e.cancel != nil {
-		e.cancel()
-	}
-	e.mu.Unlock()
+	hurry := e.hurryChan()
+	e.once.Do(func() { close(hurry) })
 	e.wg.Wait()
 }
 

@@ -62,7 +62,8 @@ const (
 	EnvTable           = "TABLE_NAME"
 	EnvTopicARN        = "ORDER_EVENTS_TOPIC_ARN"
 	EnvStateMachineARN = "STATE_MACHINE_ARN"
-	EnvQueueURL        = "QUEUE_URL" // the queue a function sends to (api → orders-accepted)
+	EnvQueueURL        = "QUEUE_URL"         // the queue a function sends to (api → orders-accepted)
+	EnvCustomsQueueURL = "CUSTOMS_QUEUE_URL" // the customs queue (reconciler: wakes the steps waiting for China's customs)
 )
 
 // Retry policy for transient errors of every Lambda step.
