@@ -88,7 +88,7 @@ func Parse(b []byte) (*Register, error) {
 		switch {
 		case rec.Name == "":
 			problems = append(problems, sku+": name is required")
-		case !hasHan(rec.Name):
+		case !Chinese(rec.Name):
 			problems = append(problems, sku+": name must be the Chinese name customs registers")
 		case utf8.RuneCountInString(rec.Name) > 250:
 			problems = append(problems, sku+": name is over 250 characters")
@@ -109,7 +109,9 @@ func Parse(b []byte) (*Register, error) {
 	return &Register{Source: f.Source, bySKU: f.Goods}, nil
 }
 
-func hasHan(s string) bool {
+// Chinese reports whether s has a Chinese (Han) character: what customs
+// asks of a goods name.
+func Chinese(s string) bool {
 	for _, r := range s {
 		if unicode.Is(unicode.Han, r) {
 			return true

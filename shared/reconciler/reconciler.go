@@ -75,24 +75,16 @@ func (h *Handler) Reconcile(ctx context.Context, _ events.EventBridgeEvent) (Rep
 		window = 24 * time.Hour
 	}
 	var rep Report
-	cursor := ""
-	for {
-		page, next, err := h.Orders.ListByStatus(ctx, order.StatusReceived, now.Add(-window), now.Add(-minAge), 100, cursor)
-		if err != nil {
-			return rep, fmt.Errorf("reconciler: list RECEIVED orders: %w", err)
+	err := h.each(ctx, order.StatusReceived, now.Add(-window), now.Add(-minAge), func(o *order.Order) {
+		if err := h.Workflow.Enqueue(ctx, o.ID); err != nil {
+			rep.Failed++
+			h.Logger.WarnContext(ctx, "re-enqueue order", "orderId", o.ID, "error", err.Error())
+			return
 		}
-		for _, o := range page {
-			if err := h.Workflow.Enqueue(ctx, o.ID); err != nil {
-				rep.Failed++
-				h.Logger.WarnContext(ctx, "re-enqueue order", "orderId", o.ID, "error", err.Error())
-				continue
-			}
-			rep.Requeued++
-		}
-		if next == "" {
-			break
-		}
-		cursor = next
+		rep.Requeued++
+	})
+	if err != nil {
+		return rep, err
 	}
 	if rep.Requeued+rep.Failed > 0 {
 		h.Logger.InfoContext(ctx, "reconciled stranded orders", "requeued", rep.Requeued, "failed", rep.Failed)
@@ -100,26 +92,34 @@ func (h *Handler) Reconcile(ctx context.Context, _ events.EventBridgeEvent) (Rep
 	if h.Customs == nil {
 		return rep, nil
 	}
-	for cursor = ""; ; {
-		page, next, err := h.Orders.ListByStatus(ctx, order.StatusPaymentAuthorized, now.Add(-window), now, 100, cursor)
-		if err != nil {
-			return rep, fmt.Errorf("reconciler: list PAYMENT_AUTHORIZED orders: %w", err)
+	err = h.each(ctx, order.StatusPaymentAuthorized, now.Add(-window), now, func(o *order.Order) {
+		if o.Customs == nil || !o.Customs.AwaitingChina || o.TaskToken == "" {
+			return
 		}
-		for _, o := range page {
-			if o.Customs == nil || !o.Customs.AwaitingChina || o.TaskToken == "" {
-				continue
-			}
-			if err := h.Customs.Wake(ctx, o.ID, o.TaskToken); err != nil {
-				rep.Failed++
-				h.Logger.WarnContext(ctx, "wake the customs step", "orderId", o.ID, "error", err.Error())
-				continue
-			}
-			rep.Woken++
+		if err := h.Customs.Wake(ctx, o.ID, o.TaskToken); err != nil {
+			rep.Failed++
+			h.Logger.WarnContext(ctx, "wake the customs step", "orderId", o.ID, "error", err.Error())
+			return
+		}
+		rep.Woken++
+	})
+	return rep, err
+}
+
+// each calls f for every order in status whose last change is in
+// [since, until), page by page.
+func (h *Handler) each(ctx context.Context, status order.Status, since, until time.Time, f func(o *order.Order)) error {
+	for cursor := ""; ; {
+		page, next, err := h.Orders.ListByStatus(ctx, status, since, until, 100, cursor)
+		if err != nil {
+			return fmt.Errorf("reconciler: list %s orders: %w", status, err)
+		}
+		for i := range page {
+			f(&page[i])
 		}
 		if next == "" {
-			break
+			return nil
 		}
 		cursor = next
 	}
-	return rep, nil
 }

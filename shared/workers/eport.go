@@ -8,10 +8,10 @@ import (
 	"regexp"
 	"sync"
 	"time"
-	"unicode"
 
 	"github.com/xborder/xborder/shared/ceb"
 	"github.com/xborder/xborder/shared/chinacustoms"
+	"github.com/xborder/xborder/shared/chinagoods"
 	"github.com/xborder/xborder/shared/receipts"
 )
 
@@ -110,16 +110,7 @@ var itemNames = regexp.MustCompile(`<ceb:itemName>([^<]*)</ceb:itemName>`)
 // character.
 func unchineseName(msg []byte) bool {
 	for _, m := range itemNames.FindAllSubmatch(msg, -1) {
-		if !hasHan(string(m[1])) {
-			return true
-		}
-	}
-	return false
-}
-
-func hasHan(s string) bool {
-	for _, r := range s {
-		if unicode.Is(unicode.Han, r) {
+		if !chinagoods.Chinese(string(m[1])) {
 			return true
 		}
 	}
