@@ -189,7 +189,6 @@ func TestPipelineEndToEnd(t *testing.T) {
 		}
 	}
 	deadline := time.Now().Add(60 * time.Second)
-	lateCancels := 0
 	for name, c := range cases {
 		var got map[string]any
 		for {
@@ -209,9 +208,6 @@ func TestPipelineEndToEnd(t *testing.T) {
 		}
 		charge, _ := got["charge"].(map[string]any)
 		chargeStatus, _ := charge["status"].(string)
-		if c.cancel && chargeStatus == "voided" {
-			lateCancels++ // the cancellation came after the authorization: voided, as it should be
-		}
 		if c.want.charge != "" && chargeStatus != c.want.charge {
 			t.Errorf("%s: charge %v, want %s", name, charge, c.want.charge)
 		}
@@ -228,15 +224,25 @@ func TestPipelineEndToEnd(t *testing.T) {
 	}
 	// Exactly one authorization and one capture per dispatched order, read
 	// off this test's own orders (the pipeline is shared with other tests).
+	// The cancelled order may have been authorized, or even captured, before
+	// the workflow saw the cancellation: then all of it went back.
 	var a, captured, voided, refunded int
-	for _, id := range ids {
-		if l, ok := p.Payments.Order(id); ok {
-			a, captured, voided, refunded = a+l.Authorizations, captured+l.Captures, voided+l.Voids, refunded+l.Refunds
+	for name, id := range ids {
+		l, ok := p.Payments.Order(id)
+		if !ok {
+			continue
 		}
+		if cases[name].cancel {
+			if l.Authorizations > 1 || l.Captures != l.Refunds || l.Authorizations != l.Voids+l.Captures {
+				t.Errorf("%s: money not returned after the cancellation: %+v", name, l)
+			}
+			continue
+		}
+		a, captured, voided, refunded = a+l.Authorizations, captured+l.Captures, voided+l.Voids, refunded+l.Refunds
 	}
-	if captured != 4 || voided != 1+lateCancels || refunded != 0 || a != 5+lateCancels {
-		t.Errorf("ledger: %d authorized, %d captured, %d voided, %d refunded; want %d (4 dispatched, 1 refused by customs, %d cancelled after authorization), 4, %d, 0",
-			a, captured, voided, refunded, 5+lateCancels, lateCancels, 1+lateCancels)
+	if captured != 4 || voided != 1 || refunded != 0 || a != 5 {
+		t.Errorf("ledger: %d authorized, %d captured, %d voided, %d refunded; want 5 (4 dispatched, 1 refused by customs), 4, 1, 0",
+			a, captured, voided, refunded)
 	}
 	queuesDrain(ctx, t, clients, res)
 }
