@@ -55,12 +55,12 @@ func (e *FieldError) Unwrap() error { return ErrInvalid }
 
 func fieldErr(field, problem string) error { return &FieldError{Field: field, Problem: problem} }
 
-// chinaTime is China Standard Time, UTC+8 (no DST), in which appTime and the
+// ChinaTime is China Standard Time, UTC+8 (no DST), in which appTime and the
 // dates are written.
-var chinaTime = time.FixedZone("CST", 8*3600)
+var ChinaTime = time.FixedZone("CST", 8*3600)
 
-func appTime(t time.Time) string { return t.In(chinaTime).Format("20060102150405") }
-func appDate(t time.Time) string { return t.In(chinaTime).Format("20060102") }
+func appTime(t time.Time) string { return t.In(ChinaTime).Format("20060102150405") }
+func appDate(t time.Time) string { return t.In(ChinaTime).Format("20060102") }
 
 // guidNamespace is the name-based UUID namespace of this package's guids
 // (a UUIDv5 of the URL namespace and the package path).

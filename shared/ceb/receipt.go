@@ -374,7 +374,7 @@ func parseReturnTime(s string) (time.Time, error) {
 	if len(s) != 17 {
 		return time.Time{}, errors.New("length")
 	}
-	t, err := time.ParseInLocation(receiptTimeLayout, s[:14], chinaTime)
+	t, err := time.ParseInLocation(receiptTimeLayout, s[:14], ChinaTime)
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -386,7 +386,7 @@ func parseReturnTime(s string) (time.Time, error) {
 }
 
 func formatReturnTime(t time.Time) string {
-	t = t.In(chinaTime)
+	t = t.In(ChinaTime)
 	return t.Format(receiptTimeLayout) + fmt.Sprintf("%03d", t.Nanosecond()/int(time.Millisecond))
 }
 

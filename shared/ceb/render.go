@@ -53,12 +53,6 @@ func (r *renderer) model(gnum int, declared string) string {
 	return declared
 }
 
-// Identity holds the identity numbers a retail import requires, which the
-// order does not carry. Personal data: never logged.
-type Identity struct {
-	BuyerIDNumber string // CEB311, CEB621 buyerIdNumber
-	PayerIDNumber string // CEB411 payerIdNumber; empty: BuyerIDNumber
-}
 
 // Options are the deployment and per-order values the declaration does not
 // hold.
@@ -96,8 +90,6 @@ type Options struct {
 	// DepartureCountry is the ISO country the goods ship from, for a 9610
 	// import inventory (CEB621 country), which the order does not say.
 	DepartureCountry string
-	// Identity holds the import identity numbers.
-	Identity Identity
 	// Lines holds, by gnum, what each inventory line needs beyond the order.
 	Lines map[int]LineExtra
 }
@@ -573,11 +565,7 @@ func (r *renderer) ceb311() (string, []byte, error) {
 	w.str("buyerName", personal(o.BuyerName), 1, 60)
 	w.str("buyerTelephone", personal(o.BuyerTelephone), 1, 30)
 	w.str("buyerIdType", o.BuyerIDType, 1, 1)
-	id := personal(o.BuyerIDNumber)
-	if id == "" {
-		id = r.o.Identity.BuyerIDNumber
-	}
-	w.str("buyerIdNumber", id, 1, 60)
+	w.str("buyerIdNumber", personal(o.BuyerIDNumber), 1, 60)
 	w.opt("payCode", o.Payment.Code, 18)
 	w.opt("payName", o.Payment.Name, 100)
 	w.opt("payTransactionId", o.PayTransactionID, 60)
@@ -619,14 +607,7 @@ func (r *renderer) ceb411() (string, []byte, error) {
 	w.str("ebpCode", p.Platform.Code, 1, 18)
 	w.str("ebpName", p.Platform.Name, 1, 100)
 	w.str("payerIdType", p.PayerIDType, 1, 1)
-	id := personal(p.PayerIDNumber)
-	if id == "" {
-		id = r.o.Identity.PayerIDNumber
-	}
-	if id == "" {
-		id = r.o.Identity.BuyerIDNumber
-	}
-	w.str("payerIdNumber", id, 1, 60)
+	w.str("payerIdNumber", personal(p.PayerIDNumber), 1, 60)
 	w.str("payerName", personal(p.PayerName), 1, 60)
 	w.opt("telephone", personal(p.Telephone), 60)
 	w.amount("amountPaid", p.AmountPaid, p.Currency)
@@ -690,11 +671,7 @@ func (r *renderer) ceb621() (string, []byte, error) {
 	w.office("customsCode", inv.CustomsCode)
 	w.office("portCode", inv.PortCode)
 	w.str("buyerIdType", inv.BuyerIDType, 1, 1)
-	id := personal(inv.BuyerIDNumber)
-	if id == "" {
-		id = r.o.Identity.BuyerIDNumber
-	}
-	w.str("buyerIdNumber", id, 1, 60)
+	w.str("buyerIdNumber", personal(inv.BuyerIDNumber), 1, 60)
 	w.str("buyerName", personal(inv.BuyerName), 1, 60)
 	w.str("buyerTelephone", personal(inv.BuyerTelephone), 1, 30)
 	w.str("consigneeAddress", personal(inv.ConsigneeAddress), 1, 200)

@@ -522,13 +522,13 @@ func WaybillNumber(o *order.Order) string {
 // that carries a direct-purchase import (9610) into China: one a day, in
 // this demonstration ("XBM" and the date in China).
 func MasterWaybillNumber(at time.Time) string {
-	return "XBM" + at.In(time.FixedZone("CST", 8*3600)).Format("20060102")
+	return "XBM" + at.In(ceb.ChinaTime).Format("20060102")
 }
 
 // appDay is the declaration's day in China (yyyyMMdd), a flight number's
 // suffix in the demonstration options.
 func appDay(d *chinacustoms.Declaration) string {
-	return d.Inventory.DeclaredAt.In(time.FixedZone("CST", 8*3600)).Format("0102")
+	return d.Inventory.DeclaredAt.In(ceb.ChinaTime).Format("0102")
 }
 
 // Handle consumes the customs queue.
