@@ -161,7 +161,7 @@ var extraBySKU = map[string]LineExtra{
 func testOptions(d *chinacustoms.Declaration) Options {
 	opts := Options{
 		DXPID: "DXPENTDEMO000001", TrafMode: "5", POD: "0000", WrapType: "2",
-		Lines:    map[int]LineExtra{},
+		Lines: map[int]LineExtra{},
 	}
 	for _, l := range d.Order.Lines {
 		x, ok := extraBySKU[l.ItemNo]

@@ -53,7 +53,6 @@ func (r *renderer) model(gnum int, declared string) string {
 	return declared
 }
 
-
 // Options are the deployment and per-order values the declaration does not
 // hold.
 type Options struct {
