@@ -54,6 +54,8 @@ type Engine struct {
 	// launches an execution again).
 	runs    map[uint64]context.CancelFunc
 	lastRun uint64
+	// pending are the executions Load found running, for Resume.
+	pending []restored
 }
 
 type stateMachine struct {
@@ -406,9 +408,23 @@ func (e *Engine) persistEnd(x *execution) {
 	e.Store.append(x.ARN, record{End: end})
 }
 
-// Restore loads the store and resumes what was running. Call it once, on a
-// new engine, before serving.
+// Restore loads the store and resumes what was running (Load, then Resume).
+// Call it once, on a new engine, before serving.
 func (e *Engine) Restore() error {
+	if err := e.Load(); err != nil {
+		return err
+	}
+	e.Resume()
+	return nil
+}
+
+// Load reads the store's state machines and executions without running
+// anything: from then on a StartExecution of an execution that was running
+// returns it (the same name and input) or refuses it (ExecutionAlreadyExists),
+// as AWS does, and never starts it a second time. The local stack loads
+// before any poller, reconcile or API can start an execution, wires the
+// functions and queues the executions call, then calls Resume.
+func (e *Engine) Load() error {
 	if e.Store == nil {
 		return nil
 	}
@@ -417,23 +433,39 @@ func (e *Engine) Restore() error {
 		return err
 	}
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	for _, m := range machines {
 		e.machines[m.ARN] = m
 	}
 	for _, r := range execs {
+		if _, ok := e.execs[r.x.ARN]; ok {
+			continue // loaded already
+		}
 		e.execs[r.x.ARN] = r.x
 		e.order = append(e.order, r.x.ARN)
-	}
-	e.mu.Unlock()
-	for _, r := range execs {
-		if r.x.Status != StatusRunning {
-			continue
+		if r.x.Status == StatusRunning {
+			r.x.resumeToken, r.x.resumeEntered, r.x.resuming = r.resumeToken, r.tokenEntered, true
+			if r.resumeToken != "" {
+				e.tokens[r.resumeToken] = &waiter{ch: make(chan tokenResult, 16)}
+			}
+			e.pending = append(e.pending, r)
 		}
-		r.x.resumeToken, r.x.resumeEntered, r.x.resuming = r.resumeToken, r.tokenEntered, true
+	}
+	return nil
+}
+
+// Resume runs, each exactly once, the executions Load found running, from
+// the state each was in; a task token they waited on stays valid. Calling it
+// again resumes nothing twice.
+func (e *Engine) Resume() {
+	e.mu.Lock()
+	pending := e.pending
+	e.pending = nil
+	e.mu.Unlock()
+	for _, r := range pending {
 		e.log().Info("resuming execution", "execution", r.x.ARN, "state", r.resumeState)
 		e.launch(r.x, r.resumeState, r.resumeInput)
 	}
-	return nil
 }
 
 // Close stops every execution where it is, without ending it: a store keeps

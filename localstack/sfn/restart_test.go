@@ -182,3 +182,94 @@ func TestRestartDoesNotReenterTheWaitingState(t *testing.T) {
 		t.Fatalf("%d TaskStateEntered events after the restart, want 2", entered)
 	}
 }
+
+// TestLoadedExecutionsAreNeverStartedTwice is the order the local stack
+// starts in: the engine loads what was running, then the starter — told by
+// a redelivered message or the reconciler — starts the same execution again
+// and a worker answers its task token, all before the engine resumes it.
+// The start returns the loaded execution, the answer waits for it, and
+// Resume runs it once: nothing runs twice, the log has one start.
+func TestLoadedExecutionsAreNeverStartedTwice(t *testing.T) {
+	dir := t.TempDir()
+	fns := &counter{calls: map[string]int{}}
+	q := &capture{}
+	ctx := context.Background()
+	_, client, stop := startEngine(t, dir, fns, q)
+	sm, err := client.CreateStateMachine(ctx, &awssfn.CreateStateMachineInput{Name: aws.String("twice"), Definition: aws.String(restartDefinition),
+		RoleArn: aws.String("arn:aws:iam::000000000000:role/r")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := &awssfn.StartExecutionInput{StateMachineArn: sm.StateMachineArn, Name: aws.String("order-2"), Input: aws.String(`{"orderId":"order-2"}`)}
+	x, err := client.StartExecution(ctx, start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := waitToken(t, q)
+	stop()
+
+	st, err := OpenStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := NewEngine()
+	e.Store, e.Invoker, e.Queues = st, fns, q
+	if err := e.Load(); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(e.Handler())
+	defer func() { srv.Close(); e.Close() }()
+	client = awssfn.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")},
+		func(o *awssfn.Options) { o.BaseEndpoint = aws.String(srv.URL) })
+	again, err := client.StartExecution(ctx, start)
+	if err != nil || aws.ToString(again.ExecutionArn) != aws.ToString(x.ExecutionArn) {
+		t.Fatalf("starting a loaded running execution again: %v %v, want the same execution", again, err)
+	}
+	if _, err := client.SendTaskSuccess(ctx, &awssfn.SendTaskSuccessInput{TaskToken: aws.String(token), Output: aws.String(`{"declaration":"CD-2"}`)}); err != nil {
+		t.Fatalf("a loaded execution's token must be answerable before it resumes: %v", err)
+	}
+	e.Resume()
+	e.Resume() // resumes nothing twice
+	select {
+	case <-e.Done(aws.ToString(x.ExecutionArn)):
+	case <-time.After(5 * time.Second):
+		t.Fatal("the execution did not finish after Resume")
+	}
+	fns.mu.Lock()
+	before, after := fns.calls["arn:aws:lambda:us-east-1:000000000000:function:before"], fns.calls["arn:aws:lambda:us-east-1:000000000000:function:after"]
+	fns.mu.Unlock()
+	if before != 1 || after != 1 {
+		t.Fatalf("before ran %d times, after %d: each exactly once", before, after)
+	}
+	h, err := client.GetExecutionHistory(ctx, &awssfn.GetExecutionHistoryInput{ExecutionArn: x.ExecutionArn, MaxResults: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[sfntypes.HistoryEventType]int{}
+	for _, ev := range h.Events {
+		count[ev.Type]++
+	}
+	if count[sfntypes.HistoryEventTypeExecutionStarted] != 1 || count[sfntypes.HistoryEventTypeExecutionSucceeded] != 1 || count[sfntypes.HistoryEventTypeTaskStateEntered] != 3 {
+		t.Fatalf("history: %v; want one start, one success, three task states entered", count)
+	}
+}
+
+// waitToken waits for the one task message of the restart definition and
+// returns its token.
+func waitToken(t *testing.T, q *capture) string {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		q.mu.Lock()
+		n := len(q.bodies)
+		var m struct{ TaskToken string }
+		if n > 0 {
+			_ = json.Unmarshal([]byte(q.bodies[n-1]), &m)
+		}
+		q.mu.Unlock()
+		if m.TaskToken != "" {
+			return m.TaskToken
+		}
+	}
+	t.Fatal("no message with a task token")
+	return ""
+}

@@ -55,11 +55,17 @@ func (e *Engine) newToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// registerToken makes token answerable. A restored execution's token is
+// registered by Load, before anything can answer it: the answers that come
+// before the execution resumes wait in its channel.
 func (e *Engine) registerToken(token string) *waiter {
-	w := &waiter{ch: make(chan tokenResult, 16)}
 	e.mu.Lock()
+	defer e.mu.Unlock()
+	if w, ok := e.tokens[token]; ok {
+		return w
+	}
+	w := &waiter{ch: make(chan tokenResult, 16)}
 	e.tokens[token] = w
-	e.mu.Unlock()
 	return w
 }
 
@@ -353,12 +359,26 @@ func (e *Engine) resumeWait(ctx context.Context, x *execution, s *State, entered
 	w := e.registerToken(token)
 	defer e.closeToken(token)
 	e.persistToken(x, s, token)
-	tctx, cancel := context.WithTimeout(ctx, e.scaled(time.Duration(timeout)*time.Second))
+	// TimeoutSeconds counts from the state's entry, before the restart.
+	left := time.Duration(timeout)*time.Second - e.now().Sub(e.enteredAt(x))
+	tctx, cancel := context.WithTimeout(ctx, e.scaled(max(left, 0)))
 	defer cancel()
 	base, _ := splitResource(s.Resource)
 	service, _, _ := strings.Cut(strings.TrimPrefix(base, "arn:aws:states:::"), ":")
 	out, err := e.awaitToken(ctx, tctx, x, w, service, strings.TrimPrefix(s.Resource, "arn:aws:states:::"+service+":"), heartbeat)
 	return out, cobj, err
+}
+
+// enteredAt is when the state a restored execution waits in was entered.
+func (e *Engine) enteredAt(x *execution) time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, ev := range x.history {
+		if ev.ID == x.resumeEntered {
+			return ev.Timestamp
+		}
+	}
+	return e.now()
 }
 
 // persistToken records the token a task waits on, with its state entry.
