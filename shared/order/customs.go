@@ -65,6 +65,16 @@ type CustomsRecord struct {
 	// workflow goes on; SubmittedAt is when the messages went to the E-Port.
 	AwaitingChina bool      `json:"awaitingChina,omitempty" dynamodbav:"awaitingChina,omitempty"`
 	SubmittedAt   time.Time `json:"submittedAt,omitzero" dynamodbav:"submittedAt,omitempty"`
+	// Resubmits counts the times the customs step submitted the messages
+	// again, for the task token it waits on, because their receipts stopped
+	// short of a decision (a new token — a redrive — counts from zero);
+	// ResubmittedAt is when it last did.
+	Resubmits     int       `json:"resubmits,omitempty" dynamodbav:"resubmits,omitempty"`
+	ResubmittedAt time.Time `json:"resubmittedAt,omitzero" dynamodbav:"resubmittedAt,omitempty"`
+	// NoAnswerAt is when the customs step gave up waiting, past its last
+	// resubmission, and failed its task (ChinaCustomsNoAnswer); a new task
+	// token clears it.
+	NoAnswerAt time.Time `json:"noAnswerAt,omitzero" dynamodbav:"noAnswerAt,omitempty"`
 	// Receipts are the China E-Port's and customs' answers to the messages
 	// (CEB304, CEB604, …), in the order they arrived; operators see them,
 	// the order view does not.

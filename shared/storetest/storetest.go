@@ -141,7 +141,8 @@ func fullOrder(id, customer string, at time.Time) *order.Order {
 	assessed.Tax, assessed.Rules, assessed.At = money.New(1806, "EUR"), []string{"eu.vat.de"}, o.UpdatedAt
 	merchantCost := money.New(1, "EUR")
 	o.Customs = &order.CustomsRecord{QuoteID: o.QuoteID, Quoted: quoted, Assessed: &assessed, MerchantCost: &merchantCost,
-		SupervisionMode: "9710", DeclarationForm: true, AwaitingChina: true, SubmittedAt: at.Add(2 * time.Second), Declaration: []byte(`{"declarationId":"9610-2026-000123","lines":2}`),
+		SupervisionMode: "9710", DeclarationForm: true, AwaitingChina: true, SubmittedAt: at.Add(2 * time.Second),
+		Resubmits: 2, ResubmittedAt: at.Add(3 * time.Minute), NoAnswerAt: at.Add(9 * time.Minute), Declaration: []byte(`{"declarationId":"9610-2026-000123","lines":2}`),
 		Messages: []order.CustomsMessage{{Type: "CEB303", XML: `<ceb:CEB303Message guid="X" version="1.0"/>`, At: at}},
 		Receipts: []order.CustomsReceipt{{Type: "CEB304", Answers: "CEB303", GUID: "4CDE1D46-9E2B-4C0A-8D16-1F6A1D0C5E02", Status: 120,
 			Meaning: "stored by customs", Outcome: "pending", Info: "入库", InvtNo: "514120261000000001", PreNo: "I20261124000000001", At: at, ReceivedAt: at.Add(time.Second)}}}

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -80,6 +81,28 @@ type worker struct {
 	refusal string
 	// output is what the waiting step receives.
 	output func(result string) any
+	// paced, when set, reports whether call heartbeats the task itself on
+	// this order, as the outside party's progress warrants (customs waiting
+	// for China's receipts); otherwise one heartbeats before every call.
+	paced func(o *order.Order) bool
+	// rearm, when set, resets on the order what the step counts per task
+	// token, when a new token — a redrive — is stored.
+	rearm func(o *order.Order)
+	// now is the clock (time.Now when nil).
+	now func() time.Time
+}
+
+// failure is call's way of failing the task with a named error other than
+// the worker's refusal.
+type failure struct{ name, cause string }
+
+func (e *failure) Error() string { return e.name + ": " + e.cause }
+
+func (w *worker) clock() time.Time {
+	if w.now == nil {
+		return time.Now()
+	}
+	return w.now()
 }
 
 // handle processes a batch; failed messages come back after the queue's
@@ -98,6 +121,27 @@ func (w *worker) handle(ctx context.Context, ev events.SQSEvent) (events.SQSEven
 func (w *worker) succeed(ctx context.Context, token, result string) error {
 	out, _ := json.Marshal(w.output(result))
 	return w.tasks.SucceedTask(ctx, token, string(out))
+}
+
+// conflictAttempts bounds how often a worker reads an order again after a
+// concurrent change (a receipt, a cancellation, the same task delivered
+// twice after a restart) before its message goes back to the queue — for
+// the queue's visibility timeout, minutes: conflicts settle in far less.
+const conflictAttempts = 10
+
+// again waits a moment, longer each time and jittered so that two workers
+// on one order do not collide again, and reports whether to try once more.
+func (w *worker) again(ctx context.Context, attempt int) bool {
+	if attempt+1 >= conflictAttempts {
+		return false
+	}
+	d := time.Duration(rand.Int64N(int64(10*time.Millisecond) << min(attempt, 5)))
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(d):
+		return true
+	}
 }
 
 func (w *worker) one(ctx context.Context, body string) error {
@@ -122,38 +166,47 @@ func (w *worker) one(ctx context.Context, body string) error {
 		if o.TaskToken != msg.TaskToken {
 			// Keep the token with the order so a cancellation can fail it.
 			o.TaskToken = msg.TaskToken
-			err := w.steps.Orders.SaveTransition(ctx, o, o.Note(w.waiting, "workflow", time.Now()))
-			if errors.Is(err, order.ErrVersionConflict) && attempt < 3 {
+			if w.rearm != nil {
+				w.rearm(o)
+			}
+			err := w.steps.Orders.SaveTransition(ctx, o, o.Note(w.waiting, "workflow", w.clock()))
+			if errors.Is(err, order.ErrVersionConflict) && w.again(ctx, attempt) {
 				continue
 			}
 			if err != nil {
 				return fmt.Errorf("store task token of %s: %w", o.ID, err)
 			}
 		}
-		if err := w.tasks.Heartbeat(ctx, msg.TaskToken); err != nil {
-			return err
+		if w.paced == nil || !w.paced(o) {
+			if err := w.tasks.Heartbeat(ctx, msg.TaskToken); err != nil {
+				return err
+			}
 		}
 		result, err := w.call(ctx, o)
 		var refused *Refused
 		if errors.As(err, &refused) {
 			return w.tasks.FailTask(ctx, msg.TaskToken, w.refusal, refused.Reason)
 		}
+		var failed *failure
+		if errors.As(err, &failed) {
+			return w.tasks.FailTask(ctx, msg.TaskToken, failed.name, failed.cause)
+		}
 		if errors.Is(err, errAnswerLater) {
 			return nil // the order holds the token; whoever answers later wakes the step
 		}
-		if errors.Is(err, order.ErrVersionConflict) && attempt < 3 {
+		if errors.Is(err, order.ErrVersionConflict) && w.again(ctx, attempt) {
 			continue
 		}
 		if err != nil {
 			return err // transient: the message comes back
 		}
-		ev, err := w.record(o, result, time.Now())
+		ev, err := w.record(o, result, w.clock())
 		if err != nil {
 			return err
 		}
 		o.TaskToken = ""
 		err = w.steps.Orders.SaveTransition(ctx, o, ev)
-		if errors.Is(err, order.ErrVersionConflict) && attempt < 3 {
+		if errors.Is(err, order.ErrVersionConflict) && w.again(ctx, attempt) {
 			continue // the party is keyed by order id: asking again is safe
 		}
 		if err != nil {
@@ -178,6 +231,7 @@ type Customs struct {
 	cebOptions func(d *chinacustoms.Declaration) ceb.Options
 	refs       References
 	eport      EPort
+	wait       ChinaWait
 }
 
 // EPort transmits rendered CEB messages to the China E-Port (through the
@@ -211,12 +265,12 @@ func NewCustoms(s *steps.Steps, tasks Tasks, broker Broker, log *slog.Logger) *C
 			return ""
 		},
 		call: func(ctx context.Context, o *order.Order) (string, error) {
-			if c.eport != nil && o.Customs != nil && o.Customs.AwaitingChina && len(o.Customs.Receipts) > 0 {
-				return c.chinaAnswer(o) // woken by a receipt
+			now := c.w.clock()
+			if c.waitingForChina(o) {
+				return c.awaitChina(ctx, o, now) // woken by a receipt or the reconciler
 			}
-			// Not submitted yet, or (a redelivery) with no answer yet: from
-			// the start — the broker and the E-Port take the same again.
-			now := time.Now()
+			// Not submitted yet: from the start — the broker takes the same
+			// declaration again.
 			d, err := c.declare(o, now)
 			if err != nil {
 				return "", err
@@ -255,6 +309,8 @@ func NewCustoms(s *steps.Steps, tasks Tasks, broker Broker, log *slog.Logger) *C
 		},
 		refusal: workflow.ErrCustomsRejected,
 		output:  func(ref string) any { return map[string]string{"declaration": ref} },
+		paced:   c.waitingForChina,
+		rearm:   rearmChinaWait,
 	}
 	return c
 }
@@ -304,8 +360,10 @@ func releasedBy(msgs []ceb.Message) bool {
 // submit stores the messages — first, so that no receipt can arrive before
 // them — with the order waiting for China's customs when wait is set and
 // the time of submission, then sends them to the E-Port; it returns
-// errAnswerLater when the order waits. A failure is transient: the step
-// runs again from the start, and submitting again is harmless.
+// errAnswerLater when the order waits. A failure is transient: before the
+// order is stored the step runs again from the start; after, the order
+// waits, and a wake submits the messages again once the wait falls quiet
+// (awaitChina) — submitting again is harmless.
 func (c *Customs) submit(ctx context.Context, o *order.Order, ref string, d *chinacustoms.Declaration, msgs []ceb.Message, wait bool, now time.Time) error {
 	o.CustomsDeclaration, o.Customs.AwaitingChina, o.Customs.SubmittedAt = ref, wait, now.UTC()
 	if err := c.w.steps.Orders.SaveTransition(ctx, o, o.Note("submitted_to_china_eport", "workflow", now)); err != nil {
@@ -346,7 +404,8 @@ func (c *Customs) chinaAnswer(o *order.Order) (string, error) {
 // order whose messages include an inventory list waits in the customs step
 // for China's customs: the receipts intake wakes the step (Waker), which
 // goes on once the inventory list is released and refuses the order
-// (china_customs_rejected) when customs rejects any message. Without one
+// (china_customs_rejected) when customs rejects any message; a wait whose
+// receipts stop short is paced by SetChinaWait. Without one
 // the messages are kept with the order for an operator to download and
 // transmit, and the step ends on the broker's answer.
 func (c *Customs) SetEPort(e EPort) { c.eport = e }

@@ -52,6 +52,13 @@ const (
 	ErrTransient       = "TransientError"
 )
 
+// ErrChinaCustomsNoAnswer is the customs step's failure when China's
+// customs decide nothing on an order's messages however often they are
+// submitted again. It is neither caught nor retried: the execution fails
+// and the order is STALLED with it as its reason, for an operator to look
+// into and redrive (a new task token, which starts the wait afresh).
+const ErrChinaCustomsNoAnswer = "ChinaCustomsNoAnswer"
+
 // BusinessErrors are caught into compensation.
 var BusinessErrors = []string{ErrRejected, ErrPaymentDeclined, ErrCustomsRejected, ErrOrderCancelled, ErrOrderFailed}
 
