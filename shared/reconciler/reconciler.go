@@ -6,9 +6,13 @@
 // starts nothing.
 //
 // It also wakes, every minute, the customs step of each order waiting for
-// China's customs (order.CustomsRecord AwaitingChina): the step heartbeats
-// its task — however long customs takes between two receipts — and reads
-// the receipts again, so a lost wake-up is made up for within a minute.
+// China's customs (order.CustomsRecord AwaitingChina): the step reads the
+// receipts again, so a lost wake-up is made up for within a minute. A wake
+// does not keep a dead wait alive: the step heartbeats its task only while
+// the receipts progress, submits the messages again when they fall quiet,
+// and fails the task (ChinaCustomsNoAnswer) when customs still decide
+// nothing (workers.ChinaWait) — and a wake after that fails it again, in
+// case the failure was lost.
 package reconciler
 
 import (
@@ -48,6 +52,12 @@ type Handler struct {
 	// MinAge leaves young orders to the API's own hand-over (default 1 min);
 	// Window bounds how far back it looks (default 24 h).
 	MinAge, Window time.Duration
+	// Executions and Stalls, when set, find the executions of
+	// StateMachineARN that failed while their order is not STALLED, and
+	// mark it.
+	Executions      Executions
+	StateMachineARN string
+	Stalls          Staller
 }
 
 // Report says what one run did.
@@ -57,6 +67,8 @@ type Report struct {
 	// Woken counts the orders waiting for China's customs whose step was
 	// woken.
 	Woken int `json:"woken"`
+	// Stalled counts the orders of failed executions marked STALLED.
+	Stalled int `json:"stalled"`
 }
 
 // Reconcile re-enqueues stranded orders. It fails (and the schedule runs it
@@ -88,6 +100,9 @@ func (h *Handler) Reconcile(ctx context.Context, _ events.EventBridgeEvent) (Rep
 	}
 	if rep.Requeued+rep.Failed > 0 {
 		h.Logger.InfoContext(ctx, "reconciled stranded orders", "requeued", rep.Requeued, "failed", rep.Failed)
+	}
+	if err := h.stalls(ctx, now, &rep); err != nil {
+		return rep, err
 	}
 	if h.Customs == nil {
 		return rep, nil

@@ -78,7 +78,7 @@ func TestReconcilerTakesTheScheduledEvent(t *testing.T) {
 	q := &enqueued{}
 	h := &Handler{Orders: memstore.New(), Workflow: q, Logger: slog.New(slog.DiscardHandler)}
 	out, err := lambda.NewHandler(h.Reconcile).Invoke(context.Background(), raw)
-	if err != nil || string(out) != `{"requeued":0,"failed":0,"woken":0}` {
+	if err != nil || string(out) != `{"requeued":0,"failed":0,"woken":0,"stalled":0}` {
 		t.Fatalf("%s %v", out, err)
 	}
 }

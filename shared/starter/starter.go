@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"github.com/xborder/xborder/shared/order"
 	"github.com/xborder/xborder/shared/workflow"
 )
 
@@ -26,12 +27,26 @@ type Executions interface {
 	StartExecution(ctx context.Context, in *sfn.StartExecutionInput, opts ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error)
 }
 
+// Orders reads an order (strongly consistent: the API stored it before it
+// sent the message).
+type Orders interface {
+	GetOrder(ctx context.Context, id string) (*order.Order, error)
+}
+
 // Handler starts one execution per message.
 type Handler struct {
 	Executions      Executions
 	StateMachineARN string
-	Logger          *slog.Logger
+	// Orders, when set, is asked first: no execution starts for an order
+	// that was never stored.
+	Orders Orders
+	Logger *slog.Logger
 }
+
+// ErrNoSuchOrder: the message names an order the table does not hold. Its
+// message is reported failed and, past the queue's maxReceiveCount, lands
+// in the dead-letter queue for an operator.
+var ErrNoSuchOrder = errors.New("starter: no such order")
 
 // Handle processes a batch, reporting the messages to redeliver. A message
 // that can never start an execution (not JSON, no order id) is reported too:
@@ -52,6 +67,20 @@ func (h *Handler) start(ctx context.Context, body string) error {
 	var msg workflow.OrderAccepted
 	if err := json.Unmarshal([]byte(body), &msg); err != nil || msg.OrderID == "" {
 		return fmt.Errorf("unusable message (want {\"orderId\": …}): %v", err)
+	}
+	if h.Orders != nil {
+		// The API writes the order before it sends the message, so a
+		// message without its order is not one of ours — or its write was
+		// lost (DynamoDB Local acknowledges a write before it is durable:
+		// a kill right after the API's answer loses it). Either way no
+		// execution may run for it.
+		_, err := h.Orders.GetOrder(ctx, msg.OrderID)
+		if errors.Is(err, order.ErrNotFound) {
+			return fmt.Errorf("order %s: %w", msg.OrderID, ErrNoSuchOrder)
+		}
+		if err != nil {
+			return fmt.Errorf("order %s: %w", msg.OrderID, err)
+		}
 	}
 	input, _ := json.Marshal(msg) // canonical, so a repeat has the same input
 	_, err := h.Executions.StartExecution(ctx, &sfn.StartExecutionInput{

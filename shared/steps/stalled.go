@@ -31,6 +31,13 @@ func (s *Steps) MarkStalled(ctx context.Context, ev events.EventBridgeEvent) (Re
 	if err := json.Unmarshal(ev.Detail, &d); err != nil || d.Name == "" {
 		return Result{}, fmt.Errorf("steps: mark stalled: unusable event detail: %v", err)
 	}
+	return s.Stall(ctx, d)
+}
+
+// Stall marks the order of an execution that failed, timed out or was
+// aborted STALLED, unless it has ended or is STALLED already (the
+// reconciler calls it for the failures whose event was lost).
+func (s *Steps) Stall(ctx context.Context, d ExecutionStatusChange) (Result, error) {
 	switch d.Status {
 	case "FAILED", "TIMED_OUT", "ABORTED":
 	default:
