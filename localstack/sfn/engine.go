@@ -428,6 +428,9 @@ func (e *Engine) Load() error {
 	if e.Store == nil {
 		return nil
 	}
+	if e.Store.Logger == nil {
+		e.Store.Logger = e.log() // what loading repaired is told
+	}
 	machines, execs, err := e.Store.load()
 	if err != nil {
 		return err

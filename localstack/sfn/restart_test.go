@@ -273,3 +273,36 @@ func waitToken(t *testing.T, q *capture) string {
 	t.Fatal("no message with a task token")
 	return ""
 }
+
+// TestStopWhileClosingStaysAborted: an execution stopped while the engine
+// closes is ABORTED on disk too, not resumed by the next engine.
+func TestStopWhileClosingStaysAborted(t *testing.T) {
+	dir := t.TempDir()
+	fns := &counter{calls: map[string]int{}}
+	q := &capture{}
+	ctx := context.Background()
+	e, client, stop := startEngine(t, dir, fns, q)
+	sm, err := client.CreateStateMachine(ctx, &awssfn.CreateStateMachineInput{Name: aws.String("stop"), Definition: aws.String(restartDefinition),
+		RoleArn: aws.String("arn:aws:iam::000000000000:role/r")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := client.StartExecution(ctx, &awssfn.StartExecutionInput{StateMachineArn: sm.StateMachineArn, Name: aws.String("order-3"), Input: aws.String(`{"orderId":"order-3"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitToken(t, q)
+	e.mu.Lock()
+	e.closing = true // Close has begun
+	e.mu.Unlock()
+	if _, err := e.StopExecution(aws.ToString(x.ExecutionArn), "OrderCancelled", "stopped"); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	_, client, stop = startEngine(t, dir, fns, q)
+	defer stop()
+	d, err := client.DescribeExecution(ctx, &awssfn.DescribeExecutionInput{ExecutionArn: x.ExecutionArn})
+	if err != nil || d.Status != sfntypes.ExecutionStatusAborted {
+		t.Fatalf("after a restart: %v %v, want ABORTED", d.Status, err)
+	}
+}

@@ -106,7 +106,7 @@ func (e *Engine) markFailed(x *execution, state string, input any) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	x.failedState, x.failedInput = state, input
-	if x.Status == StatusAborted && !e.closing {
+	if x.Status == StatusAborted { // stopped, even while the engine closes: it stays ended
 		e.persistEnd(x)
 	}
 }
