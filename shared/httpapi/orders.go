@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -111,13 +109,9 @@ func (a *API) createOrder(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, Problem{Type: problemBadRequest, Status: http.StatusBadRequest, Detail: problem})
 		return
 	}
-	raw, ok := readJSONBody(w, r)
-	if !ok {
-		return
-	}
 	var draft order.Draft
-	if err := decodeStrict(raw, &draft); err != nil {
-		writeProblem(w, r, Problem{Type: problemBadRequest, Status: http.StatusBadRequest, Detail: err.Error()})
+	raw, ok := decodeJSONBody(w, r, &draft)
+	if !ok {
 		return
 	}
 	errs := draft.Validate()
@@ -349,82 +343,6 @@ func (a *API) listOrders(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, body)
-}
-
-// readJSONBody enforces the media type and the size limit and returns the raw body.
-func readJSONBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || (mt != "application/json" && !(len(mt) > 5 && mt[len(mt)-5:] == "+json")) {
-		writeProblem(w, r, Problem{Type: problemMediaType, Status: http.StatusUnsupportedMediaType,
-			Detail: "Send the body as application/json."})
-		return nil, false
-	}
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		writeProblem(w, r, Problem{Type: problemTooLarge, Status: http.StatusRequestEntityTooLarge,
-			Detail: fmt.Sprintf("The body is larger than %d bytes.", MaxBodyBytes)})
-		return nil, false
-	}
-	if err != nil {
-		writeProblem(w, r, Problem{Type: problemBadRequest, Status: http.StatusBadRequest, Detail: "The body could not be read."})
-		return nil, false
-	}
-	return raw, true
-}
-
-// decodeStrict decodes exactly one JSON object with no unknown fields.
-func decodeStrict(raw []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return describeJSONError(err)
-	}
-	if dec.More() {
-		return errors.New("the body must hold a single JSON object")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("the body must hold a single JSON object")
-	}
-	return nil
-}
-
-func describeJSONError(err error) error {
-	var syntax *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syntax):
-		return fmt.Errorf("malformed JSON at byte %d", syntax.Offset)
-	case errors.As(err, &typ):
-		if typ.Field != "" {
-			return fmt.Errorf("field %q must be a JSON %s", typ.Field, jsonKind(typ.Type.Kind().String()))
-		}
-		return fmt.Errorf("the body must be a JSON object")
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return errors.New("the body is empty or truncated JSON")
-	}
-	// DisallowUnknownFields: `json: unknown field "x"`.
-	return fmt.Errorf("%s", trimJSONPrefix(err.Error()))
-}
-
-func jsonKind(goKind string) string {
-	switch goKind {
-	case "int", "int64", "int32":
-		return "integer"
-	case "struct", "map":
-		return "object"
-	case "slice":
-		return "array"
-	}
-	return goKind
-}
-
-func trimJSONPrefix(s string) string {
-	const p = "json: "
-	if len(s) > len(p) && s[:len(p)] == p {
-		return s[len(p):]
-	}
-	return s
 }
 
 // canonicalHash fingerprints a JSON body ignoring insignificant whitespace,

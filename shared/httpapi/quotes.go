@@ -130,13 +130,8 @@ func quoteLocation(id string) string { return "/v1/quotes/" + id }
 // creates nothing an Idempotency-Key would protect: a retry gets a new quote.
 func (a *API) createQuote(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	raw, ok := readJSONBody(w, r)
-	if !ok {
-		return
-	}
 	var req QuoteRequest
-	if err := decodeStrict(raw, &req); err != nil {
-		writeProblem(w, r, Problem{Type: problemBadRequest, Status: http.StatusBadRequest, Detail: err.Error()})
+	if _, ok := decodeJSONBody(w, r, &req); !ok {
 		return
 	}
 	now := a.cfg.Now().UTC()

@@ -65,6 +65,13 @@ func (a *API) partnerWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	// Only now — the signature over the raw bytes verified, a repeat
+	// answered as it was — is the body read as JSON, as strictly as the
+	// API's own bodies (one object, no key twice), whatever the format.
+	if err := checkJSONObject(raw); err != nil {
+		badRequest(w, r, err.Error())
+		return
+	}
 	draft, mapErrs, err := p.Draft(raw, a.cfg.Catalogue)
 	if err != nil {
 		writeProblem(w, r, Problem{Type: problemBadRequest, Status: http.StatusBadRequest, Detail: err.Error()})

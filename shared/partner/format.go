@@ -22,7 +22,10 @@ import (
 // without field errors has still to be validated (order.Draft.Validate):
 // Map checks what it needs to map, not every rule of an order. A mapper
 // never puts personal data (names, addresses, emails, phones) into field
-// errors or errors: paths, codes and amounts only.
+// errors or errors: paths, codes and amounts only. The API's webhook hands
+// Map only a payload it has checked as it checks every JSON body (UTF-8,
+// one object, no key twice in an object, not nested too deep), so Map does
+// not check those again.
 type Mapper interface {
 	Map(raw []byte, cat *Catalogue) (order.Draft, []order.FieldError, error)
 }
