@@ -98,6 +98,7 @@ func up(ctx context.Context, args []string) error {
 	sfnAddr := fs.String("sfn", defaultSFNAddr, "address of the Step Functions engine")
 	repo := fs.String("repo", ".", "the repository (for testdata/cdk and events/)")
 	callbackAddr := fs.String("callbacks", defaultCallbackAddr, "address of the demo partners' callback receiver")
+	eportDelay := fs.Duration("eport-delay", 500*time.Millisecond, "how long the simulated China E-Port takes to answer")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -128,6 +129,12 @@ func up(ctx context.Context, args []string) error {
 	}
 	engine := sfn.NewEngine()
 	engine.Store, engine.Logger = store, logger
+	// What was running when the stack stopped is known before anything can
+	// start an execution: a StartExecution of the same order returns it.
+	// stack.Start resumes it once the functions and queues are wired.
+	if err := engine.Load(); err != nil {
+		return err
+	}
 	sfnLn, err := net.Listen("tcp", *sfnAddr)
 	if err != nil {
 		return err
@@ -182,14 +189,9 @@ func up(ctx context.Context, args []string) error {
 	}
 	pctx, stopPipeline := context.WithCancel(context.Background())
 	p, err := stack.Start(pctx, res, stack.Options{Clients: clients, SFN: awssfn.NewFromConfig(awsCfg), Engine: engine,
-		ASL: string(asl), JWTSecret: jwtSecret(), Logger: logger, Partners: partners, Catalogue: catalogue})
+		ASL: string(asl), JWTSecret: jwtSecret(), Logger: logger, Partners: partners, Catalogue: catalogue,
+		EPortDelay: *eportDelay, EPortDir: filepath.Join(*data, "eport")})
 	if err != nil {
-		stopPipeline()
-		return err
-	}
-	// Executions that were running when the stack stopped go on, now that
-	// their functions and queues are wired.
-	if err := engine.Restore(); err != nil {
 		stopPipeline()
 		return err
 	}

@@ -3,6 +3,7 @@ package stack
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -75,6 +76,10 @@ type Options struct {
 	// EPortDelay is how long the simulated China E-Port takes to answer a
 	// CEB message with its receipts (default 500 ms).
 	EPortDelay time.Duration
+	// EPortDir, when set, is where the simulated China E-Port keeps the
+	// receipts it has not delivered yet, so that those of a stack that
+	// died are delivered on its next start; empty keeps them in memory.
+	EPortDir string
 }
 
 // Start wires the functions in-process and starts the pollers and the
@@ -90,15 +95,14 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 		Events: orderevents.Publisher{Client: o.SNS, TopicARN: res.TopicARN}, Logger: log}
 	o.Engine.Invoker = StepFunctions(s)
 	o.Engine.Queues = sfn.SQSSender{Client: o.SQS}
+	p := &Pipeline{}
 	o.Engine.OnStatusChange = func(c sfn.StatusChange) {
 		if c.Status == sfn.StatusSucceeded {
 			return
 		}
-		detail, _ := json.Marshal(c) // the EventBridge rule sends these to mark-stalled
-		if _, err := s.MarkStalled(context.Background(), events.EventBridgeEvent{Source: "aws.states",
-			DetailType: "Step Functions Execution Status Change", Detail: detail}); err != nil {
-			log.Error("mark stalled", "execution", c.ExecutionARN, "error", err.Error())
-		}
+		// Not on the engine's goroutine: retrying must not hold the
+		// execution (or a StopExecution call) up. It ends with ctx.
+		go markStalled(ctx, s, c, log)
 	}
 	sm, err := o.SFN.CreateStateMachine(ctx, &awssfn.CreateStateMachineInput{Name: aws.String(workflow.StateMachineName),
 		Definition: aws.String(o.ASL), RoleArn: aws.String("arn:aws:iam::000000000000:role/order-workflow")})
@@ -127,11 +131,14 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 	if eportDelay <= 0 {
 		eportDelay = 500 * time.Millisecond
 	}
-	eport := &workers.EPortSimulator{Delay: eportDelay, Deliver: workers.DeliverTo(recorder), Logger: log}
+	eport := &workers.EPortSimulator{Delay: eportDelay, Deliver: workers.DeliverTo(recorder), Logger: log, Dir: o.EPortDir}
+	if err := eport.Resume(); err != nil {
+		return nil, fmt.Errorf("stack: %w", err)
+	}
 	customsWorker := workers.NewCustoms(s, tasks, &workers.BrokerSimulator{}, log)
 	customsWorker.SetEPort(eport)
 	consumers := map[string]any{
-		workflow.FnStarter:         (&starter.Handler{Executions: o.SFN, StateMachineARN: aws.ToString(sm.StateMachineArn), Logger: log}).Handle,
+		workflow.FnStarter:         (&starter.Handler{Executions: o.SFN, StateMachineARN: aws.ToString(sm.StateMachineArn), Orders: store, Logger: log}).Handle,
 		workflow.FnCustomsWorker:   customsWorker.Handle,
 		workflow.FnWarehouseWorker: workers.NewDispatch(s, tasks, &workers.WarehouseSimulator{}, log).Handle,
 		workflow.FnCallbackSender:  sender.Handle,
@@ -144,10 +151,11 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 		Quoter: customs.Default(), Quotes: store, Partners: partners, Catalogue: o.Catalogue, Logger: log,
 		Executions: o.SFN, StateMachineARN: aws.ToString(sm.StateMachineArn), Queues: o.SQS, DeadLetters: deadLetters(res.QueueURLs),
 		Receipts: recorder})
-	p := &Pipeline{
-		API:             api,
-		StateMachineARN: aws.ToString(sm.StateMachineArn), Resources: res, Steps: s, Payments: pay, EPort: eport, store: store,
-	}
+	p.API, p.StateMachineARN, p.Resources, p.Steps, p.Payments, p.EPort, p.store = api, aws.ToString(sm.StateMachineArn), res, s, pay, eport, store
+	// Executions that were running when the stack stopped (Engine.Load)
+	// go on, now that their functions and queues are wired, before any
+	// poller or reconcile could answer or start one.
+	o.Engine.Resume()
 	var pollers sync.WaitGroup
 	p.wg.Add(1)
 	go func() {
@@ -183,11 +191,13 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 		}
 	}
 	customsTasks := queue.Tasks{Sender: queue.Sender{Client: o.SQS, URL: res.QueueURLs[workflow.QueueCustoms]}}
-	rec := &reconciler.Handler{Orders: store, Workflow: accepted, Customs: customsTasks, Logger: log}
+	rec := &reconciler.Handler{Orders: store, Workflow: accepted, Customs: customsTasks, Logger: log,
+		Executions: o.SFN, StateMachineARN: p.StateMachineARN, Stalls: s}
 	// On start, hand over every order still RECEIVED, however young: a stop
 	// between intake and hand-over must not leave it waiting for the schedule.
 	// Starting an execution twice is harmless (it is named by the order id).
-	startup := &reconciler.Handler{Orders: store, Workflow: accepted, Customs: customsTasks, Logger: log, MinAge: time.Nanosecond}
+	startup := *rec
+	startup.MinAge = time.Nanosecond
 	if _, err := startup.Reconcile(ctx, events.EventBridgeEvent{}); err != nil {
 		log.Warn("startup reconcile", "error", err.Error())
 	}
@@ -208,6 +218,34 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 		}
 	}()
 	return p, nil
+}
+
+// markStalled is the EventBridge rule that sends a failed execution's
+// status change to mark-stalled, with the retry policy the template gives
+// its target: a transient failure (the store unavailable) is retried with
+// backoff until it succeeds or the stack stops; then, or for an event
+// lost, the reconciler finds the failed execution and marks its order.
+func markStalled(ctx context.Context, s *steps.Steps, c sfn.StatusChange, log *slog.Logger) {
+	detail, _ := json.Marshal(c)
+	ev := events.EventBridgeEvent{Source: "aws.states", DetailType: "Step Functions Execution Status Change", Detail: detail}
+	wait := 500 * time.Millisecond
+	for {
+		_, err := s.MarkStalled(ctx, ev)
+		var transient *workflow.TransientError
+		if err == nil || !errors.As(err, &transient) {
+			if err != nil {
+				log.Error("mark stalled", "execution", c.ExecutionARN, "error", err.Error())
+			}
+			return
+		}
+		log.Warn("mark stalled: retrying", "execution", c.ExecutionARN, "error", err.Error())
+		select {
+		case <-ctx.Done():
+			return // the reconciler of the next start marks it
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 30*time.Second)
+	}
 }
 
 // deadLetters pairs each queue with its dead-letter queue, which the

@@ -1,0 +1,580 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/xborder/xborder/localstack/services"
+	"github.com/xborder/xborder/shared/auth"
+	"github.com/xborder/xborder/shared/order"
+)
+
+// envRunUp makes the test binary run `devstack up` with its arguments: the
+// crash test runs the stack as a process of its own, to kill it.
+const envRunUp = "XBORDER_TEST_RUN_DEVSTACK_UP"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(envRunUp) == "1" {
+		var args []string
+		_ = json.Unmarshal([]byte(os.Getenv(envRunUp+"_ARGS")), &args)
+		os.Args = append([]string{"devstack", "up"}, args...)
+		main()
+	}
+	os.Exit(m.Run())
+}
+
+// crashStack is `make dev` run as a process, on free ports, with its state
+// in one folder across kills and restarts.
+type crashStack struct {
+	t    *testing.T
+	args []string
+	data string
+	api  string
+	sfn  string
+	cmd  *exec.Cmd
+	// exited is closed when cmd has ended.
+	exited chan struct{}
+	runs   int
+}
+
+func newCrashStack(t *testing.T) *crashStack {
+	tools, _ := filepath.Abs("../../.tools")
+	repo, _ := filepath.Abs("../..")
+	port := func() string {
+		p, err := services.FreePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strconv.Itoa(p)
+	}
+	s := &crashStack{t: t, data: t.TempDir(), api: "127.0.0.1:" + port(), sfn: "127.0.0.1:" + port()}
+	s.args = []string{"-tools", tools, "-data", s.data, "-repo", repo, "-api", s.api, "-sfn", s.sfn,
+		"-dynamodb-port", port(), "-sqs-port", port(), "-callbacks", "127.0.0.1:" + port(),
+		// China's E-Port answers after 3 s: long enough to find orders
+		// waiting for it, short enough to be prompt.
+		"-eport-delay", "3s"}
+	t.Cleanup(func() {
+		if s.cmd != nil {
+			s.kill()
+		}
+		if t.Failed() {
+			s.keepLogs()
+		}
+	})
+	return s
+}
+
+// keepLogs copies the stack's logs out of the test's folder, which the
+// test removes, for whoever reads the failure.
+func (s *crashStack) keepLogs() {
+	dir, err := os.MkdirTemp("", "xborder-crash-logs-")
+	if err != nil {
+		return
+	}
+	logs, _ := filepath.Glob(filepath.Join(s.data, "*.log"))
+	more, _ := filepath.Glob(filepath.Join(s.data, "logs", "*.log"))
+	for _, f := range append(logs, more...) {
+		if b, err := os.ReadFile(f); err == nil {
+			_ = os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644)
+		}
+	}
+	s.t.Logf("the stack's logs are kept in %s", dir)
+}
+
+// start runs the stack and waits until its API answers.
+func (s *crashStack) start() {
+	s.t.Helper()
+	s.runs++
+	logf, err := os.Create(filepath.Join(s.data, fmt.Sprintf("devstack-%d.log", s.runs)))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	args, _ := json.Marshal(s.args)
+	cmd.Env = append(os.Environ(), envRunUp+"=1", envRunUp+"_ARGS="+string(args))
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	s.cmd = cmd
+	exited := make(chan struct{})
+	s.exited = exited
+	go func() { _ = cmd.Wait(); logf.Close(); close(exited) }()
+	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		if resp, err := http.Get("http://" + s.api + "/v1/orders"); err == nil {
+			resp.Body.Close()
+			return
+		}
+		select {
+		case <-exited:
+			s.t.Fatalf("run %d of the stack ended before serving; see %s:\n%s", s.runs, logf.Name(), tailOf(logf.Name()))
+		default:
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("run %d of the stack did not serve within 3 minutes:\n%s", s.runs, tailOf(logf.Name()))
+		}
+	}
+}
+
+// kill SIGKILLs the stack and every process it started (DynamoDB Local, the
+// queue emulator), all at once, as a power cut of the stack would.
+func (s *crashStack) kill() {
+	pids := append(descendants(s.cmd.Process.Pid), s.cmd.Process.Pid)
+	for _, pid := range pids {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if !slices.ContainsFunc(pids, alive) {
+			break
+		}
+	}
+	for _, pid := range pids {
+		if alive(pid) {
+			s.t.Errorf("process %d survived SIGKILL", pid)
+		}
+	}
+	s.cmd = nil
+}
+
+// stop stops the stack as Ctrl-C does.
+func (s *crashStack) stop() {
+	s.t.Helper()
+	_ = s.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-s.exited:
+	case <-time.After(90 * time.Second):
+		s.t.Fatal("the stack did not stop within 90 s of Ctrl-C")
+	}
+	s.cmd = nil
+}
+
+// alive reports whether pid runs (a zombie does not).
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	_, rest, _ := strings.Cut(string(b), ") ")
+	return !strings.HasPrefix(rest, "Z") && !strings.HasPrefix(rest, "X")
+}
+
+// descendants lists every process under pid.
+func descendants(pid int) []int {
+	var out []int
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	for _, f := range tasks {
+		b, _ := os.ReadFile(f)
+		for _, c := range strings.Fields(string(b)) {
+			if n, err := strconv.Atoi(c); err == nil {
+				out = append(out, n)
+				out = append(out, descendants(n)...)
+			}
+		}
+	}
+	return out
+}
+
+func tailOf(path string) string {
+	b, _ := os.ReadFile(path)
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-25):], "\n")
+}
+
+// shopper posts orders as one customer, retrying each with its
+// Idempotency-Key until the API answers it, whatever happens to the stack.
+type shopper struct {
+	sub, token string
+	mu         sync.Mutex
+	orders     map[string]string // Idempotency-Key → order id
+}
+
+func newShopper(sub string) *shopper {
+	tok, _ := auth.MintLocal(auth.DevSecret, sub, nil, 2*time.Hour, time.Now())
+	return &shopper{sub: sub, token: tok, orders: map[string]string{}}
+}
+
+// place posts body under key until it is accepted, and records the order.
+func (c *shopper) place(t *testing.T, api, key string, body []byte) {
+	for deadline := time.Now().Add(6 * time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+api+"/v1/orders", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+c.token)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", key)
+		client := http.Client{Timeout: 20 * time.Second}
+		resp, err := client.Do(req)
+		if err != nil {
+			continue // the stack is down: try again, with the same key
+		}
+		var got struct{ OrderID string }
+		_ = json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		switch {
+		case resp.StatusCode == http.StatusAccepted:
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			if prev, ok := c.orders[key]; ok && prev != got.OrderID {
+				t.Errorf("key %s made two orders: %s and %s", key, prev, got.OrderID)
+			}
+			c.orders[key] = got.OrderID
+			return
+		case resp.StatusCode == http.StatusConflict || resp.StatusCode >= 500:
+			continue // in flight, or the stack is (re)starting
+		default:
+			t.Errorf("POST with key %s: %d", key, resp.StatusCode)
+			return
+		}
+	}
+	t.Errorf("key %s was never accepted", key)
+}
+
+// ids lists the shopper's accepted orders.
+func (c *shopper) ids() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for _, id := range c.orders {
+		out = append(out, id)
+	}
+	return out
+}
+
+type orderState struct {
+	Status  string
+	Reason  string
+	Customs struct{ AwaitingChina bool }
+	History []order.Event
+}
+
+func (c *shopper) get(api, id string) (orderState, error) {
+	req, _ := http.NewRequest(http.MethodGet, "http://"+api+"/v1/orders/"+id, nil)
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return orderState{}, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		return orderState{}, fmt.Errorf("GET %s: %d %s", id, resp.StatusCode, b)
+	}
+	var o orderState
+	return o, json.NewDecoder(resp.Body).Decode(&o)
+}
+
+// TestCrashesLoseNothingAndRunNothingTwice kills the whole local stack —
+// every process, SIGKILL — mid-burst and again while orders wait on
+// China's customs, starting it again each time without a reset, as
+// `make dev` would. Every accepted order must be dispatched within 60 s plus
+// the longest visibility timeout of the template's queues (a message taken
+// when the stack died comes back only after it, as in SQS); no Idempotency-Key
+// may make two orders; no execution may run twice or run for an order that
+// was never stored; and a further stop and start comes up.
+func TestCrashesLoseNothingAndRunNothingTwice(t *testing.T) {
+	bound := 60*time.Second + longestVisibility(t)
+	samples := map[string][]byte{}
+	for _, f := range []string{"mobile-b2c-de", "b2b-us", "c2c-gb", "m2b2c-au-overseas-warehouse", "b2c-cn-import"} {
+		b, err := os.ReadFile("../../events/orders/" + f + ".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		samples[f] = b
+	}
+	names := slices.Sorted(func(yield func(string) bool) {
+		for k := range samples {
+			if !yield(k) {
+				return
+			}
+		}
+	})
+	s := newCrashStack(t)
+	s.start()
+	run := fmt.Sprint(time.Now().UnixNano())
+	shoppers := make([]*shopper, 8)
+	for i := range shoppers {
+		shoppers[i] = newShopper(fmt.Sprintf("crash-%s-%d", run, i))
+	}
+	accepted := func() int {
+		n := 0
+		for _, c := range shoppers {
+			n += len(c.ids())
+		}
+		return n
+	}
+
+	// 1. A burst of 80 orders from 8 shoppers; the stack dies a third of
+	// the way in and comes back while they keep retrying.
+	var burst sync.WaitGroup
+	for i, c := range shoppers {
+		burst.Add(1)
+		go func() {
+			defer burst.Done()
+			for j := range 10 {
+				c.place(t, s.api, fmt.Sprintf("burst-%d-%d", i, j), samples[names[(i+j)%len(names)]])
+			}
+		}()
+	}
+	for deadline := time.Now().Add(2 * time.Minute); accepted() < 25 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	}
+	s.kill()
+	t.Logf("killed the stack mid-burst, %d orders accepted", accepted())
+	restarted := time.Now()
+	s.start()
+	burst.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	waitDispatched(t, s, shoppers, restarted, bound)
+
+	// 2. Orders waiting for China's customs when the stack dies.
+	china := []string{"mobile-b2c-de", "m2b2c-au-overseas-warehouse", "b2c-cn-import"}
+	var waiting sync.WaitGroup
+	var keys []string
+	for i, c := range shoppers {
+		waiting.Add(1)
+		key := fmt.Sprintf("china-%d", i)
+		keys = append(keys, key)
+		go func() {
+			defer waiting.Done()
+			c.place(t, s.api, key, samples[china[i%len(china)]])
+		}()
+	}
+	waiting.Wait()
+	awaiting := 0
+	for deadline := time.Now().Add(time.Minute); awaiting < 4 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		awaiting = 0
+		for i, c := range shoppers {
+			c.mu.Lock()
+			id := c.orders[keys[i]]
+			c.mu.Unlock()
+			if o, err := c.get(s.api, id); err == nil && o.Customs.AwaitingChina {
+				awaiting++
+			}
+		}
+	}
+	if awaiting < 4 {
+		t.Fatalf("only %d orders came to wait for China's customs", awaiting)
+	}
+	s.kill()
+	t.Logf("killed the stack with %d orders waiting for China's customs", awaiting)
+	restarted = time.Now()
+	s.start()
+	waitDispatched(t, s, shoppers, restarted, bound)
+
+	// 3. Every promise, audited from outside, then a further stop and start.
+	auditOrders(t, s, shoppers)
+	auditExecutions(t, s, shoppers)
+	s.stop()
+	s.start()
+	for _, c := range shoppers {
+		for _, id := range c.ids() {
+			if o, err := c.get(s.api, id); err != nil || o.Status != string(order.StatusDispatched) {
+				t.Fatalf("after a clean restart order %s is %s (%v)", id, o.Status, err)
+			}
+		}
+	}
+	s.stop()
+}
+
+// waitDispatched waits until every accepted order is DISPATCHED, within
+// bound of the restart.
+func waitDispatched(t *testing.T, s *crashStack, shoppers []*shopper, restarted time.Time, bound time.Duration) {
+	t.Helper()
+	var pending []string
+	for {
+		pending = pending[:0]
+		for _, c := range shoppers {
+			for _, id := range c.ids() {
+				o, err := c.get(s.api, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				switch {
+				case o.Status == string(order.StatusDispatched):
+				case order.Status(o.Status).Terminal() || o.Status == string(order.StatusStalled):
+					t.Fatalf("order %s ended %s (%s), want DISPATCHED", id, o.Status, o.Reason)
+				default:
+					pending = append(pending, id+" "+o.Status)
+				}
+			}
+		}
+		if len(pending) == 0 {
+			t.Logf("every order dispatched %s after the restart", time.Since(restarted).Round(time.Second))
+			return
+		}
+		if time.Since(restarted) > bound {
+			t.Fatalf("%d orders not dispatched %s after the restart: %v", len(pending), bound, pending)
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// auditOrders: each shopper's orders are exactly the ones their keys made,
+// and each went through every status once.
+func auditOrders(t *testing.T, s *crashStack, shoppers []*shopper) {
+	t.Helper()
+	path := []order.Status{order.StatusStockReserved, order.StatusPaymentAuthorized, order.StatusCustomsCleared,
+		order.StatusPaymentCaptured, order.StatusDispatched}
+	for _, c := range shoppers {
+		listed := listOrders(t, s.api, c)
+		if got, want := len(listed), len(c.ids()); got != want {
+			t.Errorf("shopper %s has %d orders, made by %d keys", c.sub, got, want)
+		}
+		for _, id := range c.ids() {
+			o, err := c.get(s.api, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := map[order.Status]int{}
+			for _, ev := range o.History {
+				if ev.From != ev.To {
+					seen[ev.To]++
+				}
+			}
+			for _, st := range path {
+				if seen[st] != 1 {
+					t.Errorf("order %s reached %s %d times: %v", id, st, seen[st], seen)
+				}
+			}
+		}
+	}
+}
+
+func listOrders(t *testing.T, api string, c *shopper) []string {
+	var ids []string
+	for cursor := ""; ; {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+api+"/v1/orders?limit=100&cursor="+cursor, nil)
+		req.Header.Set("Authorization", "Bearer "+c.token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page struct {
+			Orders     []struct{ OrderID string }
+			NextCursor string
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&page)
+		resp.Body.Close()
+		for _, o := range page.Orders {
+			ids = append(ids, o.OrderID)
+		}
+		if page.NextCursor == "" {
+			return ids
+		}
+		cursor = page.NextCursor
+	}
+}
+
+// auditExecutions reads every execution from the engine's own API: each
+// names an accepted order (none ran for an order never stored), started
+// once, succeeded once, and entered each state at most once.
+func auditExecutions(t *testing.T, s *crashStack, shoppers []*shopper) {
+	t.Helper()
+	ctx := context.Background()
+	client := awssfn.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")},
+		func(o *awssfn.Options) { o.BaseEndpoint = aws.String("http://" + s.sfn) })
+	known := map[string]bool{}
+	for _, c := range shoppers {
+		for _, id := range c.ids() {
+			known[id] = true
+		}
+	}
+	seen := 0
+	in := &awssfn.ListExecutionsInput{StateMachineArn: aws.String("arn:aws:states:us-east-1:000000000000:stateMachine:order-workflow"), MaxResults: 100}
+	for {
+		page, err := client.ListExecutions(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range page.Executions {
+			seen++
+			name := aws.ToString(x.Name)
+			if !known[name] {
+				t.Errorf("execution %s runs for no accepted order", name)
+			}
+			if x.Status != sfntypes.ExecutionStatusSucceeded {
+				t.Errorf("execution %s is %s", name, x.Status)
+			}
+			auditHistory(t, client, x.ExecutionArn)
+		}
+		if page.NextToken == nil {
+			break
+		}
+		in.NextToken = page.NextToken
+	}
+	if seen != len(known) {
+		t.Errorf("%d executions for %d orders", seen, len(known))
+	}
+}
+
+func auditHistory(t *testing.T, client *awssfn.Client, arn *string) {
+	t.Helper()
+	h, err := client.GetExecutionHistory(context.Background(), &awssfn.GetExecutionHistoryInput{ExecutionArn: arn, MaxResults: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[sfntypes.HistoryEventType]int{}
+	entered := map[string]int{}
+	for i, ev := range h.Events {
+		if ev.Id != int64(i+1) {
+			t.Errorf("%s: event %d has id %d", aws.ToString(arn), i+1, ev.Id)
+			return
+		}
+		count[ev.Type]++
+		if d := ev.StateEnteredEventDetails; d != nil {
+			entered[aws.ToString(d.Name)]++
+		}
+	}
+	if count[sfntypes.HistoryEventTypeExecutionStarted] != 1 || count[sfntypes.HistoryEventTypeExecutionSucceeded] != 1 {
+		t.Errorf("%s: %d starts and %d successes, want one each", aws.ToString(arn), count[sfntypes.HistoryEventTypeExecutionStarted],
+			count[sfntypes.HistoryEventTypeExecutionSucceeded])
+	}
+	for state, n := range entered {
+		if n > 1 {
+			t.Errorf("%s: state %s entered %d times: the execution ran twice", aws.ToString(arn), state, n)
+		}
+	}
+}
+
+// longestVisibility is the longest VisibilityTimeout of the template's queues.
+func longestVisibility(t *testing.T) time.Duration {
+	b, err := os.ReadFile("../../testdata/cdk/template.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tmpl struct {
+		Resources map[string]struct {
+			Type       string
+			Properties struct{ VisibilityTimeout int }
+		}
+	}
+	if err := json.Unmarshal(b, &tmpl); err != nil {
+		t.Fatal(err)
+	}
+	longest := 30 // SQS's default
+	for _, r := range tmpl.Resources {
+		if r.Type == "AWS::SQS::Queue" {
+			longest = max(longest, r.Properties.VisibilityTimeout)
+		}
+	}
+	return time.Duration(longest) * time.Second
+}
