@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdadestinations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
@@ -78,8 +79,14 @@ func newFunctions(st awscdk.Stack, binDir string, removal awscdk.RemovalPolicy, 
 		m.topic.GrantPublish(f.fn[name])
 	}
 	d.table.GrantReadData(f.fn[workflow.FnScreen])
+	// The starter starts no execution for an order the table does not hold.
+	d.table.GrantReadData(f.fn[workflow.FnStarter])
 	d.table.GrantReadWriteData(f.fn[workflow.FnAPI])
-	d.table.GrantReadData(f.fn[workflow.FnReconciler])
+	// The reconciler marks the orders of executions that failed unseen
+	// STALLED: it writes them and announces the change.
+	d.table.GrantReadWriteData(f.fn[workflow.FnReconciler])
+	f.fn[workflow.FnReconciler].AddEnvironment(jsii.String(workflow.EnvTopicARN), m.topic.TopicArn(), nil)
+	m.topic.GrantPublish(f.fn[workflow.FnReconciler])
 	accepted := m.queues[workflow.QueueOrdersAccepted]
 	for _, name := range []string{workflow.FnAPI, workflow.FnReconciler} {
 		f.fn[name].AddEnvironment(jsii.String(workflow.EnvQueueURL), accepted.QueueUrl(), nil)
@@ -163,8 +170,24 @@ func (f *functions) wireWorkflow(wf *workflowParts) {
 				"stateMachineArn": []*string{wf.machine.StateMachineArn()},
 			},
 		},
-		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(f.fn[workflow.FnMarkStalled], nil)},
+		// Delivery is retried for a day; what still fails (and what the
+		// function itself fails on, past Lambda's two asynchronous retries)
+		// lands in mark-stalled-dlq. The reconciler marks those orders too.
+		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(f.fn[workflow.FnMarkStalled], &awseventstargets.LambdaFunctionProps{
+			DeadLetterQueue: f.msg.stalledDLQ,
+			RetryAttempts:   jsii.Number(185),
+			MaxEventAge:     awscdk.Duration_Hours(jsii.Number(24)),
+		})},
 	})
+	f.fn[workflow.FnMarkStalled].ConfigureAsyncInvoke(&awslambda.EventInvokeConfigOptions{
+		RetryAttempts: jsii.Number(2),
+		OnFailure:     awslambdadestinations.NewSqsDestination(f.msg.stalledDLQ),
+	})
+	// The reconciler lists the executions that failed and reads why.
+	rec := f.fn[workflow.FnReconciler]
+	rec.AddEnvironment(jsii.String(workflow.EnvStateMachineARN), wf.machine.StateMachineArn(), nil)
+	wf.machine.Grant(rec, jsii.String("states:ListExecutions"))
+	wf.machine.GrantExecution(rec, jsii.String("states:DescribeExecution"))
 }
 
 // wireOps gives the api Lambda what the ops API needs: the state machine's

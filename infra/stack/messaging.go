@@ -29,7 +29,13 @@ type messaging struct {
 	queues map[string]awssqs.Queue
 	dlqs   map[string]awssqs.Queue
 	topic  awssns.Topic
+	// stalledDLQ keeps the execution status changes that mark-stalled could
+	// not be given or could not process.
+	stalledDLQ awssqs.Queue
 }
+
+// QueueMarkStalledDLQ is mark-stalled's dead-letter queue.
+const QueueMarkStalledDLQ = workflow.FnMarkStalled + "-dlq"
 
 // newMessaging makes the queues, each with its dead-letter queue, and the
 // order-events topic with the partner-callbacks queue subscribed.
@@ -58,6 +64,13 @@ func newMessaging(st awscdk.Stack) *messaging {
 		awscdk.Tags_Of(dlq).Add(jsii.String("xborder:queue"), jsii.String(name+"-dlq"), nil)
 		m.queues[name], m.dlqs[name] = q, dlq
 	}
+	m.stalledDLQ = awssqs.NewQueue(st, jsii.String("MarkStalledDLQ"), &awssqs.QueueProps{
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(dlqRetentionDays)),
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:      jsii.Bool(true),
+	})
+	awscdk.Tags_Of(m.stalledDLQ).Add(jsii.String("xborder:queue"), jsii.String(QueueMarkStalledDLQ), nil)
+	m.dlqs[workflow.FnMarkStalled] = m.stalledDLQ // alarmed like the others
 	m.topic = awssns.NewTopic(st, jsii.String("OrderEvents"), &awssns.TopicProps{EnforceSSL: jsii.Bool(true)})
 	awscdk.Tags_Of(m.topic).Add(jsii.String("xborder:topic"), jsii.String(workflow.TopicOrderEvents), nil)
 	// Only partner orders are called back: the rest never reach the queue.

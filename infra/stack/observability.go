@@ -36,8 +36,12 @@ func newObservability(st awscdk.Stack, m *messaging, f *functions, wf *workflowP
 		dlq := m.dlqs[name]
 		depth := dlq.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: minute, Label: jsii.String(name)})
 		dlqDepth = append(dlqDepth, depth)
+		why := "Messages in the " + name + " dead-letter queue: they could not be processed (the ops console can peek and replay them)"
+		if _, fed := m.queues[name]; !fed {
+			why = "Status changes of failed executions that mark-stalled could not process: the reconciler marks their orders STALLED within a minute; the messages say why"
+		}
 		awscloudwatch.NewAlarm(st, jsii.String(pascal(name)+"DLQNotEmpty"), &awscloudwatch.AlarmProps{
-			AlarmDescription:   jsii.String("Messages in the " + name + " dead-letter queue: they could not be processed (the ops console can peek and replay them)"),
+			AlarmDescription:   jsii.String(why),
 			Metric:             depth,
 			Threshold:          jsii.Number(0),
 			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,

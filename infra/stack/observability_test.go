@@ -43,7 +43,7 @@ func TestDashboardAndAlarms(t *testing.T) {
 			dlq++
 		}
 	}
-	if failureRate != 1 || api5xx != 1 || dlq != 4 {
+	if failureRate != 1 || api5xx != 1 || dlq != 5 { // four queues' DLQs and mark-stalled's
 		t.Fatalf("alarms: failure rate %d, API 5xx %d, DLQ %d (of %d)", failureRate, api5xx, dlq, len(alarms))
 	}
 }

@@ -69,8 +69,8 @@ func TestTable(t *testing.T) {
 
 func TestQueuesHaveDLQsAndSafeVisibility(t *testing.T) {
 	queues := resources("AWS::SQS::Queue")
-	if len(queues) != 8 {
-		t.Fatalf("%d queues, want 4 and their 4 DLQs", len(queues))
+	if len(queues) != 9 {
+		t.Fatalf("%d queues, want 4, their 4 DLQs and mark-stalled's", len(queues))
 	}
 	byName := map[string]map[string]any{}
 	idOf := map[string]string{}
@@ -521,8 +521,10 @@ func TestAPIOps(t *testing.T) {
 }
 
 // The reconciler knows the customs queue and may send to it (it wakes the
-// customs steps waiting for China's customs), reads the table, and writes
-// nothing there; it consumes no queue and answers no task.
+// customs steps waiting for China's customs); it lists the workflow's
+// executions and describes them, and writes orders (it marks STALLED those
+// of executions that failed unseen) and announces that; it consumes no
+// queue, starts, redrives and answers nothing.
 func TestReconcilerWakesTheCustomsSteps(t *testing.T) {
 	fn, allowed := grantsOf(t, workflow.FnReconciler)
 	customsID := ""
@@ -532,18 +534,72 @@ func TestReconcilerWakesTheCustomsSteps(t *testing.T) {
 		}
 	}
 	env, _ := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
-	if js(env[workflow.EnvCustomsQueueURL]) != js(map[string]string{"Ref": customsID}) {
+	if js(env[workflow.EnvCustomsQueueURL]) != js(map[string]string{"Ref": customsID}) || env[workflow.EnvStateMachineARN] == nil || env[workflow.EnvTopicARN] == nil {
 		t.Fatalf("environment %v", env)
 	}
-	sends := false
+	has := func(prefix, contains string) bool {
+		return slices.ContainsFunc(allowed, func(a string) bool { return strings.HasPrefix(a, prefix) && strings.Contains(a, contains) })
+	}
+	if !has("sqs:SendMessage ", customsID) {
+		t.Errorf("the reconciler may not send to the customs queue: %v", allowed)
+	}
+	if !has("states:ListExecutions ", "OrderWorkflow") || !has("states:DescribeExecution ", ":execution:") || !has("dynamodb:UpdateItem ", "") || !has("sns:Publish ", "") {
+		t.Errorf("the reconciler cannot find failed executions and mark their orders: %v", allowed)
+	}
 	for _, a := range allowed {
-		sends = sends || (strings.HasPrefix(a, "sqs:SendMessage ") && strings.Contains(a, customsID))
-		if strings.HasPrefix(a, "dynamodb:PutItem") || strings.HasPrefix(a, "dynamodb:UpdateItem") || strings.HasPrefix(a, "sqs:ReceiveMessage") ||
-			strings.HasPrefix(a, "sqs:DeleteMessage") || strings.HasPrefix(a, "states:") {
+		action, _, _ := strings.Cut(a, " ")
+		if strings.HasPrefix(action, "states:") && action != "states:ListExecutions" && action != "states:DescribeExecution" ||
+			action == "sqs:ReceiveMessage" || action == "sqs:DeleteMessage" {
 			t.Errorf("the reconciler may %s", a)
 		}
 	}
-	if !sends {
-		t.Errorf("the reconciler may not send to the customs queue: %v", allowed)
+}
+
+// A failed execution's status change reaches mark-stalled with retries for
+// a day; what cannot be delivered or processed lands in mark-stalled-dlq.
+func TestExecutionStalledRuleRetriesIntoADeadLetterQueue(t *testing.T) {
+	dlqID := ""
+	for id, q := range resources("AWS::SQS::Queue") {
+		if tag(q, "xborder:queue") == QueueMarkStalledDLQ {
+			dlqID = id
+		}
+	}
+	if dlqID == "" {
+		t.Fatal("no mark-stalled-dlq queue")
+	}
+	found := false
+	for _, r := range resources("AWS::Events::Rule") {
+		if !strings.Contains(js(r["EventPattern"]), "Step Functions Execution Status Change") {
+			continue
+		}
+		found = true
+		target := r["Targets"].([]any)[0].(map[string]any)
+		if js(target["RetryPolicy"]) != `{"MaximumEventAgeInSeconds":86400,"MaximumRetryAttempts":185}` || !strings.Contains(js(target["DeadLetterConfig"]), dlqID) {
+			t.Errorf("the stall rule's target: %v", target)
+		}
+	}
+	if !found {
+		t.Fatal("no rule for execution status changes")
+	}
+	configs := resources("AWS::Lambda::EventInvokeConfig")
+	ok := false
+	for _, c := range configs {
+		ok = ok || (strings.Contains(js(c["DestinationConfig"]), dlqID) && c["MaximumRetryAttempts"] == float64(2))
+	}
+	if !ok {
+		t.Errorf("mark-stalled's failures have no destination: %v", configs)
+	}
+}
+
+// The starter reads the order before starting its execution.
+func TestStarterReadsTheOrder(t *testing.T) {
+	_, allowed := grantsOf(t, workflow.FnStarter)
+	if !slices.ContainsFunc(allowed, func(a string) bool { return strings.HasPrefix(a, "dynamodb:GetItem ") }) {
+		t.Errorf("the starter cannot read orders: %v", allowed)
+	}
+	if slices.ContainsFunc(allowed, func(a string) bool {
+		return strings.HasPrefix(a, "dynamodb:PutItem ") || strings.HasPrefix(a, "dynamodb:UpdateItem ")
+	}) {
+		t.Errorf("the starter may write orders: %v", allowed)
 	}
 }
