@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -23,7 +25,6 @@ import (
 	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
-	"github.com/xborder/xborder/localstack/services"
 	"github.com/xborder/xborder/shared/auth"
 	"github.com/xborder/xborder/shared/order"
 )
@@ -59,12 +60,14 @@ type crashStack struct {
 func newCrashStack(t *testing.T) *crashStack {
 	tools, _ := filepath.Abs("../../.tools")
 	repo, _ := filepath.Abs("../..")
+	used := map[int]bool{}
 	port := func() string {
-		p, err := services.FreePort()
-		if err != nil {
-			t.Fatal(err)
+		for {
+			if p := stablePort(t); !used[p] {
+				used[p] = true
+				return strconv.Itoa(p)
+			}
 		}
-		return strconv.Itoa(p)
 	}
 	s := &crashStack{t: t, data: t.TempDir(), api: "127.0.0.1:" + port(), sfn: "127.0.0.1:" + port()}
 	s.args = []string{"-tools", tools, "-data", s.data, "-repo", repo, "-api", s.api, "-sfn", s.sfn,
@@ -166,6 +169,38 @@ func (s *crashStack) stop() {
 		s.t.Fatal("the stack did not stop within 90 s of Ctrl-C")
 	}
 	s.cmd = nil
+}
+
+// stablePort picks a free port below the kernel's ephemeral range: the
+// stack must find its ports free again after each kill, and a port the
+// kernel handed out (services.FreePort) may meanwhile be the local end of
+// some outgoing connection — under make test's load, one was.
+func stablePort(t *testing.T) int {
+	low := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil {
+				low = n
+			}
+		}
+	}
+	for range 1000 {
+		p := 10000 + rand.IntN(max(low-10000, 1))
+		ok := true
+		for _, host := range []string{"127.0.0.1", "0.0.0.0"} { // DynamoDB Local binds every interface
+			l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(p)))
+			if err != nil {
+				ok = false
+				break
+			}
+			l.Close()
+		}
+		if ok {
+			return p
+		}
+	}
+	t.Fatal("no free port below the ephemeral range")
+	return 0
 }
 
 // alive reports whether pid runs (a zombie does not).

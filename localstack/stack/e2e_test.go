@@ -143,7 +143,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	tp := sharedPipeline(t)
 	p, clients, res, api := tp.Pipeline, tp.clients, tp.res, tp.api
-	if len(res.QueueURLs) != 8 || len(res.Mappings) != 4 || res.TopicARN == "" {
+	if len(res.QueueURLs) != 9 || len(res.Mappings) != 4 || res.TopicARN == "" { // four queues, their DLQs, mark-stalled-dlq
 		t.Fatalf("provisioned %+v", res)
 	}
 	tok, _ := auth.MintLocal(auth.DevSecret, "e2e-customer", nil, time.Hour, time.Now())
