@@ -312,16 +312,16 @@ func benchPipeline(n int, path string) error {
 	if err != nil {
 		return fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
-	m := regexp.MustCompile(`([\d.]+) orders/s\s+([\d.]+) p50-ms\s+([\d.]+) p99-ms`).FindStringSubmatch(string(out))
+	m := regexp.MustCompile(`([\d.]+) orders/s\s+([\d.]+) p50-ms\s+([\d.]+) p99-ms\s+([\d.]+) lone-ms`).FindStringSubmatch(string(out))
 	if m == nil {
 		return fmt.Errorf("no figures in:\n%s", out)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "<!-- bench:pipeline -->\n## The whole pipeline, end to end (local stack)\n\n- date: %s\n- machine: %s, %d cores, %s/%s, %s\n- command: `make bench` → `go %s` (inside `devstack with-services`)\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), cpuModel(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), strings.Join(args, " "))
-	fmt.Fprintf(&b, "- what: %d orders POSTed by 8 concurrent clients through the API, DynamoDB Local, the SQS/SNS emulator, the Step Functions engine, every step and both workers (simulators at zero latency, 5 pollers per queue), and the simulated China E-Port: the sample ships from China, so each order also submits its four CEB messages, records the nine receipts the E-Port sends back 500 ms later (each a TransactWriteItems, as every history event) and waits for the release of its inventory list; latency is each order's own history, POST to DISPATCHED, so it includes the queueing of the burst\n\n", n)
-	b.WriteString("| orders/s | p50 POST → DISPATCHED | p99 POST → DISPATCHED |\n|---:|---:|---:|\n")
-	fmt.Fprintf(&b, "| %s | %s ms | %s ms |\n<!-- /bench:pipeline -->\n", m[1], m[2], m[3])
+	fmt.Fprintf(&b, "- what: %d orders POSTed by 8 concurrent clients through the API, DynamoDB Local, the SQS/SNS emulator, the Step Functions engine, every step and both workers (simulators at zero latency, 5 pollers per queue), and the simulated China E-Port: the sample ships from China, so each order also submits its four CEB messages, records the nine receipts the E-Port sends back 500 ms later (each a TransactWriteItems, as every history event) and waits for the release of its inventory list; latency is each order's own history, POST to DISPATCHED, so it includes the queueing of the burst; before the burst one order alone is timed the same way\n\n", n)
+	b.WriteString("| orders/s | p50 POST → DISPATCHED | p99 POST → DISPATCHED | one order alone, POST → DISPATCHED |\n|---:|---:|---:|---:|\n")
+	fmt.Fprintf(&b, "| %s | %s ms | %s ms | %s ms |\n<!-- /bench:pipeline -->\n", m[1], m[2], m[3], m[4])
 	fmt.Print(b.String())
 	return spliceMarked(path, b.String(), "<!-- bench:pipeline -->", "<!-- /bench:pipeline -->")
 }
