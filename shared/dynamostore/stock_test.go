@@ -2,92 +2,94 @@ package dynamostore_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sync"
-	"sync/atomic"
+	"slices"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/xborder/xborder/shared/dynamostore"
 	"github.com/xborder/xborder/shared/dynamostore/dynamotest"
 	"github.com/xborder/xborder/shared/stock"
+	"github.com/xborder/xborder/shared/storetest"
 )
 
-func TestStockReserveRelease(t *testing.T) {
+func TestStockContract(t *testing.T) {
 	db := dynamotest.Client(t)
-	s := dynamostore.NewStock(db, dynamotest.Table(t, db))
+	storetest.RunStock(t, func(t *testing.T, sharding stock.Sharding) storetest.Stock {
+		s := dynamostore.NewStock(db, dynamotest.Table(t, db))
+		s.Sharding = sharding
+		return s
+	})
+}
+
+// TestStockShardCountOnlyGrows: a put with fewer shards than the SKU has
+// keeps them all, so a shard a reservation took from stays counted; and a
+// stock keeper that remembers a smaller count (another Lambda) still
+// reserves all the stock, first from the shards it knows, then, once they
+// are short, from every shard.
+func TestStockShardCountOnlyGrows(t *testing.T) {
 	ctx := context.Background()
+	db := dynamotest.Client(t)
+	table := dynamotest.Table(t, db)
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	avail := func(sku string) int64 {
-		t.Helper()
-		n, err := s.Available(ctx, "DE-FRA-1", sku)
-		must(err)
-		return n
-	}
-	must(s.Put(ctx, "DE-FRA-1", "TSHIRT", 5))
-	must(s.Put(ctx, "DE-FRA-1", "EARBUDS", 1))
-	items := []stock.Item{{SKU: "TSHIRT", Quantity: 2}, {SKU: "EARBUDS", Quantity: 1}}
+	old := dynamostore.NewStock(db, table) // remembers 8 shards
+	must(old.Put(ctx, "DE-FRA-1", "FLASH", 8))
 
-	// Reserving twice (a retried step) takes the goods once.
-	for range 2 {
-		w, err := s.Reserve(ctx, "order-1", "DE-FRA-1", items)
-		if err != nil || w != "DE-FRA-1" {
-			t.Fatalf("reserve: %q %v", w, err)
+	hot := dynamostore.NewStock(db, table)
+	hot.Sharding = stock.Sharding{SKUs: map[string]int{"FLASH": 32}}
+	must(hot.Put(ctx, "DE-FRA-1", "FLASH", 32))
+	hot.Sharding = stock.Sharding{Default: 2}
+	must(hot.Put(ctx, "DE-FRA-1", "FLASH", 32))
+	shards, err := old.Shards(ctx, "DE-FRA-1", "FLASH")
+	must(err)
+	if !slices.Equal(shards, stock.Spread(32, 32)) {
+		t.Fatalf("after puts with 32 and then 2 shards: %v, want 32 shards of 1", shards)
+	}
+	for i := range 32 {
+		if _, err := old.Reserve(ctx, fmt.Sprintf("grow-%02d", i), "DE-FRA-1", []stock.Item{{SKU: "FLASH", Quantity: 1}}); err != nil {
+			t.Fatalf("reservation %d of 32 by a keeper that remembered 8 shards: %v", i+1, err)
 		}
 	}
-	if avail("TSHIRT") != 3 || avail("EARBUDS") != 0 {
-		t.Fatalf("after reserve: %d %d, want 3 0", avail("TSHIRT"), avail("EARBUDS"))
+	if n, err := old.Available(ctx, "DE-FRA-1", "FLASH"); err != nil || n != 0 {
+		t.Fatalf("after 32 reservations: %d left (%v)", n, err)
 	}
-	// Short on one item: nothing is taken.
-	if _, err := s.Reserve(ctx, "order-2", "DE-FRA-1", items); !errors.Is(err, stock.ErrOutOfStock) {
-		t.Fatalf("short reserve: %v, want ErrOutOfStock", err)
-	}
-	if avail("TSHIRT") != 3 {
-		t.Fatalf("a failed reserve took stock: %d", avail("TSHIRT"))
-	}
-	// An unknown SKU is out of stock.
-	if _, err := s.Reserve(ctx, "order-3", "DE-FRA-1", []stock.Item{{SKU: "NOPE", Quantity: 1}}); !errors.Is(err, stock.ErrOutOfStock) {
-		t.Fatalf("unknown SKU: %v", err)
-	}
-	// Releasing twice gives back once; releasing an order without reservation does nothing.
-	must(s.Release(ctx, "order-1"))
-	must(s.Release(ctx, "order-1"))
-	must(s.Release(ctx, "order-never"))
-	if avail("TSHIRT") != 5 || avail("EARBUDS") != 1 {
-		t.Fatalf("after release: %d %d, want 5 1", avail("TSHIRT"), avail("EARBUDS"))
-	}
-	// A released order reserving again (a replayed step) does not take stock.
-	if _, err := s.Reserve(ctx, "order-1", "DE-FRA-1", items); err != nil || avail("TSHIRT") != 5 {
-		t.Fatalf("reserve after release: %v, TSHIRT %d", err, avail("TSHIRT"))
-	}
+}
 
-	// Ten orders race for the last unit: exactly one gets it.
-	must(s.Put(ctx, "DE-FRA-1", "LAST", 1))
-	var won, lost atomic.Int32
-	var wg sync.WaitGroup
-	for i := range 10 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := s.Reserve(ctx, fmt.Sprint("race-", i), "DE-FRA-1", []stock.Item{{SKU: "LAST", Quantity: 1}})
-			switch {
-			case err == nil:
-				won.Add(1)
-			case errors.Is(err, stock.ErrOutOfStock):
-				lost.Add(1)
-			default:
-				// A transaction conflict is retryable; count it as lost for this round.
-				lost.Add(1)
-			}
-		}()
+// TestStockReleaseBeforeSharding: a reservation written before stock was
+// sharded records no shards; releasing it marks it released and gives
+// nothing back (its counter is no longer read), and reserving the order
+// again takes nothing.
+func TestStockReleaseBeforeSharding(t *testing.T) {
+	ctx := context.Background()
+	db := dynamotest.Client(t)
+	table := dynamotest.Table(t, db)
+	s := dynamostore.NewStock(db, table)
+	if err := s.Put(ctx, "DE-FRA-1", "TSHIRT", 5); err != nil {
+		t.Fatal(err)
 	}
-	wg.Wait()
-	if won.Load() != 1 || avail("LAST") != 0 {
-		t.Fatalf("%d orders got the last unit, %d left", won.Load(), avail("LAST"))
+	_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]types.AttributeValue{
+		"PK": &types.AttributeValueMemberS{Value: "ORDER#legacy"}, "SK": &types.AttributeValueMemberS{Value: "RESERVATION"},
+		"type": &types.AttributeValueMemberS{Value: "reservation"}, "warehouse": &types.AttributeValueMemberS{Value: "DE-FRA-1"},
+		"items": &types.AttributeValueMemberL{Value: []types.AttributeValue{&types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
+			"SKU": &types.AttributeValueMemberS{Value: "TSHIRT"}, "Quantity": &types.AttributeValueMemberN{Value: "2"}}}}},
+		"released": &types.AttributeValueMemberBOOL{Value: false},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Release(ctx, "legacy"); err != nil {
+		t.Fatal(err)
+	}
+	w, err := s.Reserve(ctx, "legacy", "DE-FRA-1", []stock.Item{{SKU: "TSHIRT", Quantity: 2}})
+	if n, _ := s.Available(ctx, "DE-FRA-1", "TSHIRT"); err != nil || w != "DE-FRA-1" || n != 5 {
+		t.Fatalf("legacy reservation: reserve again %q %v, TSHIRT %d, want 5", w, err, n)
 	}
 }

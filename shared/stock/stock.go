@@ -70,18 +70,16 @@ type Item struct {
 
 // Items sums an order's lines per SKU, in first-seen order.
 func Items(lines []order.Line) []Item {
-	idx := map[string]int{}
-	var out []Item
-	for _, l := range lines {
-		if i, ok := idx[l.SKU]; ok {
-			out[i].Quantity += l.Quantity
-			continue
-		}
-		idx[l.SKU] = len(out)
-		out = append(out, Item{SKU: l.SKU, Quantity: l.Quantity})
+	items := make([]Item, len(lines))
+	for i, l := range lines {
+		items[i] = Item{SKU: l.SKU, Quantity: l.Quantity}
 	}
-	return out
+	return Sum(items)
 }
 
 // ErrOutOfStock: the warehouse cannot cover every item; nothing was reserved.
 var ErrOutOfStock = errors.New("stock: out of stock")
+
+// ErrBusy: other reservations kept taking the stock a reservation counted
+// on; nothing was reserved, the goods may still be there: retry.
+var ErrBusy = errors.New("stock: busy, retry")
