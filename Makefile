@@ -184,7 +184,8 @@ synth-golden: ## refresh testdata/cdk (masked template, local ASL) after changin
 .PHONY: deploy
 deploy: build tools ## deploy to the AWS account and region of your environment (see README)
 	cd infra && $(CDK_ENV) $(CDK) deploy --no-notices --require-approval broadening $(if $(DESTROY),-c removalPolicy=destroy) \
-		$(if $(PAYMENT_PROVIDER),-c paymentProvider=$(PAYMENT_PROVIDER)) $(if $(STRIPE_SECRET),-c stripeSecretName=$(STRIPE_SECRET))
+		$(if $(PAYMENT_PROVIDER),-c paymentProvider=$(PAYMENT_PROVIDER)) $(if $(STRIPE_SECRET),-c stripeSecretName=$(STRIPE_SECRET)) \
+		$(if $(TABLE_INDEXES),-c tableIndexes=$(TABLE_INDEXES))
 
 .PHONY: dev
 dev: tools devstack ## run the whole pipeline locally: API :8080, Step Functions :8083, SQS/SNS :9324, DynamoDB :8000 (Ctrl-C stops it)

@@ -3,6 +3,8 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
@@ -16,7 +18,11 @@ func main() {
 		v, _ := app.Node().TryGetContext(jsii.String(key)).(string)
 		return v
 	}
+	var indexes []string
+	if v := ctx("tableIndexes"); v != "" {
+		indexes = strings.Split(v, ",")
+	}
 	stack.New(app, "Xborder", &stack.Props{BinDir: "../bin", Destroy: ctx("removalPolicy") == "destroy",
-		PaymentProvider: ctx("paymentProvider"), StripeSecretName: ctx("stripeSecretName")})
+		PaymentProvider: ctx("paymentProvider"), StripeSecretName: ctx("stripeSecretName"), TableIndexes: indexes})
 	app.Synth(nil)
 }

@@ -1,6 +1,9 @@
 package stack
 
 import (
+	"fmt"
+	"slices"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/jsii-runtime-go"
@@ -12,8 +15,13 @@ type data struct {
 	table awsdynamodb.Table
 }
 
-// newData is the single table, keyed exactly as shared/dynamostore reads it.
-func newData(st awscdk.Stack, removal awscdk.RemovalPolicy) *data {
+// newData is the single table, keyed exactly as shared/dynamostore reads it,
+// with its indexes (dynamostore.Indexes). indexes, when set, names the
+// indexes to define instead, among the current and the legacy ones
+// (dynamostore.LegacyIndexes): an existing table moves to the current ones
+// a deployment per index added or dropped, as CloudFormation changes one
+// global secondary index per stack update (see infra/README.md).
+func newData(st awscdk.Stack, removal awscdk.RemovalPolicy, indexes []string) *data {
 	s := func(name string) *awsdynamodb.Attribute {
 		return &awsdynamodb.Attribute{Name: jsii.String(name), Type: awsdynamodb.AttributeType_STRING}
 	}
@@ -26,9 +34,34 @@ func newData(st awscdk.Stack, removal awscdk.RemovalPolicy) *data {
 		Encryption:                       awsdynamodb.TableEncryption_AWS_MANAGED,
 		RemovalPolicy:                    removal,
 	})
-	t.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{IndexName: jsii.String(dynamostore.IndexCustomer),
-		PartitionKey: s(dynamostore.AttrGSI1PK), SortKey: s(dynamostore.AttrGSI1SK), ProjectionType: awsdynamodb.ProjectionType_ALL})
-	t.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{IndexName: jsii.String(dynamostore.IndexStatus),
-		PartitionKey: s(dynamostore.AttrGSI2PK), SortKey: s(dynamostore.AttrGSI2SK), ProjectionType: awsdynamodb.ProjectionType_ALL})
+	known := map[string]dynamostore.Index{}
+	var names []string
+	for _, ix := range dynamostore.Indexes() {
+		known[ix.Name] = ix
+		names = append(names, ix.Name)
+	}
+	for _, ix := range dynamostore.LegacyIndexes() {
+		known[ix.Name] = ix
+	}
+	if len(indexes) > 0 {
+		names = indexes
+	}
+	for _, name := range names {
+		ix, ok := known[name]
+		if !ok {
+			keys := make([]string, 0, len(known))
+			for k := range known {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			panic(fmt.Sprintf("stack: no table index %q; the indexes are %v", name, keys))
+		}
+		props := &awsdynamodb.GlobalSecondaryIndexProps{IndexName: jsii.String(ix.Name),
+			PartitionKey: s(ix.PK), SortKey: s(ix.SK), ProjectionType: awsdynamodb.ProjectionType(ix.Projection)}
+		if len(ix.Include) > 0 {
+			props.NonKeyAttributes = jsii.Strings(ix.Include...)
+		}
+		t.AddGlobalSecondaryIndex(props)
+	}
 	return &data{table: t}
 }

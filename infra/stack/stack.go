@@ -27,6 +27,9 @@ type Props struct {
 	// StripeSecretName is the Secrets Manager secret with the Stripe API key
 	// (created outside the stack); "xborder/stripe" by default.
 	StripeSecretName string
+	// TableIndexes names the table's indexes while an existing table moves
+	// to the current ones (see infra/README.md); empty: the current ones.
+	TableIndexes []string
 }
 
 // New builds the stack.
@@ -36,7 +39,7 @@ func New(scope constructs.Construct, id string, props *Props) awscdk.Stack {
 	if props.Destroy {
 		removal = awscdk.RemovalPolicy_DESTROY
 	}
-	data := newData(st, removal)
+	data := newData(st, removal, props.TableIndexes)
 	msg := newMessaging(st)
 	fns := newFunctions(st, props.BinDir, removal, data, msg)
 	fns.wirePayments(props.PaymentProvider, props.StripeSecretName)

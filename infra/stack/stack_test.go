@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/xborder/xborder/shared/dynamostore"
@@ -54,10 +56,16 @@ func TestTable(t *testing.T) {
 			names = append(names, gm["IndexName"].(string)+":"+js(gm["KeySchema"])+":"+js(gm["Projection"]))
 		}
 		sort.Strings(names)
+		// Each index projects only what its queries read: the customer's
+		// and the due index their keys, the status index the ops lists'
+		// columns; none projects every attribute.
 		want := []string{
-			dynamostore.IndexCustomer + `:[{"AttributeName":"GSI1PK","KeyType":"HASH"},{"AttributeName":"GSI1SK","KeyType":"RANGE"}]:{"ProjectionType":"ALL"}`,
-			dynamostore.IndexStatus + `:[{"AttributeName":"GSI2PK","KeyType":"HASH"},{"AttributeName":"GSI2SK","KeyType":"RANGE"}]:{"ProjectionType":"ALL"}`,
+			dynamostore.IndexCustomer + `:[{"AttributeName":"GSI4PK","KeyType":"HASH"},{"AttributeName":"GSI4SK","KeyType":"RANGE"}]:{"ProjectionType":"KEYS_ONLY"}`,
+			dynamostore.IndexDue + `:[{"AttributeName":"GSI3PK","KeyType":"HASH"},{"AttributeName":"GSI3SK","KeyType":"RANGE"}]:{"ProjectionType":"KEYS_ONLY"}`,
+			dynamostore.IndexStatus + `:[{"AttributeName":"GSI5PK","KeyType":"HASH"},{"AttributeName":"GSI5SK","KeyType":"RANGE"}]:{"NonKeyAttributes":` +
+				js(dynamostore.StatusListAttributes()) + `,"ProjectionType":"INCLUDE"}`,
 		}
+		sort.Strings(want)
 		if !slices.Equal(names, want) {
 			t.Fatalf("GSIs %v", names)
 		}
@@ -602,4 +610,34 @@ func TestStarterReadsTheOrder(t *testing.T) {
 	}) {
 		t.Errorf("the starter may write orders: %v", allowed)
 	}
+}
+
+// TestStagedTableIndexes: while an existing table moves to the current
+// indexes, the stack defines the ones named (current or legacy), one
+// deployment per index added or dropped; an unknown name stops synthesis.
+func TestStagedTableIndexes(t *testing.T) {
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]interface{}{"aws:cdk:disable-stack-trace": true}})
+	st := awscdk.NewStack(app, jsii.String("Staged"), nil)
+	newData(st, awscdk.RemovalPolicy_RETAIN, []string{dynamostore.LegacyIndexCustomer, dynamostore.LegacyIndexStatus, dynamostore.IndexDue})
+	var staged map[string]any
+	raw, _ := json.Marshal(assertions.Template_FromStack(st, nil).ToJSON())
+	_ = json.Unmarshal(raw, &staged)
+	var names []string
+	for _, r := range staged["Resources"].(map[string]any) {
+		props := r.(map[string]any)["Properties"].(map[string]any)
+		for _, g := range props["GlobalSecondaryIndexes"].([]any) {
+			gm := g.(map[string]any)
+			names = append(names, gm["IndexName"].(string)+":"+js(gm["KeySchema"].([]any)[0].(map[string]any)["AttributeName"])+":"+js(gm["Projection"]))
+		}
+	}
+	want := []string{`byCustomer:"GSI1PK":{"ProjectionType":"ALL"}`, `byStatus:"GSI2PK":{"ProjectionType":"ALL"}`, `byDue:"GSI3PK":{"ProjectionType":"KEYS_ONLY"}`}
+	if !slices.Equal(names, want) {
+		t.Fatalf("staged indexes %v, want %v", names, want)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("an unknown index name was accepted")
+		}
+	}()
+	newData(awscdk.NewStack(app, jsii.String("Unknown"), nil), awscdk.RemovalPolicy_RETAIN, []string{"byNothing"})
 }

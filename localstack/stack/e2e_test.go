@@ -214,12 +214,20 @@ func TestPipelineEndToEnd(t *testing.T) {
 		if c.want.status == order.StatusDispatched && got["trackingNumber"] == nil {
 			t.Errorf("%s: dispatched without a tracking number", name)
 		}
-		// The history is in order: versions count up from 1.
-		for i, h := range got["history"].([]any) {
-			if int(h.(map[string]any)["version"].(float64)) != i+1 {
+		// The history is in order: versions count up from 1, each version's
+		// event first, then the notes (customs receipts) that followed it
+		// without changing the order.
+		last := 0
+		for _, h := range got["history"].([]any) {
+			if v := int(h.(map[string]any)["version"].(float64)); v != last && v != last+1 {
 				t.Errorf("%s: history out of order: %v", name, got["history"])
 				break
+			} else {
+				last = v
 			}
+		}
+		if v, _ := got["version"].(float64); int(v) != last {
+			t.Errorf("%s: the history ends at version %d, the order is at %v", name, last, got["version"])
 		}
 	}
 	// Exactly one authorization and one capture per dispatched order, read

@@ -220,7 +220,10 @@ func createTable(ctx context.Context, db *dynamodb.Client, name string, r Resour
 		GlobalSecondaryIndexes []struct {
 			IndexName  string
 			KeySchema  []struct{ AttributeName, KeyType string }
-			Projection struct{ ProjectionType string }
+			Projection struct {
+				ProjectionType   string
+				NonKeyAttributes []string
+			}
 		}
 		TimeToLiveSpecification struct {
 			AttributeName string
@@ -244,7 +247,8 @@ func createTable(ctx context.Context, db *dynamodb.Client, name string, r Resour
 	}
 	for _, g := range spec.GlobalSecondaryIndexes {
 		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, ddbtypes.GlobalSecondaryIndex{IndexName: aws.String(g.IndexName),
-			KeySchema: keys(g.KeySchema), Projection: &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionType(g.Projection.ProjectionType)}})
+			KeySchema: keys(g.KeySchema), Projection: &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionType(g.Projection.ProjectionType),
+				NonKeyAttributes: g.Projection.NonKeyAttributes}})
 	}
 	if _, err := db.CreateTable(ctx, in); err != nil {
 		return fmt.Errorf("stack: create table %s: %w", name, err)

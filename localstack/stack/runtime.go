@@ -126,7 +126,7 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 		BaseDelay: o.CallbackBaseDelay, Logger: log}
 	recorder := &receipts.Recorder{Orders: store, Logger: log,
 		Wake: queue.Tasks{Sender: queue.Sender{Client: o.SQS, URL: res.QueueURLs[workflow.QueueCustoms]}}}
-	// (the reconciler below wakes the waiting orders every minute, and at start)
+	// (the reconciler below wakes each minute the waits that are due, and every wait at start)
 	eportDelay := o.EPortDelay
 	if eportDelay <= 0 {
 		eportDelay = 500 * time.Millisecond
@@ -198,6 +198,7 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 	// Starting an execution twice is harmless (it is named by the order id).
 	startup := *rec
 	startup.MinAge = time.Nanosecond
+	startup.Ahead = 365 * 24 * time.Hour // every wait, once: a stop may have lost a wake-up
 	if _, err := startup.Reconcile(ctx, events.EventBridgeEvent{}); err != nil {
 		log.Warn("startup reconcile", "error", err.Error())
 	}

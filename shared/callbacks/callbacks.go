@@ -6,8 +6,9 @@
 // In status order, whatever SQS does: delivery is at least once and not
 // ordered, so a message is only a wake-up call for its order. The sender
 // reads the order's history and sends, oldest first, every status change
-// after the last one the partner acknowledged (Callbacks.DeliveredVersion)
-// up to the message's version, and stops at the first failure. A later
+// after the last one the partner acknowledged (the delivered version of the
+// order's callbacks record) up to the message's version, and stops at the
+// first failure. A later
 // message for the same order therefore starts again from the oldest
 // undelivered change, and a message whose version was already delivered is
 // acknowledged at once. Each change has a stable delivery id
@@ -30,9 +31,11 @@
 // the queue's maxReceiveCount it goes to the dead-letter queue. A later
 // message of the same order still sends the dead-lettered change first.
 //
-// Every attempt is recorded on the order (Callbacks.Attempts, with
-// DeliveredVersion), each with a history note: callback_delivered:<STATUS>
+// Every attempt is recorded beside the order, never in it (an item of its
+// own, with the delivered version for a delivered one), each with a
+// history note that does not move the order on: callback_delivered:<STATUS>
 // once per delivered change, callback_failed:<STATUS> per failed attempt.
+// The order itself is never written.
 package callbacks
 
 import (
@@ -99,7 +102,14 @@ const (
 type Orders interface {
 	GetOrder(ctx context.Context, id string) (*order.Order, error)
 	History(ctx context.Context, id string) ([]order.Event, error)
-	SaveTransition(ctx context.Context, o *order.Order, ev order.Event) error
+	// Callbacks reads what the partner was told of an order: the
+	// delivered version and the attempts.
+	Callbacks(ctx context.Context, id string) (order.CallbackRecord, error)
+	// RecordCallback stores an attempt with its history note; a delivered
+	// one moves the delivered version up, and writes nothing (false) when
+	// another sender recorded that version first. Contention that outlasts
+	// the store's retries is order.ErrVersionConflict.
+	RecordCallback(ctx context.Context, id string, a order.CallbackAttempt, note order.Event) (bool, error)
 }
 
 // Partners finds a partner by id (*partner.Directory).
@@ -211,9 +221,9 @@ func (e *permanent) Unwrap() error { return e.err }
 // the message comes back at once.
 var errOutOfTime = errors.New("callbacks: too little time left in this invocation for another callback")
 
-// errContended: the attempt could not be recorded for concurrent changes
-// of the order (the workflow, other senders); no fault of the partner's,
-// so the message comes back at once rather than after the backoff.
+// errContended: the attempt could not be recorded for concurrent writes
+// (other senders); no fault of the partner's, so the message comes back at
+// once rather than after the backoff.
 var errContended = errors.New("callbacks: order kept changing while recording the callback")
 
 // Handle processes a batch; failed messages are reported as batch item
@@ -312,13 +322,6 @@ func parse(body string) (orderevents.Message, error) {
 	return msg, nil
 }
 
-func delivered(o *order.Order) int64 {
-	if o.Callbacks == nil {
-		return 0
-	}
-	return o.Callbacks.DeliveredVersion
-}
-
 // one handles a message: sends the order's undelivered status changes up to
 // the message's version, in order.
 func (s *Sender) one(ctx context.Context, m events.SQSMessage) error {
@@ -341,7 +344,12 @@ func (s *Sender) one(ctx context.Context, m events.SQSMessage) error {
 		s.log().InfoContext(ctx, "no callback", "orderId", o.ID, "partnerId", o.PartnerID, "knownPartner", ok)
 		return nil
 	}
-	if msg.Version <= delivered(o) {
+	told, err := s.Orders.Callbacks(ctx, o.ID)
+	if err != nil {
+		return fmt.Errorf("callbacks: read the callbacks of %s: %w", o.ID, err)
+	}
+	delivered := told.DeliveredVersion
+	if msg.Version <= delivered {
 		return nil // a repeat, or sent already with a later message
 	}
 	history, err := s.Orders.History(ctx, o.ID)
@@ -353,13 +361,13 @@ func (s *Sender) one(ctx context.Context, m events.SQSMessage) error {
 		if ev.From == ev.To && ev.Reason == NoteStopped {
 			return nil // the partner asked for no more (410)
 		}
-		if ev.From != ev.To && ev.Version > delivered(o) && ev.Version <= msg.Version {
+		if ev.From != ev.To && ev.Version > delivered && ev.Version <= msg.Version {
 			pending = append(pending, ev)
 		}
 	}
 	sort.Slice(pending, func(i, j int) bool { return pending[i].Version < pending[j].Version })
 	for _, ev := range pending {
-		if ev.Version <= delivered(o) {
+		if ev.Version <= delivered {
 			continue // another sender got there first
 		}
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < s.client().Timeout+2*time.Second {
@@ -373,8 +381,11 @@ func (s *Sender) one(ctx context.Context, m events.SQSMessage) error {
 		case !a.Delivered:
 			reason = NoteFailed + string(ev.To)
 		}
-		if o, err = s.record(ctx, o, a, reason); err != nil {
+		if err := s.record(ctx, o, a, reason); err != nil {
 			return err
+		}
+		if a.Delivered {
+			delivered = ev.Version
 		}
 		s.log().InfoContext(ctx, "callback", "orderId", o.ID, "partnerId", p.ID, "version", ev.Version, "status", string(ev.To),
 			"httpStatus", a.HTTPStatus, "delivered", a.Delivered, "error", a.Error)
@@ -440,38 +451,31 @@ func errText(err error) string {
 	return s
 }
 
-// recordAttempts bounds the writes of one attempt's record when the order
-// keeps changing under it.
+// recordAttempts bounds the writes of one attempt's record when concurrent
+// writes keep refusing it.
 const recordAttempts = 8
 
-// record stores attempt a on the order with a history note, reading the
-// order again after a concurrent change. A delivery another sender has
-// recorded meanwhile (both POSTed: at least once) is not written again.
-func (s *Sender) record(ctx context.Context, o *order.Order, a order.CallbackAttempt, reason string) (*order.Order, error) {
-	id := o.ID
+// record stores attempt a beside order o with a history note, an
+// annotation of o's version as read: the order is not written. A delivery
+// another sender has recorded meanwhile (both POSTed: at least once) is
+// not written again.
+func (s *Sender) record(ctx context.Context, o *order.Order, a order.CallbackAttempt, reason string) error {
 	for attempt := 1; ; attempt++ {
-		if a.Delivered && a.Version <= delivered(o) {
-			return o, nil
-		}
-		o.RecordCallback(a)
-		err := s.Orders.SaveTransition(ctx, o, o.Note(reason, actor, s.now()))
+		_, err := s.Orders.RecordCallback(ctx, o.ID, a, o.Annotate(reason, actor, s.now()))
 		if err == nil {
-			return o, nil
+			return nil
 		}
 		if !errors.Is(err, order.ErrVersionConflict) {
-			return nil, fmt.Errorf("callbacks: record callback of %s v%d: %w", id, a.Version, err)
+			return fmt.Errorf("callbacks: record callback of %s v%d: %w", o.ID, a.Version, err)
 		}
 		if attempt == recordAttempts {
-			return nil, fmt.Errorf("%w: %s v%d: %w", errContended, id, a.Version, err)
+			return fmt.Errorf("%w: %s v%d: %w", errContended, o.ID, a.Version, err)
 		}
 		// A little jitter, so that senders of the same order fall out of step.
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return ctx.Err()
 		case <-time.After(time.Duration(rand.Int64N(int64(5*time.Millisecond) << min(attempt, 4)))):
-		}
-		if o, err = s.Orders.GetOrder(ctx, id); err != nil {
-			return nil, fmt.Errorf("callbacks: read order %s: %w", id, err)
 		}
 	}
 }

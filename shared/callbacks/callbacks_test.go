@@ -286,6 +286,17 @@ func (f *fixture) get(id string) (*order.Order, []order.Event) {
 	return o, h
 }
 
+// told reads what the partner was told of order id: the delivered version
+// and every attempt, kept beside the order.
+func (f *fixture) told(id string) order.CallbackRecord {
+	f.t.Helper()
+	c, err := f.store.Callbacks(context.Background(), id)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return c
+}
+
 func notes(h []order.Event, prefix string) []string {
 	var out []string
 	for _, ev := range h {
@@ -332,8 +343,11 @@ func TestCallbacksArriveInStatusOrder(t *testing.T) {
 		}
 	}
 	o, h := f.get(id)
-	if o.Callbacks == nil || o.Callbacks.DeliveredVersion != statuses[len(statuses)-1] || len(o.Callbacks.Attempts) != len(statuses) {
-		t.Fatalf("callbacks on the order: %+v", o.Callbacks)
+	if c := f.told(id); c.DeliveredVersion != statuses[len(statuses)-1] || len(c.Attempts) != len(statuses) {
+		t.Fatalf("callbacks of the order: %+v", c)
+	}
+	if o.Version != statuses[len(statuses)-1] {
+		t.Fatalf("the callbacks wrote the order: version %d, want %d", o.Version, statuses[len(statuses)-1])
 	}
 	// One history note per delivered status, none for the repeats.
 	if got := notes(h, "callback_"); len(got) != len(statuses) || got[0] != "callback_delivered:RECEIVED" || got[len(got)-1] != "callback_delivered:DISPATCHED" {
@@ -342,7 +356,8 @@ func TestCallbacksArriveInStatusOrder(t *testing.T) {
 	if len(f.vis.delays()) != 0 {
 		t.Errorf("visibility changed without a failure: %v", f.vis.delays())
 	}
-	// Repeats of delivered versions are acknowledged from the order alone.
+	// Repeats of delivered versions are acknowledged from the order and
+	// its callbacks record alone.
 	counting := &countingOrders{Orders: f.store}
 	f.sender.Orders = counting
 	for _, m := range msgs {
@@ -448,8 +463,9 @@ func TestFailuresBackOffAndAreRecorded(t *testing.T) {
 	if r.seen[callbacks.DeliveryID(id, 1)] != 3 {
 		t.Errorf("version 1 was tried %d times, want 3 (500, hang-up, 200)", r.seen[callbacks.DeliveryID(id, 1)])
 	}
-	o, h := f.get(id)
-	a := o.Callbacks.Attempts
+	_, h := f.get(id)
+	c := f.told(id)
+	a := c.Attempts
 	if len(a) != 2+len(statuses) || a[0].Delivered || a[0].HTTPStatus != 500 || a[1].Delivered || a[1].HTTPStatus != 0 ||
 		!strings.HasPrefix(a[1].Error, "network:") || !a[2].Delivered || a[2].Version != 1 || a[2].HTTPStatus != 200 {
 		t.Fatalf("attempts %+v", a)
@@ -457,8 +473,8 @@ func TestFailuresBackOffAndAreRecorded(t *testing.T) {
 	if strings.Contains(a[1].Error, r.URL) {
 		t.Errorf("the attempt's error names the callback URL: %s", a[1].Error)
 	}
-	if o.Callbacks.DeliveredVersion != statuses[len(statuses)-1] {
-		t.Errorf("delivered version %d", o.Callbacks.DeliveredVersion)
+	if c.DeliveredVersion != statuses[len(statuses)-1] {
+		t.Errorf("delivered version %d", c.DeliveredVersion)
 	}
 	if got := notes(h, "callback_failed:"); len(got) != 2 {
 		t.Errorf("failure notes %v", got)
@@ -511,13 +527,13 @@ func TestRefusalsAndRedirectsAreRetried(t *testing.T) {
 	if elsewhere.requests() != 0 {
 		t.Fatal("the redirect to another host was followed")
 	}
-	o, _ := f.get(id)
+	c := f.told(id)
 	var codes []int
-	for _, a := range o.Callbacks.Attempts {
+	for _, a := range c.Attempts {
 		codes = append(codes, a.HTTPStatus)
 	}
-	if !slices.Equal(codes, []int{400, 429, 307}) || o.Callbacks.DeliveredVersion != 0 {
-		t.Fatalf("attempts %v, delivered %d", codes, o.Callbacks.DeliveredVersion)
+	if !slices.Equal(codes, []int{400, 429, 307}) || c.DeliveredVersion != 0 {
+		t.Fatalf("attempts %v, delivered %d", codes, c.DeliveredVersion)
 	}
 	if failed := f.handle(record(msgs[0], 4)); len(failed) != 0 {
 		t.Fatalf("failed %v", failed)
@@ -541,9 +557,9 @@ func TestGoneStopsTheOrdersCallbacks(t *testing.T) {
 	if r.requests() != 1 {
 		t.Fatalf("%d requests after a 410, want 1", r.requests())
 	}
-	o, h := f.get(id)
-	if got := notes(h, "callbacks_stopped"); len(got) != 1 || len(o.Callbacks.Attempts) != 1 || o.Callbacks.Attempts[0].HTTPStatus != 410 {
-		t.Fatalf("notes %v, attempts %+v", got, o.Callbacks.Attempts)
+	_, h := f.get(id)
+	if got, c := notes(h, "callbacks_stopped"), f.told(id); len(got) != 1 || len(c.Attempts) != 1 || c.Attempts[0].HTTPStatus != 410 {
+		t.Fatalf("notes %v, attempts %+v", got, c.Attempts)
 	}
 	// Another order of the same partner still gets its callbacks.
 	_, msgs2, _ := f.order(order.ChannelPartner, "shop")
@@ -574,8 +590,8 @@ func TestOrdersWithoutACallbackAreAcked(t *testing.T) {
 		t.Fatalf("%d callbacks sent", r.requests())
 	}
 	for _, id := range []string{mobile, unknown, quiet} {
-		if o, h := f.get(id); o.Callbacks != nil || len(notes(h, "callback")) != 0 {
-			t.Errorf("%s: callbacks %+v", id, o.Callbacks)
+		if _, h := f.get(id); len(f.told(id).Attempts) != 0 || len(notes(h, "callback")) != 0 {
+			t.Errorf("%s: callbacks %+v", id, f.told(id))
 		}
 	}
 	if len(f.vis.delays()) != 0 {
@@ -636,19 +652,20 @@ func TestQueueURLFromTheEventSource(t *testing.T) {
 	}
 }
 
-// conflicting is a store whose order always changed under the writer.
+// conflicting is a store whose writes always meet concurrent ones.
 type conflicting struct {
 	callbacks.Orders
 	saves int
 }
 
-func (c *conflicting) SaveTransition(context.Context, *order.Order, order.Event) error {
+func (c *conflicting) RecordCallback(context.Context, string, order.CallbackAttempt, order.Event) (bool, error) {
 	c.saves++
-	return fmt.Errorf("save: %w", order.ErrVersionConflict)
+	return false, fmt.Errorf("record: %w", order.ErrVersionConflict)
 }
 
-// An order that keeps changing while the attempt is recorded is no fault
-// of the partner's: the message comes back at once, not after the backoff.
+// Writes that keep meeting concurrent ones while the attempt is recorded
+// are no fault of the partner's: the message comes back at once, not after
+// the backoff.
 func TestContentionIsNotBackedOff(t *testing.T) {
 	r := newReceiver(t, nil)
 	f := newFixture(t, r.URL)

@@ -128,8 +128,8 @@ func TestBackoffOnARealQueue(t *testing.T) {
 	if n := attr(t, c, qURL, types.QueueAttributeNameApproximateNumberOfMessages) + attr(t, c, qURL, types.QueueAttributeNameApproximateNumberOfMessagesNotVisible); n != "00" {
 		t.Fatalf("queue holds %s messages after delivery", n)
 	}
-	if o, _ := f.get(id); len(o.Callbacks.Attempts) != 2+len(statuses) {
-		t.Fatalf("attempts %+v", o.Callbacks.Attempts)
+	if c := f.told(id); len(c.Attempts) != 2+len(statuses) {
+		t.Fatalf("attempts %+v", c.Attempts)
 	}
 
 	// A message that keeps failing reaches the dead-letter queue after

@@ -1,29 +1,54 @@
-// Package dynamostore keeps orders, their history, idempotency records and
-// issued quotes in one DynamoDB table (single-table design), through
-// aws-sdk-go-v2.
+// Package dynamostore keeps orders, their history and documents,
+// idempotency records and issued quotes in one DynamoDB table (single-table
+// design), through aws-sdk-go-v2.
 //
 // Items (attribute and index names are the constants below):
 //
 //	order        PK=ORDER#<id>  SK=ORDER
-//	             byCustomer: GSI1PK=CUSTOMER#<customerId>  GSI1SK=<createdAt>#<id>
-//	             byStatus:   GSI2PK=STATUS#<status>        GSI2SK=<updatedAt>#<id>
+//	             byCustomerShard: GSI4PK=CUSTOMER#<customerId>[#<shard>]  GSI4SK=<createdAt>#<id>
+//	             byStatusShard:   GSI5PK=STATUS#<status>#<shard>          GSI5SK=<updatedAt>#<id>
+//	             (the indexes, their shards and projections: indexes.go)
+//	due          PK=ORDER#<id>  SK=DUE, while the order waits on a long step
+//	             byDue: GSI3PK=DUE#<shard>  GSI3SK=<dueAt>#<id>  (due.go)
+//	counter      PK=COUNTER#STATUS#<shard>  SK=COUNTER: orders per status (counters.go)
 //	history      PK=ORDER#<id>  SK=EVENT#<version, zero-padded to 10 digits>
+//	             a change of the order, written with it
+//	note         PK=ORDER#<id>  SK=EVENT#<version>#<at>#<document's SK>
+//	             history that changed nothing on the order (a receipt, a
+//	             callback), written with its document and sorted after
+//	             the event of the version it follows
+//	declaration  PK=ORDER#<id>  SK=DOC#CUSTOMS#DECLARATION  (JSON text in declaration)
+//	CEB message  PK=ORDER#<id>  SK=DOC#CEB#<message type>   (XML text in xml)
+//	receipt      PK=ORDER#<id>  SK=RECEIPT#<receipt type>#<guid>#<returnStatus>#<returnTime>
+//	callbacks    PK=ORDER#<id>  SK=CALLBACKS  (deliveredVersion: the partner was told up to it)
+//	callback     PK=ORDER#<id>  SK=CALLBACK#<version, 10 digits>#<at>  (one attempt)
 //	idempotency  PK=IDEMPOTENCY#<len(scope)>:<scope>#<key>  SK=IDEMPOTENCY
 //	             TTL attribute expiresAt (epoch seconds)
 //	quote        PK=QUOTE#<id>  SK=QUOTE  (the quote as JSON text in quote,
 //	             customerId, cartHash, createdAt, validUntil)
 //	             TTL attribute expiresAt = validUntil + quotes.Retention (a day)
+//	reference    PK=REF#<reference>  SK=REF  (orderId)
 //	stock        see Stock
+//
+// The order item is small and bounded: what grows with an order's life —
+// the customs declaration, China's CEB messages and their receipts, the
+// callbacks to its partner and the notes they bring — is kept in items of
+// its own under the order's partition, each written once (a conditional
+// put) and never by a status change. Only CreateOrder and SaveTransition
+// (and SettleReceipt, a receipt with the change it brings) write the order
+// item, each moving its version on; SaveTransition writes only the
+// attributes that changed, in one transaction with the history event.
 //
 // Times in sort keys are UTC, fixed width to the nanosecond
 // (2006-01-02T15:04:05.000000000Z), so they sort as text. The scope of an
 // idempotency key is length-prefixed, so no two (scope, key) pairs share an
 // item whatever '#' they contain.
 //
-// GetOrder, History, GetQuote, LookupKey and every conditional write are
-// strongly consistent. The two lists read global secondary indexes, which
-// DynamoDB keeps eventually consistent: a just-written order can take a
-// moment to appear in a list or to move from one status list to the next.
+// GetOrder, History, the documents, GetQuote, LookupKey and every
+// conditional write are strongly consistent. The two lists read global
+// secondary indexes, which DynamoDB keeps eventually consistent: a
+// just-written order can take a moment to appear in a list or to move from
+// one status list to the next.
 //
 // Errors are the sentinels of packages order, idempotency and quotes,
 // wrapped with what was being done; test them with errors.Is.
@@ -51,18 +76,11 @@ import (
 // these key attributes, index names and TTL attribute (its tests assert it);
 // CreateTable builds the same table for the local stack and tests.
 const (
-	AttrPK     = "PK"
-	AttrSK     = "SK"
-	AttrGSI1PK = "GSI1PK" // byCustomer partition: CUSTOMER#<customerId>
-	AttrGSI1SK = "GSI1SK" // byCustomer sort: <createdAt>#<id>
-	AttrGSI2PK = "GSI2PK" // byStatus partition: STATUS#<status>
-	AttrGSI2SK = "GSI2SK" // byStatus sort: <updatedAt>#<id>
+	AttrPK = "PK"
+	AttrSK = "SK"
 	// AttrTTL is the TTL attribute, epoch seconds.
 	AttrTTL = "expiresAt"
-	// IndexCustomer lists a customer's orders by creation time.
-	IndexCustomer = "byCustomer"
-	// IndexStatus lists the orders in a status by the time of their last change.
-	IndexStatus = "byStatus"
+	// The indexes' key attributes and names are in indexes.go.
 )
 
 // sortable is a fixed-width UTC time layout that sorts as text.
@@ -72,10 +90,15 @@ const sortable = "2006-01-02T15:04:05.000000000Z"
 type Store struct {
 	db    *dynamodb.Client
 	table string
+	// images are the order items it last read or wrote, by version: a
+	// change of an order writes only what changed (SaveTransition).
+	images *images
 }
 
 // New returns a store over table.
-func New(db *dynamodb.Client, table string) *Store { return &Store{db: db, table: table} }
+func New(db *dynamodb.Client, table string) *Store {
+	return &Store{db: db, table: table, images: newImages()}
+}
 
 // Item keys.
 
@@ -86,6 +109,7 @@ const (
 	attrState        = "state"
 	attrOwner        = "owner"
 	attrVersion      = "version"
+	attrStatus       = "status"
 	attrLeaseSeconds = "leaseUntil"
 	attrLeaseNanos   = "leaseUntilNanos"
 	attrExpiresNanos = "expiresAtNanos"
@@ -94,10 +118,6 @@ const (
 func orderPK(id string) string { return "ORDER#" + id }
 
 func eventSK(version int64) string { return fmt.Sprintf("EVENT#%010d", version) }
-
-func customerPK(customerID string) string { return "CUSTOMER#" + customerID }
-
-func statusPK(s order.Status) string { return "STATUS#" + string(s) }
 
 func timeKey(t time.Time, id string) string { return t.UTC().Format(sortable) + "#" + id }
 
@@ -122,22 +142,27 @@ func num(n int64) types.AttributeValue {
 type orderItem struct {
 	PK     string `dynamodbav:"PK"`
 	SK     string `dynamodbav:"SK"`
-	GSI1PK string `dynamodbav:"GSI1PK"`
-	GSI1SK string `dynamodbav:"GSI1SK"`
-	GSI2PK string `dynamodbav:"GSI2PK"`
-	GSI2SK string `dynamodbav:"GSI2SK"`
+	GSI4PK string `dynamodbav:"GSI4PK"`
+	GSI4SK string `dynamodbav:"GSI4SK"`
+	GSI5PK string `dynamodbav:"GSI5PK"`
+	GSI5SK string `dynamodbav:"GSI5SK"`
 	Type   string `dynamodbav:"type"`
+	// Destination is the order's, for the status index (indexes.go).
+	Destination string `dynamodbav:"destination,omitempty"`
 	order.Order
 }
 
 // newOrderItem derives the index keys from the order itself, so every write
-// of the order keeps both indexes in step with it.
+// of the order keeps both indexes in step with it: the customer index's
+// from its customer (sharded for a partner's) and creation, the status
+// index's from its status, sharded by its id, and its last change.
 func newOrderItem(o *order.Order) orderItem {
 	return orderItem{
 		PK: orderPK(o.ID), SK: orderSK, Type: "order",
-		GSI1PK: customerPK(o.CustomerID), GSI1SK: timeKey(o.CreatedAt, o.ID),
-		GSI2PK: statusPK(o.Status), GSI2SK: timeKey(o.UpdatedAt, o.ID),
-		Order: *o,
+		GSI4PK: customerPK(o.CustomerID, o.ID), GSI4SK: timeKey(o.CreatedAt, o.ID),
+		GSI5PK: statusPK(o.Status, o.ID), GSI5SK: timeKey(o.UpdatedAt, o.ID),
+		Destination: o.Destination(),
+		Order:       *o,
 	}
 }
 
@@ -314,7 +339,9 @@ func (s *Store) ReleaseKey(ctx context.Context, scope, key, owner string) error 
 }
 
 // Positions of the items in CreateOrder's and SaveTransition's transactions,
-// which is how a cancellation reason names the item that failed.
+// which is how a cancellation reason names the item that failed. A status
+// change adds, last, its update of the status counters (counters.go),
+// which has no condition.
 const (
 	createKey = iota
 	createOrder
@@ -341,13 +368,17 @@ func createItems(table string, o *order.Order, first order.Event, done idempoten
 		return nil, err
 	}
 	absent := aws.String("attribute_not_exists(PK)")
-	return []types.TransactWriteItem{
+	items := []types.TransactWriteItem{
 		createKey: {Put: &types.Put{TableName: aws.String(table), Item: ki,
 			ConditionExpression: aws.String(free.expr), ExpressionAttributeNames: free.names, ExpressionAttributeValues: free.values,
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
 		createOrder:      {Put: &types.Put{TableName: aws.String(table), Item: oi, ConditionExpression: absent}},
 		createFirstEvent: {Put: &types.Put{TableName: aws.String(table), Item: ei, ConditionExpression: absent}},
-	}, nil
+	}
+	if count, ok := statusCountDelta(table, o.ID, "", o.Status); ok {
+		items = append(items, count)
+	}
+	return items, nil
 }
 
 // CreateOrder writes the order, its first history event and the completed
@@ -383,6 +414,7 @@ func (s *Store) CreateOrder(ctx context.Context, o *order.Order, first order.Eve
 	if err != nil {
 		return createOrderError(o.ID, err)
 	}
+	s.images.keep(o.ID, o.Version, items[createOrder].Put.Item)
 	return done, nil
 }
 
@@ -525,6 +557,7 @@ func (s *Store) GetOrder(ctx context.Context, id string) (*order.Order, error) {
 	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
 		return nil, fmt.Errorf("dynamostore: decode order %s: %w", id, err)
 	}
+	s.images.keep(id, it.Version, out.Item)
 	return &it.Order, nil
 }
 
@@ -557,41 +590,56 @@ func (s *Store) History(ctx context.Context, id string) ([]order.Event, error) {
 
 // SaveTransition writes o (already moved on, so o.Version is the new
 // version) and its history event ev in one transaction, on condition that
-// the stored order is at o.Version-1. Both index keys are rewritten from o.
-// A missing order is order.ErrNotFound; any other version, or an event
-// already stored at that version, is order.ErrVersionConflict. Contention
-// with a concurrent transaction is retried a few times and, if it persists,
-// also reported as ErrVersionConflict: the remedy is the same — read the
-// order again and decide again.
+// the stored order is at o.Version-1. Of the order item it writes only the
+// attributes that changed since that version, as this store last read or
+// wrote it (the whole item when it has not seen that version), so both
+// index keys follow o. A missing order is order.ErrNotFound; any other
+// version, or an event already stored at that version, is
+// order.ErrVersionConflict. Contention with a concurrent transaction is
+// retried a few times and, if it persists, also reported as
+// ErrVersionConflict: the remedy is the same — read the order again and
+// decide again.
 func (s *Store) SaveTransition(ctx context.Context, o *order.Order, ev order.Event) error {
 	if err := checkEvent(o, ev); err != nil {
 		return fmt.Errorf("dynamostore: save order: %w", err)
 	}
-	oi, err := marshal(newOrderItem(o))
+	items, oi, err := s.saveItems(o, ev)
 	if err != nil {
 		return fmt.Errorf("dynamostore: save order %s: %w", o.ID, err)
+	}
+	items = withStatusCount(s.table, items, o, ev)
+	if err := s.transact(ctx, items); err != nil {
+		return saveTransitionError(o.ID, o.Version, err)
+	}
+	s.images.keep(o.ID, o.Version, oi)
+	return nil
+}
+
+// saveItems builds SaveTransition's transaction, in the positions above,
+// and returns the order item as it will be stored.
+func (s *Store) saveItems(o *order.Order, ev order.Event) ([]types.TransactWriteItem, map[string]types.AttributeValue, error) {
+	oi, err := marshal(newOrderItem(o))
+	if err != nil {
+		return nil, nil, err
 	}
 	ei, err := marshal(newEventItem(ev))
 	if err != nil {
-		return fmt.Errorf("dynamostore: save order %s: %w", o.ID, err)
+		return nil, nil, err
 	}
-	items := []types.TransactWriteItem{
-		saveOrder: {Put: &types.Put{TableName: aws.String(s.table), Item: oi,
-			ConditionExpression:                 aws.String("#version = :previous"),
-			ExpressionAttributeNames:            map[string]string{"#version": attrVersion},
-			ExpressionAttributeValues:           map[string]types.AttributeValue{":previous": num(o.Version - 1)},
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
+	return []types.TransactWriteItem{
+		saveOrder: holdStatus(orderWrite(s.table, o.Version-1, s.images.image(o.ID, o.Version-1), oi), ev.From),
 		saveEvent: {Put: &types.Put{TableName: aws.String(s.table), Item: ei, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-	}
+	}, oi, nil
+}
+
+// transact writes items in one transaction, retrying a few times a
+// transaction refused for a concurrent one.
+func (s *Store) transact(ctx context.Context, items []types.TransactWriteItem) error {
 	in := &dynamodb.TransactWriteItemsInput{TransactItems: items}
-	err = retryConflicts(ctx, func() error {
+	return retryConflicts(ctx, func() error {
 		_, err := s.db.TransactWriteItems(ctx, in)
 		return err
 	})
-	if err != nil {
-		return saveTransitionError(o.ID, o.Version, err)
-	}
-	return nil
 }
 
 // saveTransitionError maps SaveTransition's failure to the contract's errors.

@@ -54,11 +54,12 @@ func TestCreateTable(t *testing.T) {
 	}
 	got := map[string]string{}
 	for _, ix := range tb.GlobalSecondaryIndexes {
-		got[aws.ToString(ix.IndexName)] = fmt.Sprintf("%s %s %s", keys(ix.KeySchema), ix.Projection.ProjectionType, ix.IndexStatus)
+		got[aws.ToString(ix.IndexName)] = fmt.Sprintf("%s %s%v %s", keys(ix.KeySchema), ix.Projection.ProjectionType, ix.Projection.NonKeyAttributes, ix.IndexStatus)
 	}
 	want := map[string]string{
-		dynamostore.IndexCustomer: "GSI1PK:HASH,GSI1SK:RANGE ALL ACTIVE",
-		dynamostore.IndexStatus:   "GSI2PK:HASH,GSI2SK:RANGE ALL ACTIVE",
+		dynamostore.IndexCustomer: "GSI4PK:HASH,GSI4SK:RANGE KEYS_ONLY[] ACTIVE",
+		dynamostore.IndexStatus:   fmt.Sprintf("GSI5PK:HASH,GSI5SK:RANGE INCLUDE%v ACTIVE", dynamostore.StatusListAttributes()),
+		dynamostore.IndexDue:      "GSI3PK:HASH,GSI3SK:RANGE KEYS_ONLY[] ACTIVE",
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("indexes %v, want %v", got, want)
@@ -107,10 +108,12 @@ func TestItemLayout(t *testing.T) {
 		}
 	}
 	it := raw("ORDER#"+o.ID, "ORDER")
-	expect(it, "GSI1PK", "CUSTOMER#alice")
-	expect(it, "GSI1SK", "2026-11-24T01:30:05.120000000Z#"+o.ID)
-	expect(it, "GSI2PK", "STATUS#RECEIVED")
-	expect(it, "GSI2SK", "2026-11-24T01:30:05.120000000Z#"+o.ID)
+	shard := fmt.Sprintf("%02d", dynamostore.ShardOf(o.ID, dynamostore.StatusShards))
+	expect(it, "GSI4PK", "CUSTOMER#alice")
+	expect(it, "GSI4SK", "2026-11-24T01:30:05.120000000Z#"+o.ID)
+	expect(it, "GSI5PK", "STATUS#RECEIVED#"+shard)
+	expect(it, "GSI5SK", "2026-11-24T01:30:05.120000000Z#"+o.ID)
+	expect(it, "destination", "DE")
 	expect(it, "version", 1)
 	raw("ORDER#"+o.ID, "EVENT#0000000001")
 	key := raw("IDEMPOTENCY#12:customer:a#b#key#1", "IDEMPOTENCY")
@@ -122,9 +125,9 @@ func TestItemLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	it = raw("ORDER#"+o.ID, "ORDER")
-	expect(it, "GSI1SK", "2026-11-24T01:30:05.120000000Z#"+o.ID) // creation does not move
-	expect(it, "GSI2PK", "STATUS#STOCK_RESERVED")
-	expect(it, "GSI2SK", "2026-11-24T01:31:05.120000000Z#"+o.ID)
+	expect(it, "GSI4SK", "2026-11-24T01:30:05.120000000Z#"+o.ID) // creation does not move
+	expect(it, "GSI5PK", "STATUS#STOCK_RESERVED#"+shard)
+	expect(it, "GSI5SK", "2026-11-24T01:31:05.120000000Z#"+o.ID)
 	expect(it, "version", 2)
 	raw("ORDER#"+o.ID, "EVENT#0000000002")
 

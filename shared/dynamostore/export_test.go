@@ -17,6 +17,9 @@ func CreateItems(table string, o *order.Order, first order.Event, done idempoten
 		panic(err)
 	}
 	for _, it := range items {
+		if it.Put == nil {
+			continue // the status counters' update
+		}
 		it.Put.ConditionExpression, it.Put.ExpressionAttributeNames, it.Put.ExpressionAttributeValues = nil, nil, nil
 		it.Put.ReturnValuesOnConditionCheckFailure = ""
 	}

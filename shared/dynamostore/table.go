@@ -12,30 +12,33 @@ import (
 )
 
 // CreateTable creates the orders table as the CDK stack defines it: key PK
-// (hash) and SK (range), on-demand billing, the byCustomer (GSI1PK, GSI1SK)
-// and byStatus (GSI2PK, GSI2SK) indexes projecting every attribute, and TTL
-// on expiresAt. It waits until the table and both indexes are active. It is
-// for the local stack and tests; in AWS the stack owns the table.
+// (hash) and SK (range), on-demand billing, the indexes of indexes.go —
+// byCustomerShard (GSI4PK, GSI4SK) keys only, byStatusShard (GSI5PK,
+// GSI5SK) with StatusListAttributes, byDue (GSI3PK, GSI3SK) keys only — and
+// TTL on expiresAt. It waits until the table and its indexes are active. It
+// is for the local stack and tests; in AWS the stack owns the table.
 func CreateTable(ctx context.Context, db *dynamodb.Client, name string) error {
 	s := func(n string) types.AttributeDefinition {
 		return types.AttributeDefinition{AttributeName: aws.String(n), AttributeType: types.ScalarAttributeTypeS}
 	}
-	keys := func(pk, sk string) []types.KeySchemaElement {
-		return []types.KeySchemaElement{
-			{AttributeName: aws.String(pk), KeyType: types.KeyTypeHash},
-			{AttributeName: aws.String(sk), KeyType: types.KeyTypeRange},
-		}
+	var attrs []types.AttributeDefinition
+	for _, n := range []string{AttrPK, AttrSK, AttrGSI3PK, AttrGSI3SK, AttrGSI4PK, AttrGSI4SK, AttrGSI5PK, AttrGSI5SK} {
+		attrs = append(attrs, s(n))
 	}
-	all := &types.Projection{ProjectionType: types.ProjectionTypeAll}
+	var indexes []types.GlobalSecondaryIndex
+	for _, ix := range Indexes() {
+		p := &types.Projection{ProjectionType: types.ProjectionType(ix.Projection)}
+		if len(ix.Include) > 0 {
+			p.NonKeyAttributes = ix.Include
+		}
+		indexes = append(indexes, types.GlobalSecondaryIndex{IndexName: aws.String(ix.Name), KeySchema: keySchema(ix.PK, ix.SK), Projection: p})
+	}
 	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String(name),
-		BillingMode:          types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{s(AttrPK), s(AttrSK), s(AttrGSI1PK), s(AttrGSI1SK), s(AttrGSI2PK), s(AttrGSI2SK)},
-		KeySchema:            keys(AttrPK, AttrSK),
-		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{
-			{IndexName: aws.String(IndexCustomer), KeySchema: keys(AttrGSI1PK, AttrGSI1SK), Projection: all},
-			{IndexName: aws.String(IndexStatus), KeySchema: keys(AttrGSI2PK, AttrGSI2SK), Projection: all},
-		},
+		TableName:              aws.String(name),
+		BillingMode:            types.BillingModePayPerRequest,
+		AttributeDefinitions:   attrs,
+		KeySchema:              keySchema(AttrPK, AttrSK),
+		GlobalSecondaryIndexes: indexes,
 	})
 	if err != nil {
 		return fmt.Errorf("dynamostore: create table %s: %w", name, err)
@@ -48,6 +51,13 @@ func CreateTable(ctx context.Context, db *dynamodb.Client, name string) error {
 		return fmt.Errorf("dynamostore: wait for table %s: %w", name, err)
 	}
 	return enableTTL(ctx, db, name)
+}
+
+func keySchema(pk, sk string) []types.KeySchemaElement {
+	return []types.KeySchemaElement{
+		{AttributeName: aws.String(pk), KeyType: types.KeyTypeHash},
+		{AttributeName: aws.String(sk), KeyType: types.KeyTypeRange},
+	}
 }
 
 // tableNotReady keeps waiting until the table and all its indexes are ACTIVE.

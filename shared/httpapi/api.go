@@ -7,6 +7,7 @@ package httpapi
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -44,6 +45,17 @@ type OrderStore interface {
 	// LookupKey reads a key's record, if it has one that has not expired
 	// at now; it takes nothing.
 	LookupKey(ctx context.Context, scope, key string, now time.Time) (rec idempotency.Record, found bool, err error)
+	// What is kept beside an order, which the views show with it.
+
+	// CustomsDocuments reads the declaration, China's messages and the
+	// receipts of an order (none is no error).
+	CustomsDocuments(ctx context.Context, id string) (order.CustomsDocuments, error)
+	// CustomsDeclaration reads the declaration alone; order.ErrNotFound.
+	CustomsDeclaration(ctx context.Context, id string) (json.RawMessage, error)
+	// CustomsMessage reads one of China's messages; order.ErrNotFound.
+	CustomsMessage(ctx context.Context, id, msgType string) (order.CustomsMessage, error)
+	// Callbacks reads what the partner of an order was told.
+	Callbacks(ctx context.Context, id string) (order.CallbackRecord, error)
 }
 
 // Enqueuer hands an accepted order to the workflow (SQS orders-accepted).

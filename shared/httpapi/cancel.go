@@ -71,7 +71,12 @@ func (a *API) requestCancel(w http.ResponseWriter, r *http.Request, id, owner, a
 
 // writeCancelled answers a recorded cancellation: 202 and the order.
 func (a *API) writeCancelled(w http.ResponseWriter, r *http.Request, o *order.Order) {
-	body, err := json.Marshal(viewOf(o, nil))
+	b, err := a.besideOf(r.Context(), o)
+	if err != nil {
+		a.internalError(w, r, "get order documents", err)
+		return
+	}
+	body, err := json.Marshal(viewOf(o, nil, b))
 	if err != nil {
 		a.internalError(w, r, "encode order", err)
 		return

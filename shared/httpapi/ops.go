@@ -27,8 +27,13 @@ import (
 
 // OpsStore is what the ops API needs of the order store besides OrderStore.
 type OpsStore interface {
+	// ListByStatus pages the orders in a status changed in [since, until),
+	// newest first, showing of each what an ops list row shows.
 	ListByStatus(ctx context.Context, status order.Status, since, until time.Time, limit int, cursor string) ([]order.Order, string, error)
-	CountByStatus(ctx context.Context, status order.Status) (int, error)
+	// StatusCounts counts the orders in every status at once (the DynamoDB
+	// store sums its counter items: one read for the whole summary).
+	StatusCounts(ctx context.Context) (map[order.Status]int, error)
+	// CountByStatusBefore counts the orders in a status not changed since t.
 	CountByStatusBefore(ctx context.Context, status order.Status, t time.Time) (int, error)
 }
 
@@ -105,7 +110,9 @@ type dlqDepth struct {
 
 // opsSummary counts the orders in every status (0 included), the stuck
 // ones (no change for DefaultStuckMinutes) and, when configured, the
-// messages in each dead-letter queue.
+// messages in each dead-letter queue. The counts per status are one read
+// of the store's counters; the stuck ones a count of each stuck status's
+// orders changed before the cutoff, which reads only those.
 func (a *API) opsSummary(w http.ResponseWriter, r *http.Request) {
 	store := a.cfg.OpsOrders
 	if store == nil {
@@ -116,12 +123,9 @@ func (a *API) opsSummary(w http.ResponseWriter, r *http.Request) {
 	now := a.cfg.Now().UTC()
 	cutoff := now.Add(-DefaultStuckMinutes * time.Minute)
 	stuck := stuckStatuses()
-	counts := make([]int, len(order.Statuses))
+	var counts map[order.Status]int
 	stale := make([]int, len(stuck))
-	var tasks []func() error
-	for i, s := range order.Statuses {
-		tasks = append(tasks, func() (err error) { counts[i], err = store.CountByStatus(ctx, s); return })
-	}
+	tasks := []func() error{func() (err error) { counts, err = store.StatusCounts(ctx); return }}
 	for i, s := range stuck {
 		tasks = append(tasks, func() (err error) { stale[i], err = store.CountByStatusBefore(ctx, s, cutoff); return })
 	}
@@ -130,8 +134,8 @@ func (a *API) opsSummary(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	view := opsSummaryView{Counts: map[order.Status]int{}, At: now}
-	for i, s := range order.Statuses {
-		view.Counts[s] = counts[i]
+	for _, s := range order.Statuses {
+		view.Counts[s] = counts[s]
 	}
 	for _, n := range stale {
 		view.Stuck += n

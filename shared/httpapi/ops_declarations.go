@@ -27,18 +27,16 @@ type declarationView struct {
 	Latest   string                 `json:"latest"`
 }
 
-// declarationsOf lists the customs messages rendered for an order (China's
-// CEB messages, when Chinese customs declares it), each with its receipts.
-func declarationsOf(o *order.Order) []declarationView {
+// declarationsOf lists the customs messages rendered for order id (China's
+// CEB messages, when Chinese customs declares it), each with its receipts,
+// from the documents kept beside the order.
+func declarationsOf(id string, docs order.CustomsDocuments) []declarationView {
 	list := []declarationView{}
-	if o.Customs == nil {
-		return list
-	}
-	for _, m := range o.Customs.Messages {
+	for _, m := range docs.Messages {
 		v := declarationView{Type: m.Type, Bytes: len(m.XML), At: m.At, Receipts: []order.CustomsReceipt{}, Latest: "awaiting",
-			Links: map[string]string{"xml": "/v1/ops/orders/" + o.ID + "/declarations/" + m.Type}}
+			Links: map[string]string{"xml": "/v1/ops/orders/" + id + "/declarations/" + m.Type}}
 		var latest time.Time
-		for _, rc := range o.Customs.Receipts {
+		for _, rc := range docs.Receipts {
 			if rc.Answers == m.Type {
 				v.Receipts = append(v.Receipts, rc)
 				if !rc.At.Before(latest) {
@@ -57,35 +55,42 @@ func (a *API) opsDeclarations(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	body := map[string]any{"orderId": o.ID, "declarations": declarationsOf(o)}
+	docs, err := a.cfg.Store.CustomsDocuments(r.Context(), o.ID)
+	if err != nil {
+		a.internalError(w, r, "get customs documents", err)
+		return
+	}
+	body := map[string]any{"orderId": o.ID, "declarations": declarationsOf(o.ID, docs)}
 	if o.Customs != nil && o.Customs.DeclarationForm {
 		body["declarationForm"] = true
 	}
 	a.writeValue(w, r, http.StatusOK, body)
 }
 
-// opsDeclaration returns one customs message as application/xml.
+// opsDeclaration returns one customs message as application/xml, read from
+// its own item.
 func (a *API) opsDeclaration(w http.ResponseWriter, r *http.Request) {
 	o, ok := a.opsOrder(w, r)
 	if !ok {
 		return
 	}
 	want := r.PathValue("messageType")
-	if o.Customs != nil {
-		for _, m := range o.Customs.Messages {
-			if m.Type == want {
-				h := w.Header()
-				h.Set("Content-Type", "application/xml; charset=utf-8")
-				h.Set("Content-Length", strconv.Itoa(len(m.XML)))
-				h.Set("Content-Disposition", `attachment; filename="`+o.ID+"-"+m.Type+`.xml"`)
-				h.Set("Cache-Control", "no-store")
-				w.WriteHeader(http.StatusOK)
-				_, _ = w.Write([]byte(m.XML))
-				return
-			}
-		}
+	m, err := a.cfg.Store.CustomsMessage(r.Context(), o.ID, want)
+	switch {
+	case errors.Is(err, order.ErrNotFound):
+		writeProblem(w, r, Problem{Type: problemNotFound, Status: http.StatusNotFound, Detail: "No " + want + " message for this order."})
+		return
+	case err != nil:
+		a.internalError(w, r, "get customs message", err)
+		return
 	}
-	writeProblem(w, r, Problem{Type: problemNotFound, Status: http.StatusNotFound, Detail: "No " + want + " message for this order."})
+	h := w.Header()
+	h.Set("Content-Type", "application/xml; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(m.XML)))
+	h.Set("Content-Disposition", `attachment; filename="`+o.ID+"-"+m.Type+`.xml"`)
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte(m.XML))
 }
 
 // MaxReceiptBytes bounds a receipt message: 100 returns with 1,000-character

@@ -14,14 +14,16 @@ import (
 )
 
 // opsOrderView is the order as the store holds it, for operators:
-// screening, customs, charge and callbacks included, and who asked to
-// cancel; the payment token and the waiting task token are not shown, and
-// the buyer's identity number shows its last four characters only
-// (redacted).
+// screening, customs, charge and callbacks included (the declaration and
+// the callbacks from beside the order), and who asked to cancel; the
+// payment token and the waiting task token are not shown, and the buyer's
+// identity number shows its last four characters only (customsOf).
 type opsOrderView struct {
 	*order.Order
-	Payment     paymentView `json:"payment"`
-	CancelledBy string      `json:"cancelledBy,omitempty"`
+	Payment     paymentView           `json:"payment"`
+	Customs     *customsView          `json:"customs,omitempty"`
+	Callbacks   *order.CallbackRecord `json:"callbacks,omitempty"`
+	CancelledBy string                `json:"cancelledBy,omitempty"`
 }
 
 // opsOrderDetail is GET /v1/ops/orders/{id}.
@@ -55,6 +57,16 @@ func (a *API) opsGetOrder(w http.ResponseWriter, r *http.Request) {
 		a.internalError(w, r, "get order history", err)
 		return
 	}
+	docs, err := a.cfg.Store.CustomsDocuments(ctx, o.ID)
+	if err != nil {
+		a.internalError(w, r, "get customs documents", err)
+		return
+	}
+	told, err := a.callbacksOf(ctx, o)
+	if err != nil {
+		a.internalError(w, r, "get the order's callbacks", err)
+		return
+	}
 	x, steps, err := a.execution(ctx, o.ID)
 	if err != nil {
 		a.internalError(w, r, "read the order's execution", err)
@@ -64,8 +76,9 @@ func (a *API) opsGetOrder(w http.ResponseWriter, r *http.Request) {
 		history = []order.Event{}
 	}
 	a.writeValue(w, r, http.StatusOK, opsOrderDetail{
-		Order:   opsOrderView{Order: redacted(o), Payment: paymentView{Method: o.Payment.Method}, CancelledBy: o.CancelledBy},
-		History: history, Execution: x, Steps: steps, Actions: actionsFor(o, x), Declarations: declarationsOf(o),
+		Order: opsOrderView{Order: o, Payment: paymentView{Method: o.Payment.Method}, Customs: customsOf(o, docs.Declaration),
+			Callbacks: told, CancelledBy: o.CancelledBy},
+		History: history, Execution: x, Steps: steps, Actions: actionsFor(o, x), Declarations: declarationsOf(o.ID, docs),
 	})
 }
 

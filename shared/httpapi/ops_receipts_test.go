@@ -34,12 +34,11 @@ func receiptFor(t *testing.T, typ string, r ceb.Return) []byte {
 func testOpsCustomsReceipts(t *testing.T, h *opsHarness) {
 	ctx := context.Background()
 	o := h.place(t, time.Now(), order.StatusCustomsCleared, "")
-	got, _ := h.store.GetOrder(ctx, o.ID)
-	got.Customs = &order.CustomsRecord{}
+	var msgs []order.CustomsMessage
 	for _, typ := range []string{"CEB303", "CEB403", "CEB505", "CEB603"} {
-		got.Customs.Messages = append(got.Customs.Messages, order.CustomsMessage{Type: typ, XML: "<x/>", At: time.Now().UTC()})
+		msgs = append(msgs, order.CustomsMessage{Type: typ, XML: "<x/>", At: time.Now().UTC()})
 	}
-	if err := h.store.SaveTransition(ctx, got, got.Note("customs_messages_rendered", "workflow", time.Now())); err != nil {
+	if _, err := h.store.PutCustomsDocuments(ctx, o.ID, order.CustomsDocuments{Messages: msgs}); err != nil {
 		t.Fatal(err)
 	}
 	waybill := "XB" + o.ID[len(o.ID)-10:] + "DE"

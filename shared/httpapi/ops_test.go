@@ -885,9 +885,8 @@ func testOpsDeclarations(t *testing.T, h *opsHarness) {
 		t.Fatalf("an order without messages lists %v", list)
 	}
 	xml := `<?xml version="1.0" encoding="UTF-8"?><ceb:CEB303Message xmlns:ceb="http://www.chinaport.gov.cn/ceb" guid="G" version="1.0"/>`
-	got, _ := h.store.GetOrder(ctx, o.ID)
-	got.Customs = &order.CustomsRecord{Messages: []order.CustomsMessage{{Type: "CEB303", XML: xml, At: time.Now().UTC()}}}
-	if err := h.store.SaveTransition(ctx, got, got.Note("customs_messages_rendered", "workflow", time.Now())); err != nil {
+	msgs := []order.CustomsMessage{{Type: "CEB303", XML: xml, At: time.Now().UTC()}}
+	if _, err := h.store.PutCustomsDocuments(ctx, o.ID, order.CustomsDocuments{Messages: msgs}); err != nil {
 		t.Fatal(err)
 	}
 	r = h.ops(http.MethodGet, "/v1/ops/orders/"+o.ID+"/declarations")

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,40 +19,89 @@ import (
 
 // orderView is an order as its owner sees it: the payment token is not
 // echoed back, and the buyer's identity number shows its last four
-// characters only (see redacted).
+// characters only (see customsOf).
 type orderView struct {
 	*order.Order
 	Payment paymentView `json:"payment"`
 	// Screening is the list entry that refused the order: an operator's to
 	// see, never the customer's (a denied-party match is not disclosed).
-	Screening *struct{}      `json:"screening,omitempty"`
-	History   []order.Event  `json:"history,omitempty"`
-	Links     map[string]any `json:"links"`
+	Screening *struct{} `json:"screening,omitempty"`
+	// Customs and Callbacks show, with the order's own fields, what is kept
+	// beside it: the declaration filed, what the partner was told.
+	Customs   *customsView          `json:"customs,omitempty"`
+	Callbacks *order.CallbackRecord `json:"callbacks,omitempty"`
+	History   []order.Event         `json:"history,omitempty"`
+	Links     map[string]any        `json:"links"`
 }
 
 type paymentView struct {
 	Method string `json:"method"`
 }
 
-func viewOf(o *order.Order, history []order.Event) orderView {
-	return orderView{Order: redacted(o), Payment: paymentView{Method: o.Payment.Method}, History: history,
-		Links: map[string]any{"self": orderLocation(o.ID)}}
+// customsView is an order's customs record with the declaration the
+// customs step filed, a document kept beside the order.
+type customsView struct {
+	*order.CustomsRecord
+	Declaration json.RawMessage `json:"declaration,omitempty"`
 }
 
-// redacted is o as every view of it shows it: without the buyer's identity
-// number, of which only the last four characters are shown
-// ("**************123X"). The buyer's own identity marshals so
-// (order.Identity.MarshalJSON); the customs declaration the customs step
-// stored repeats the number in China's documents (buyerIdNumber,
-// payerIdNumber), which are masked here. o itself is not changed.
-func redacted(o *order.Order) *order.Order {
-	if o.Customs == nil || len(o.Customs.Declaration) == 0 {
-		return o
+// beside is what the views show of what is kept beside an order rather
+// than in it.
+type beside struct {
+	declaration json.RawMessage
+	callbacks   *order.CallbackRecord
+}
+
+func viewOf(o *order.Order, history []order.Event, b beside) orderView {
+	return orderView{Order: o, Payment: paymentView{Method: o.Payment.Method}, Customs: customsOf(o, b.declaration),
+		Callbacks: b.callbacks, History: history, Links: map[string]any{"self": orderLocation(o.ID)}}
+}
+
+// customsOf is o's customs record as every view shows it, with the
+// declaration filed: without the buyer's identity number, of which only
+// the last four characters are shown ("**************123X"). The buyer's
+// own identity marshals so (order.Identity.MarshalJSON); the declaration
+// repeats the number in China's documents (buyerIdNumber, payerIdNumber),
+// which are masked here.
+func customsOf(o *order.Order, declaration json.RawMessage) *customsView {
+	if o.Customs == nil {
+		return nil
 	}
-	c, rec := *o, *o.Customs
-	rec.Declaration = maskIDNumbers(rec.Declaration)
-	c.Customs = &rec
-	return &c
+	v := &customsView{CustomsRecord: o.Customs}
+	if len(declaration) > 0 {
+		v.Declaration = maskIDNumbers(declaration)
+	}
+	return v
+}
+
+// besideOf reads what the order's owner sees of what is kept beside it:
+// the declaration, once the customs step stored one, and what the partner
+// of a partner's order was told. An order without either costs no read.
+func (a *API) besideOf(ctx context.Context, o *order.Order) (beside, error) {
+	var b beside
+	if o.Customs != nil && !o.Customs.DeclaredAt.IsZero() {
+		d, err := a.cfg.Store.CustomsDeclaration(ctx, o.ID)
+		if err != nil && !errors.Is(err, order.ErrNotFound) {
+			return b, err
+		}
+		b.declaration = d
+	}
+	var err error
+	b.callbacks, err = a.callbacksOf(ctx, o)
+	return b, err
+}
+
+// callbacksOf reads what the partner of a partner's order was told: nil
+// for any other order, and for one the partner has not heard of yet.
+func (a *API) callbacksOf(ctx context.Context, o *order.Order) (*order.CallbackRecord, error) {
+	if o.PartnerID == "" {
+		return nil, nil
+	}
+	c, err := a.cfg.Store.Callbacks(ctx, o.ID)
+	if err != nil || (c.DeliveredVersion == 0 && len(c.Attempts) == 0) {
+		return nil, err
+	}
+	return &c, nil
 }
 
 // maskIDNumbers masks, in a JSON document, every non-empty string whose
@@ -144,7 +194,7 @@ func (a *API) createOrder(w http.ResponseWriter, r *http.Request) {
 	} else if rate, err := a.cfg.Quoter.LockRate(o.Currency, o.Destination(), now); err == nil {
 		o.FX = rate // a destination without rules has none to lock
 	}
-	body, err := json.Marshal(viewOf(o, nil))
+	body, err := json.Marshal(viewOf(o, nil, beside{}))
 	if err != nil {
 		a.internalError(w, r, "encode order", err)
 		return
@@ -275,7 +325,12 @@ func (a *API) getOrder(w http.ResponseWriter, r *http.Request) {
 		a.internalError(w, r, "get order history", err)
 		return
 	}
-	body, err := json.Marshal(viewOf(o, history))
+	b, err := a.besideOf(ctx, o)
+	if err != nil {
+		a.internalError(w, r, "get order documents", err)
+		return
+	}
+	body, err := json.Marshal(viewOf(o, history, b))
 	if err != nil {
 		a.internalError(w, r, "encode order", err)
 		return

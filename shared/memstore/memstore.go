@@ -7,8 +7,6 @@ package memstore
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -21,30 +19,32 @@ import (
 	"github.com/xborder/xborder/shared/order"
 )
 
-// maxPageSize bounds a page; a limit outside 1..maxPageSize is brought into it.
-const maxPageSize = 100
-
-// sortable is a fixed-width UTC time layout that sorts as text (as the
-// DynamoDB store's index keys).
-const sortable = "2006-01-02T15:04:05.000000000Z"
-
-// Store keeps orders, history, idempotency records and quotes in memory.
-// It is safe for concurrent use.
+// Store keeps orders, history, documents, idempotency records and quotes
+// in memory. It is safe for concurrent use.
 type Store struct {
 	mu      sync.Mutex
 	orders  map[string]order.Order
-	history map[string][]order.Event
+	history map[string][]entry
+	docs    map[string]*documents // order id → what is kept beside the order
 	keys    map[scopedKey]idempotency.Record
 	quotes  map[string]quotes.Record
-	refs    map[string]string // reference → order id
+	refs    map[string]string    // reference → order id
+	due     map[string]time.Time // order id → due time of its wait (due.go)
+}
+
+// entry is one history event under the sort key the DynamoDB store gives
+// it, so that both list an order's history in the same order.
+type entry struct {
+	key string
+	ev  order.Event
 }
 
 type scopedKey struct{ scope, key string }
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{orders: map[string]order.Order{}, history: map[string][]order.Event{}, keys: map[scopedKey]idempotency.Record{},
-		quotes: map[string]quotes.Record{}, refs: map[string]string{}}
+	return &Store{orders: map[string]order.Order{}, history: map[string][]entry{}, docs: map[string]*documents{},
+		keys: map[scopedKey]idempotency.Record{}, quotes: map[string]quotes.Record{}, refs: map[string]string{}, due: map[string]time.Time{}}
 }
 
 // clone copies every slice and pointer of an order (storetest checks that
@@ -81,15 +81,11 @@ func clone(o order.Order) order.Order {
 			m := *c.MerchantCost
 			c.MerchantCost = &m
 		}
-		c.Declaration = cloneBytes(c.Declaration)
-		c.Messages = append([]order.CustomsMessage(nil), c.Messages...)
-		c.Receipts = append([]order.CustomsReceipt(nil), c.Receipts...)
+		if c.Decision != nil {
+			d := *c.Decision
+			c.Decision = &d
+		}
 		o.Customs = &c
-	}
-	if o.Callbacks != nil {
-		c := *o.Callbacks
-		c.Attempts = append([]order.CallbackAttempt(nil), c.Attempts...)
-		o.Callbacks = &c
 	}
 	if o.Screening != nil {
 		h := *o.Screening
@@ -190,7 +186,7 @@ func (s *Store) CreateOrder(_ context.Context, o *order.Order, first order.Event
 	}
 	s.keys[k] = done
 	s.orders[o.ID] = clone(*o)
-	s.history[o.ID] = []order.Event{first}
+	s.history[o.ID] = []entry{{eventKey(first.Version), first}}
 	return cloneRecord(done), nil
 }
 
@@ -218,11 +214,41 @@ func (s *Store) GetOrder(_ context.Context, id string) (*order.Order, error) {
 	return &c, nil
 }
 
-// History returns an order's events, oldest first.
+// History returns an order's events, oldest first: by version, each
+// version's notes after its event.
 func (s *Store) History(_ context.Context, id string) ([]order.Event, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]order.Event(nil), s.history[id]...), nil
+	var h []order.Event
+	for _, e := range s.history[id] {
+		h = append(h, e.ev)
+	}
+	return h, nil
+}
+
+// eventKey and noteKey are the sort keys the DynamoDB store gives an event
+// and a note.
+func eventKey(version int64) string { return fmt.Sprintf("EVENT#%010d", version) }
+
+func noteKey(ev order.Event, what string) string {
+	return eventKey(ev.Version) + "#" + ev.At.UTC().Format(sortable) + "#" + what
+}
+
+// hasEntry reports whether the order's history holds key.
+func (s *Store) hasEntry(id, key string) bool {
+	for _, e := range s.history[id] {
+		if e.key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// appendEntry adds ev under key to the order's history, in key order.
+func (s *Store) appendEntry(id, key string, ev order.Event) {
+	h := append(s.history[id], entry{key, ev})
+	sort.SliceStable(h, func(i, j int) bool { return h[i].key < h[j].key })
+	s.history[id] = h
 }
 
 // SaveTransition stores o and ev if the stored version is o.Version-1:
@@ -233,6 +259,11 @@ func (s *Store) SaveTransition(_ context.Context, o *order.Order, ev order.Event
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.save(o, ev)
+}
+
+// save is SaveTransition with the lock held.
+func (s *Store) save(o *order.Order, ev order.Event) error {
 	old, ok := s.orders[o.ID]
 	if !ok {
 		return fmt.Errorf("memstore: save order %s: %w", o.ID, order.ErrNotFound)
@@ -240,127 +271,16 @@ func (s *Store) SaveTransition(_ context.Context, o *order.Order, ev order.Event
 	if old.Version != o.Version-1 {
 		return fmt.Errorf("memstore: save order %s at version %d: %w", o.ID, o.Version, order.ErrVersionConflict)
 	}
-	for _, e := range s.history[o.ID] {
-		if e.Version == ev.Version {
-			return fmt.Errorf("memstore: save order %s at version %d: history has that version: %w", o.ID, o.Version, order.ErrVersionConflict)
-		}
+	if old.Status != ev.From {
+		// As the DynamoDB store, whose status counters move from ev.From.
+		return fmt.Errorf("memstore: save order %s at version %d: stored %s, not %s: %w", o.ID, o.Version, old.Status, ev.From, order.ErrVersionConflict)
+	}
+	if s.hasEntry(o.ID, eventKey(ev.Version)) {
+		return fmt.Errorf("memstore: save order %s at version %d: history has that version: %w", o.ID, o.Version, order.ErrVersionConflict)
 	}
 	s.orders[o.ID] = clone(*o)
-	h := append(s.history[o.ID], ev)
-	sort.SliceStable(h, func(i, j int) bool { return h[i].Version < h[j].Version })
-	s.history[o.ID] = h
+	s.appendEntry(o.ID, eventKey(ev.Version), ev)
 	return nil
-}
-
-// list is what one listing covers: a partition name, which orders belong to
-// it and their sort key, optionally narrowed to sort keys in [lo, hi).
-type list struct {
-	partition string
-	member    func(order.Order) bool
-	sortKey   func(order.Order) string
-	lo, hi    string
-}
-
-func (l list) windowed() bool { return l.lo != "" || l.hi != "" }
-
-func timeKey(t time.Time, id string) string { return t.UTC().Format(sortable) + "#" + id }
-
-// ListByCustomer returns a customer's orders, newest first, at most limit
-// (brought into 1..100), and the next page's cursor ("" after the last).
-func (s *Store) ListByCustomer(_ context.Context, customerID string, limit int, cursor string) ([]order.Order, string, error) {
-	return s.page(list{
-		partition: "customer:" + customerID,
-		member:    func(o order.Order) bool { return o.CustomerID == customerID },
-		sortKey:   func(o order.Order) string { return timeKey(o.CreatedAt, o.ID) },
-	}, limit, cursor)
-}
-
-// ListByStatus returns the orders in status whose last change is in
-// [since, until), newest first, paged like ListByCustomer.
-func (s *Store) ListByStatus(_ context.Context, status order.Status, since, until time.Time, limit int, cursor string) ([]order.Order, string, error) {
-	return s.page(list{
-		partition: "status:" + string(status),
-		member:    func(o order.Order) bool { return o.Status == status },
-		sortKey:   func(o order.Order) string { return timeKey(o.UpdatedAt, o.ID) },
-		lo:        since.UTC().Format(sortable), hi: until.UTC().Format(sortable),
-	}, limit, cursor)
-}
-
-// CountByStatus counts the orders in status.
-func (s *Store) CountByStatus(_ context.Context, status order.Status) (int, error) {
-	return s.count(func(o order.Order) bool { return o.Status == status }), nil
-}
-
-// CountByStatusBefore counts the orders in status whose last change was
-// before t.
-func (s *Store) CountByStatusBefore(_ context.Context, status order.Status, t time.Time) (int, error) {
-	return s.count(func(o order.Order) bool { return o.Status == status && o.UpdatedAt.Before(t) }), nil
-}
-
-func (s *Store) count(match func(order.Order) bool) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, o := range s.orders {
-		if match(o) {
-			n++
-		}
-	}
-	return n
-}
-
-type pageCursor struct {
-	Partition string `json:"p"`
-	After     string `json:"a"`
-}
-
-// page sorts the list's orders newest first and cuts one page after the cursor.
-func (s *Store) page(l list, limit int, cursor string) ([]order.Order, string, error) {
-	limit = min(max(limit, 1), maxPageSize)
-	after := ""
-	if cursor != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(cursor)
-		var c pageCursor
-		if err != nil || json.Unmarshal(raw, &c) != nil || c.Partition != l.partition || !validSortKey(c.After) ||
-			(l.windowed() && (c.After < l.lo || c.After >= l.hi)) {
-			return nil, "", fmt.Errorf("memstore: list: %w", order.ErrInvalidCursor)
-		}
-		after = c.After
-	}
-	type entry struct {
-		key string
-		o   order.Order
-	}
-	var all []entry
-	s.mu.Lock()
-	for _, o := range s.orders {
-		if k := l.sortKey(o); l.member(o) && (!l.windowed() || (k >= l.lo && k < l.hi)) && (after == "" || k < after) {
-			all = append(all, entry{k, clone(o)})
-		}
-	}
-	s.mu.Unlock()
-	sort.Slice(all, func(i, j int) bool { return all[i].key > all[j].key })
-	next := ""
-	if len(all) > limit {
-		all = all[:limit]
-		raw, _ := json.Marshal(pageCursor{Partition: l.partition, After: all[limit-1].key})
-		next = base64.RawURLEncoding.EncodeToString(raw)
-	}
-	orders := make([]order.Order, len(all))
-	for i, e := range all {
-		orders[i] = e.o
-	}
-	return orders, next, nil
-}
-
-// validSortKey reports whether k is "<fixed-width UTC time>#<id>".
-func validSortKey(k string) bool {
-	n := len(sortable)
-	if len(k) <= n+1 || k[n] != '#' {
-		return false
-	}
-	t, err := time.Parse(sortable, k[:n])
-	return err == nil && t.UTC().Format(sortable) == k[:n]
 }
 
 // PutReferences records that each reference names order id. A reference

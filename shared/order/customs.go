@@ -3,6 +3,8 @@ package order
 import (
 	"encoding/json"
 	"errors"
+	"sort"
+	"strconv"
 	"time"
 
 	"github.com/xborder/xborder/shared/money"
@@ -55,11 +57,10 @@ type CustomsRecord struct {
 	// (9710, 9810) on a customs declaration form (报关单) instead of the
 	// inventory list: a consignment over ¥5,000.
 	DeclarationForm bool `json:"declarationForm,omitempty" dynamodbav:"declarationForm,omitempty"`
-	// Declaration is the declaration the customs step filed (JSON).
-	Declaration json.RawMessage `json:"declaration,omitempty" dynamodbav:"declaration,omitempty"`
-	// Messages are the declarations rendered for Chinese customs (CEB XML),
-	// one per message type; the ops API serves them, the order view does not.
-	Messages []CustomsMessage `json:"-" dynamodbav:"messages,omitempty"`
+	// DeclaredAt is when the customs step stored the declaration it filed,
+	// a document of its own beside the order (CustomsDocuments): zero while
+	// there is none.
+	DeclaredAt time.Time `json:"declaredAt,omitzero" dynamodbav:"declaredAt,omitempty"`
 	// AwaitingChina is set while the customs step waits for China's customs
 	// to release the goods (the inventory list's receipt 800) before the
 	// workflow goes on; SubmittedAt is when the messages went to the E-Port.
@@ -75,10 +76,15 @@ type CustomsRecord struct {
 	// resubmission, and failed its task (ChinaCustomsNoAnswer); a new task
 	// token clears it.
 	NoAnswerAt time.Time `json:"noAnswerAt,omitzero" dynamodbav:"noAnswerAt,omitempty"`
-	// Receipts are the China E-Port's and customs' answers to the messages
-	// (CEB304, CEB604, …), in the order they arrived; operators see them,
-	// the order view does not.
-	Receipts []CustomsReceipt `json:"-" dynamodbav:"receipts,omitempty"`
+	// ReceiptCount is how many receipts customs had sent when the customs
+	// step last read them (it reads them, documents of their own, on every
+	// wake, and counts them whenever it writes the order).
+	ReceiptCount int `json:"receiptCount,omitempty" dynamodbav:"receiptCount,omitempty"`
+	// Decision is the receipt that settled the wait for China's customs, as
+	// the receipts recorder noted it once (it wakes the waiting step then);
+	// the receipts themselves are documents of their own. Operators see it
+	// with the receipts, the order view does not.
+	Decision *ChinaDecision `json:"-" dynamodbav:"decision,omitempty"`
 }
 
 // CustomsReceipt is one answer to a customs message: its returnStatus,
@@ -99,27 +105,48 @@ type CustomsReceipt struct {
 	ReceivedAt time.Time `json:"receivedAt" dynamodbav:"receivedAt"`
 }
 
-// MaxCustomsReceipts bounds the receipts kept on an order (the newest).
-const MaxCustomsReceipts = 50
+// Key identifies a receipt among an order's: the E-Port resends a receipt,
+// and so do operators, with the same type, guid, status and time.
+func (r CustomsReceipt) Key() string {
+	return r.Type + "#" + r.GUID + "#" + strconv.Itoa(r.Status) + "#" + r.At.UTC().Format(sortableTime)
+}
 
-// RecordReceipt adds r to the order's customs record unless the same
-// receipt (type, guid, status, time) is there already: the E-Port resends,
-// and so do operators. It reports whether r was new.
-func (o *Order) RecordReceipt(r CustomsReceipt) bool {
-	if o.Customs == nil {
-		o.Customs = &CustomsRecord{}
-	}
-	c := o.Customs
-	for _, old := range c.Receipts {
-		if old.Type == r.Type && old.GUID == r.GUID && old.Status == r.Status && old.At.Equal(r.At) {
-			return false
+// SortReceipts puts receipts in the order they arrived (and those that
+// arrived together in the order customs set them).
+func SortReceipts(rs []CustomsReceipt) {
+	sort.SliceStable(rs, func(i, j int) bool {
+		a, b := rs[i], rs[j]
+		switch {
+		case !a.ReceivedAt.Equal(b.ReceivedAt):
+			return a.ReceivedAt.Before(b.ReceivedAt)
+		case !a.At.Equal(b.At):
+			return a.At.Before(b.At)
 		}
-	}
-	c.Receipts = append(c.Receipts, r)
-	if n := len(c.Receipts); n > MaxCustomsReceipts {
-		c.Receipts = append([]CustomsReceipt(nil), c.Receipts[n-MaxCustomsReceipts:]...)
-	}
-	return true
+		return a.Key() < b.Key()
+	})
+}
+
+// sortableTime is a fixed-width UTC time layout that sorts as text.
+const sortableTime = "2006-01-02T15:04:05.000000000Z"
+
+// ChinaDecision is the receipt that settled an order's wait for China's
+// customs: a release, or a rejection, failure or return of any message.
+type ChinaDecision struct {
+	Outcome string    `json:"outcome" dynamodbav:"outcome"` // released, rejected, failed, returned
+	Answers string    `json:"answers" dynamodbav:"answers"` // the message it answers: CEB603
+	Status  int       `json:"returnStatus" dynamodbav:"returnStatus"`
+	At      time.Time `json:"at" dynamodbav:"at"` // when it arrived
+}
+
+// CustomsDocuments are what an order's customs clearance filed and what
+// came back, kept beside the order rather than in it (they grow with the
+// order's life; the order stays small): the declaration the customs step
+// filed (JSON), China's messages rendered from it (CEB XML, one per type)
+// and customs' receipts, in the order they arrived.
+type CustomsDocuments struct {
+	Declaration json.RawMessage
+	Messages    []CustomsMessage
+	Receipts    []CustomsReceipt
 }
 
 // ErrReferenceTaken is returned when a reference (a waybill number, a
@@ -155,14 +182,12 @@ func (o *Order) ChargeAmount() money.Money {
 }
 
 // CallbackRecord is what the partner was told of the order: every status
-// change up to DeliveredVersion, in order, and the last attempts.
+// change up to DeliveredVersion, in order, and every attempt, oldest first.
+// It is kept beside the order, not in it.
 type CallbackRecord struct {
 	DeliveredVersion int64             `json:"deliveredVersion" dynamodbav:"deliveredVersion"`
 	Attempts         []CallbackAttempt `json:"attempts,omitempty" dynamodbav:"attempts,omitempty"`
 }
-
-// MaxCallbackAttempts bounds the attempts kept on an order (the newest).
-const MaxCallbackAttempts = 50
 
 // CallbackAttempt is one POST to the partner's callback URL.
 type CallbackAttempt struct {
@@ -172,19 +197,4 @@ type CallbackAttempt struct {
 	HTTPStatus int       `json:"httpStatus,omitempty" dynamodbav:"httpStatus,omitempty"`
 	Error      string    `json:"error,omitempty" dynamodbav:"error,omitempty"`
 	Delivered  bool      `json:"delivered" dynamodbav:"delivered"`
-}
-
-// RecordCallback appends an attempt, keeping the newest MaxCallbackAttempts.
-func (o *Order) RecordCallback(a CallbackAttempt) {
-	if o.Callbacks == nil {
-		o.Callbacks = &CallbackRecord{}
-	}
-	c := o.Callbacks
-	c.Attempts = append(c.Attempts, a)
-	if n := len(c.Attempts); n > MaxCallbackAttempts {
-		c.Attempts = append([]CallbackAttempt(nil), c.Attempts[n-MaxCallbackAttempts:]...)
-	}
-	if a.Delivered && a.Version > c.DeliveredVersion {
-		c.DeliveredVersion = a.Version
-	}
 }

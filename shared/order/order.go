@@ -161,16 +161,17 @@ type Order struct {
 	// FX is the reference rate from the order's currency into the
 	// destination's, locked at intake.
 	FX *FXRate `json:"fx,omitempty" dynamodbav:"fx,omitempty"`
-	// Customs is the landed cost: as quoted at checkout and as assessed by
-	// the customs step.
+	// Customs is the landed cost, as quoted at checkout and as assessed by
+	// the customs step, and where the customs clearance stands. Its
+	// documents (the declaration, China's messages and receipts) and the
+	// partner's callbacks are kept beside the order, not in it, so that the
+	// order stays small whatever its life brings.
 	Customs *CustomsRecord `json:"customs,omitempty" dynamodbav:"customs,omitempty"`
 	// Screening is the list entry that refused the order, if one did.
 	Screening      *ScreeningHit `json:"screening,omitempty" dynamodbav:"screening,omitempty"`
 	TrackingNumber string        `json:"trackingNumber,omitempty" dynamodbav:"trackingNumber,omitempty"`
 	// PartnerID is the partner whose webhook placed the order.
 	PartnerID string `json:"partnerId,omitempty" dynamodbav:"partnerId,omitempty"`
-	// Callbacks records the status callbacks sent to the partner.
-	Callbacks *CallbackRecord `json:"callbacks,omitempty" dynamodbav:"callbacks,omitempty"`
 	// CancelRequested is set by POST /v1/orders/{id}/cancel; the workflow
 	// checks it before each step.
 	CancelRequested bool   `json:"cancelRequested,omitempty" dynamodbav:"cancelRequested,omitempty"`

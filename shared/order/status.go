@@ -116,6 +116,14 @@ func (o *Order) RequestCancel(actor string, now time.Time) (Event, bool, error) 
 	return Event{OrderID: o.ID, Version: o.Version, At: now, From: o.Status, To: o.Status, Reason: "cancel_requested", Actor: actor}, true, nil
 }
 
+// Annotate records in the history something that happened to the order
+// without changing it (a customs receipt, a callback to the partner): an
+// event of the version it follows, which does not move the order on, so
+// that its store writes the history alone and not the order.
+func (o *Order) Annotate(reason, actor string, now time.Time) Event {
+	return Event{OrderID: o.ID, Version: o.Version, At: now.UTC(), From: o.Status, To: o.Status, Reason: reason, Actor: actor}
+}
+
 // Note records a change that is not a status change (a payment authorized,
 // stock reserved, a token stored) in the history, bumping the version.
 func (o *Order) Note(reason, actor string, now time.Time) Event {

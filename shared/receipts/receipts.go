@@ -1,11 +1,14 @@
 // Package receipts records the China E-Port's and customs' receipts (CEB304,
-// CEB604, …) on the orders whose messages they answer: each return is kept
-// in the order's customs record with its returnStatus and what it means,
-// and noted in the order's history. A receipt is matched to its order by
-// the order number it carries or, for the receipts that carry only a
-// waybill number, a payment transaction or a copNo, by the references the
-// customs step recorded when it rendered the messages. Recording is
-// idempotent: the same receipt twice is recorded once.
+// CEB604, …) for the orders whose messages they answer: each return is kept
+// beside its order, a document of its own with its returnStatus and what it
+// means, and noted in the order's history — without writing the order,
+// but for the one receipt that settles the order's wait for China's
+// customs, which the order notes and which wakes the waiting step. A
+// receipt is matched to its order by the order number it carries or, for
+// the receipts that carry only a waybill number, a payment transaction or
+// a copNo, by the references the customs step recorded when it rendered
+// the messages. Recording is idempotent: the same receipt twice is
+// recorded once.
 package receipts
 
 import (
@@ -22,13 +25,22 @@ import (
 	"github.com/xborder/xborder/shared/order"
 )
 
-// Store is what the recorder reads and writes.
+// Store is what the recorder reads and writes (dynamostore.Store).
 type Store interface {
 	GetOrder(ctx context.Context, id string) (*order.Order, error)
-	SaveTransition(ctx context.Context, o *order.Order, ev order.Event) error
 	// OrderByReference is the id of the order a reference names
 	// ("logisticsNo:<no>", …); order.ErrNotFound.
 	OrderByReference(ctx context.Context, ref string) (string, error)
+	// CustomsMessage reads one message the customs step stored for an
+	// order; order.ErrNotFound when it has none of that type.
+	CustomsMessage(ctx context.Context, id, msgType string) (order.CustomsMessage, error)
+	// RecordReceipt stores a receipt with its history note (an
+	// annotation of the order's version), once: false when stored already.
+	RecordReceipt(ctx context.Context, id string, r order.CustomsReceipt, note order.Event) (bool, error)
+	// SettleReceipt stores a receipt and, with it, o with its note ev as
+	// SaveTransition does: false when the receipt is stored already;
+	// order.ErrVersionConflict when the order changed meanwhile.
+	SettleReceipt(ctx context.Context, o *order.Order, r order.CustomsReceipt, ev order.Event) (bool, error)
 }
 
 // Actor is who a receipt's history note is from.
@@ -79,14 +91,14 @@ func (f WakeFunc) Wake(ctx context.Context, orderID, taskToken string) error {
 	return f(ctx, orderID, taskToken)
 }
 
-// Recorder records receipts on their orders.
+// Recorder records receipts for their orders.
 type Recorder struct {
 	Orders Store
-	// Wake, when set, wakes the customs step of each order a receipt
-	// reaches while it waits for China's customs (order.CustomsRecord
-	// AwaitingChina) once the order's receipts settle the wait (a release,
-	// or a rejection) — on a resent receipt too, so that a lost wake-up is
-	// made up for.
+	// Wake, when set, wakes the customs step of an order waiting for
+	// China's customs (order.CustomsRecord AwaitingChina) once, when a
+	// receipt settles the wait (a release, or a rejection): the order
+	// notes that receipt as its Decision. A wake-up lost on the way is made
+	// up for by the reconciler, which wakes every waiting step each minute.
 	Wake   Waker
 	Logger *slog.Logger
 }
@@ -114,7 +126,7 @@ func (r *Recorder) Record(ctx context.Context, data []byte, now time.Time) ([]Re
 		ids[i], read[o.ID] = o.ID, o
 	}
 	results := make([]Result, len(rec.Returns))
-	waiting := map[string]string{} // order id → the task token its customs step waits on
+	settled := map[string]string{} // order id → the task token its customs step waits on
 	for i, ret := range rec.Returns {
 		meaning, outcome := ceb.StatusMeaning(ret.Status)
 		results[i] = Result{OrderID: ids[i], Type: rec.Type, Answers: rec.Answers, Ref: ret.Ref(), Status: ret.Status,
@@ -122,14 +134,13 @@ func (r *Recorder) Record(ctx context.Context, data []byte, now time.Time) ([]Re
 		cr := order.CustomsReceipt{Type: rec.Type, Answers: rec.Answers, GUID: ret.GUID, Status: ret.Status, Meaning: meaning,
 			Outcome: string(outcome), Info: ret.Info, InvtNo: ret.InvtNo, PreNo: ret.PreNo, At: ret.Time, ReceivedAt: now.UTC()}
 		var o *order.Order
-		if results[i].Recorded, o, err = r.save(ctx, ids[i], read[ids[i]], cr, now); err != nil {
+		var settles bool
+		if results[i].Recorded, settles, o, err = r.save(ctx, ids[i], read[ids[i]], cr, now); err != nil {
 			return nil, err
 		}
 		read[ids[i]] = o
-		if c := o.Customs; c != nil && c.AwaitingChina && o.TaskToken != "" && !o.Status.Terminal() && decisive(c.Receipts) {
-			waiting[o.ID] = o.TaskToken
-		} else {
-			delete(waiting, o.ID)
+		if settles {
+			settled[o.ID] = o.TaskToken
 		}
 		if results[i].Recorded {
 			level := slog.LevelInfo
@@ -143,8 +154,8 @@ func (r *Recorder) Record(ctx context.Context, data []byte, now time.Time) ([]Re
 		}
 	}
 	if r.Wake != nil {
-		for _, id := range slices.Sorted(maps.Keys(waiting)) {
-			if err := r.Wake.Wake(ctx, id, waiting[id]); err != nil {
+		for _, id := range slices.Sorted(maps.Keys(settled)) {
+			if err := r.Wake.Wake(ctx, id, settled[id]); err != nil {
 				return nil, fmt.Errorf("receipts: wake the customs step of %s: %w", id, err)
 			}
 		}
@@ -152,21 +163,26 @@ func (r *Recorder) Record(ctx context.Context, data []byte, now time.Time) ([]Re
 	return results, nil
 }
 
-// decisive reports whether the receipts settle an order's wait for China's
-// customs: a release, or a rejection, failure or return of any message.
-// Until one arrives there is nothing for the customs step to do.
-func decisive(rs []order.CustomsReceipt) bool {
-	return slices.ContainsFunc(rs, func(r order.CustomsReceipt) bool {
-		switch ceb.Outcome(r.Outcome) {
-		case ceb.OutcomeReleased, ceb.OutcomeRejected, ceb.OutcomeFailed, ceb.OutcomeReturned:
-			return true
-		}
-		return false
-	})
+// decisive reports whether a receipt's outcome settles an order's wait
+// for China's customs: a release, or a rejection, failure or return of any
+// message. Until one arrives there is nothing for the customs step to do.
+func decisive(outcome string) bool {
+	switch ceb.Outcome(outcome) {
+	case ceb.OutcomeReleased, ceb.OutcomeRejected, ceb.OutcomeFailed, ceb.OutcomeReturned:
+		return true
+	}
+	return false
+}
+
+// settles reports whether cr settles o's wait for China's customs: o waits
+// on its step's task token, nothing settled it yet, and cr is decisive.
+func settles(o *order.Order, cr order.CustomsReceipt) bool {
+	c := o.Customs
+	return c != nil && c.AwaitingChina && c.Decision == nil && o.TaskToken != "" && !o.Status.Terminal() && decisive(cr.Outcome)
 }
 
 // resolve finds the order return i names and checks that the order has the
-// message it answers.
+// message it answers (reading the message's own item).
 func (r *Recorder) resolve(ctx context.Context, rec *ceb.Receipt, i int, ret ceb.Return) (*order.Order, error) {
 	ref := ret.Ref()
 	field := fmt.Sprintf("%s return %d (%s)", rec.Type, i+1, ref)
@@ -189,34 +205,56 @@ func (r *Recorder) resolve(ctx context.Context, rec *ceb.Receipt, i int, ret ceb
 	case err != nil:
 		return nil, fmt.Errorf("receipts: read order %s: %w", id, err)
 	}
-	if o.Customs == nil || !slices.ContainsFunc(o.Customs.Messages, func(m order.CustomsMessage) bool { return m.Type == rec.Answers }) {
+	_, err = r.Orders.CustomsMessage(ctx, id, rec.Answers)
+	switch {
+	case errors.Is(err, order.ErrNotFound):
 		return nil, unknown("order " + id + " has no " + rec.Answers + " message")
+	case err != nil:
+		return nil, fmt.Errorf("receipts: read the %s message of %s: %w", rec.Answers, id, err)
 	}
 	return o, nil
 }
 
-// save records cr on order id (o as last read, or nil) with a history
-// note, unless it is there, and returns the order as stored.
-func (r *Recorder) save(ctx context.Context, id string, o *order.Order, cr order.CustomsReceipt, now time.Time) (bool, *order.Order, error) {
+// save records cr for order id (o as last read, or nil) with a history
+// note, unless it is recorded already, and returns the order as stored.
+// A receipt that settles the order's wait is noted on the order itself
+// (its Decision), with the order's next version: settled reports it.
+func (r *Recorder) save(ctx context.Context, id string, o *order.Order, cr order.CustomsReceipt, now time.Time) (recorded, settled bool, _ *order.Order, _ error) {
+	reason := "customs_receipt:" + cr.Type + ":" + strconv.Itoa(cr.Status) + ":" + cr.Outcome
 	for attempt := 1; ; attempt++ {
 		if o == nil || attempt > 1 {
 			var err error
 			if o, err = r.Orders.GetOrder(ctx, id); err != nil {
-				return false, nil, fmt.Errorf("receipts: read order %s: %w", id, err)
+				return false, false, nil, fmt.Errorf("receipts: read order %s: %w", id, err)
 			}
 		}
-		if !o.RecordReceipt(cr) {
-			return false, o, nil
+		if !settles(o, cr) {
+			ok, err := r.Orders.RecordReceipt(ctx, id, cr, o.Annotate(reason, Actor, now))
+			if errors.Is(err, order.ErrVersionConflict) && attempt < maxAttempts {
+				continue // concurrent writes to the order's items: again
+			}
+			if err != nil {
+				return false, false, nil, fmt.Errorf("receipts: record %s for order %s: %w", cr.Type, id, err)
+			}
+			return ok, false, o, nil
 		}
-		ev := o.Note("customs_receipt:"+cr.Type+":"+strconv.Itoa(cr.Status)+":"+cr.Outcome, Actor, now)
-		err := r.Orders.SaveTransition(ctx, o, ev)
-		if errors.Is(err, order.ErrVersionConflict) && attempt < maxAttempts {
+		o.Customs.Decision = &order.ChinaDecision{Outcome: cr.Outcome, Answers: cr.Answers, Status: cr.Status, At: cr.ReceivedAt}
+		ok, err := r.Orders.SettleReceipt(ctx, o, cr, o.Note(reason, Actor, now))
+		switch {
+		case errors.Is(err, order.ErrVersionConflict) && attempt < maxAttempts:
 			continue // the workflow moved the order on: read it again
+		case err != nil:
+			return false, false, nil, fmt.Errorf("receipts: record %s for order %s: %w", cr.Type, id, err)
+		case !ok:
+			// Recorded before: o is not what is stored. Read it again for
+			// what follows.
+			o, err = r.Orders.GetOrder(ctx, id)
+			if err != nil {
+				return false, false, nil, fmt.Errorf("receipts: read order %s: %w", id, err)
+			}
+			return false, false, o, nil
 		}
-		if err != nil {
-			return false, nil, fmt.Errorf("receipts: record %s on order %s: %w", cr.Type, id, err)
-		}
-		return true, o, nil
+		return true, true, o, nil
 	}
 }
 

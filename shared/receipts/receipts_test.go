@@ -20,9 +20,12 @@ var at = time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
 func declared(t *testing.T, s *memstore.Store, id string) *order.Order {
 	t.Helper()
 	o := storetest.Order(id, "alice", at)
-	o.Customs = &order.CustomsRecord{Messages: []order.CustomsMessage{{Type: "CEB303", XML: "<x/>", At: at}, {Type: "CEB603", XML: "<x/>", At: at}}}
 	if _, err := s.CreateOrder(context.Background(), o, order.Event{OrderID: id, Version: 1, To: order.StatusReceived},
 		storetest.Completed("customer:alice", id, id, at), at); err != nil {
+		t.Fatal(err)
+	}
+	msgs := []order.CustomsMessage{{Type: "CEB303", XML: "<x/>", At: at}, {Type: "CEB603", XML: "<x/>", At: at}}
+	if _, err := s.PutCustomsDocuments(context.Background(), id, order.CustomsDocuments{Messages: msgs}); err != nil {
 		t.Fatal(err)
 	}
 	return o
@@ -71,9 +74,8 @@ func TestRecordUnderConcurrentChanges(t *testing.T) {
 		}
 	}()
 	wg.Wait()
-	got, _ := s.GetOrder(ctx, o.ID)
-	if len(got.Customs.Receipts) != len(statuses) {
-		t.Fatalf("%d receipts kept, want %d: %+v", len(got.Customs.Receipts), len(statuses), got.Customs.Receipts)
+	if got, _ := s.CustomsReceipts(ctx, o.ID); len(got) != len(statuses) {
+		t.Fatalf("%d receipts kept, want %d: %+v", len(got), len(statuses), got)
 	}
 	hist, _ := s.History(ctx, o.ID)
 	notes := 0
@@ -104,7 +106,7 @@ func TestRecordRefusesWhatItCannotMatch(t *testing.T) {
 	if !errors.As(err, &unknown) || !errors.Is(err, receipts.ErrUnknown) || unknown.Ref != "orderNo:01KSOMEONEELSE" {
 		t.Fatalf("err = %v", err)
 	}
-	if got, _ := s.GetOrder(ctx, o.ID); len(got.Customs.Receipts) != 0 {
+	if got, _ := s.CustomsReceipts(ctx, o.ID); len(got) != 0 {
 		t.Fatal("a receipt with an unknown return was half recorded")
 	}
 	wb, _ := ceb.RenderReceipt("CEB506", []ceb.Return{{GUID: ceb.GUID("a", "b", "e"), LogisticsCode: "L", LogisticsNo: "XB1", Status: 399, Time: at}})
@@ -121,5 +123,65 @@ func TestRecordRefusesWhatItCannotMatch(t *testing.T) {
 	var bad *ceb.ReceiptError
 	if _, err := r.Record(ctx, []byte("<nope/>"), at); !errors.As(err, &bad) {
 		t.Fatalf("garbage: %v", err)
+	}
+}
+
+// Receipts leave the order alone but for the one that settles its wait for
+// China's customs: that one is noted on the order (its Decision, the
+// order's next version) and wakes the waiting step, once — a resent
+// release, and what comes after it, wake nothing.
+func TestOnlyTheSettlingReceiptWritesTheOrderAndWakes(t *testing.T) {
+	s := memstore.New()
+	ctx := context.Background()
+	o := declared(t, s, "01KRECEIPTS0000000000000003")
+	o.Customs, o.TaskToken = &order.CustomsRecord{AwaitingChina: true}, "t-1"
+	if err := s.SaveTransition(ctx, o, o.Note("submitted_to_china_eport", "workflow", at)); err != nil {
+		t.Fatal(err)
+	}
+	var woken []string
+	r := &receipts.Recorder{Orders: s, Wake: receipts.WakeFunc(func(_ context.Context, id, token string) error {
+		woken = append(woken, id+" "+token)
+		return nil
+	})}
+	record := func(status, sec int) receipts.Result {
+		t.Helper()
+		res, err := r.Record(ctx, orderReceipt(t, o.ID, status, sec), at.Add(time.Duration(sec)*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res[0]
+	}
+	version := func() int64 {
+		got, _ := s.GetOrder(ctx, o.ID)
+		return got.Version
+	}
+	record(120, 1)
+	record(399, 2)
+	if v := version(); v != o.Version || len(woken) != 0 {
+		t.Fatalf("pending receipts: version %d (want %d), woken %v", v, o.Version, woken)
+	}
+	if res := record(100, 3); !res.Recorded || res.Outcome != "rejected" {
+		t.Fatalf("the rejection: %+v", res)
+	}
+	got, _ := s.GetOrder(ctx, o.ID)
+	if got.Version != o.Version+1 || got.Customs.Decision == nil || got.Customs.Decision.Outcome != "rejected" ||
+		got.Customs.Decision.Status != 100 || len(woken) != 1 || woken[0] != o.ID+" t-1" {
+		t.Fatalf("after the rejection: version %d, decision %+v, woken %v", got.Version, got.Customs.Decision, woken)
+	}
+	if res := record(100, 3); res.Recorded {
+		t.Fatal("the resent rejection was recorded again")
+	}
+	record(800, 4)
+	if v := version(); v != o.Version+1 || len(woken) != 1 {
+		t.Fatalf("after the settling receipt: version %d, woken %v", v, woken)
+	}
+	h, _ := s.History(ctx, o.ID)
+	var trail []string
+	for _, e := range h[1:] {
+		trail = append(trail, fmt.Sprintf("%d:%s", e.Version, e.Reason))
+	}
+	if want := "[2:submitted_to_china_eport 2:customs_receipt:CEB304:120:pending 2:customs_receipt:CEB304:399:cleared " +
+		"3:customs_receipt:CEB304:100:rejected 3:customs_receipt:CEB304:800:released]"; fmt.Sprint(trail) != want {
+		t.Fatalf("history %v\nwant    %s", trail, want)
 	}
 }

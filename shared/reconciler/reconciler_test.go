@@ -90,44 +90,139 @@ func (w *woken) Wake(_ context.Context, id, token string) error {
 	return nil
 }
 
-// Every run wakes the customs step of each order waiting for China's
-// customs, with the token it waits on — and no other order.
+// waitingForChina creates order n as the customs step leaves it waiting for
+// China's customs on token (none: "") — and, with a due time, as the step
+// records when it must next be woken.
+func waitingForChina(t *testing.T, store *memstore.Store, now time.Time, n int, awaiting bool, token string, due time.Time) *order.Order {
+	t.Helper()
+	ctx := context.Background()
+	o := storetest.Order(fmt.Sprintf("01KRECONCHINA%013d", n), "alice", now.Add(-time.Hour))
+	if _, err := store.CreateOrder(ctx, o, order.Event{OrderID: o.ID, Version: 1, To: order.StatusReceived},
+		storetest.Completed("customer:alice", o.ID, o.ID, o.CreatedAt), o.CreatedAt); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []order.Status{order.StatusStockReserved, order.StatusPaymentAuthorized} {
+		ev, err := o.Transition(st, "", "workflow", now.Add(-30*time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := store.SaveTransition(ctx, o, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o.Customs = &order.CustomsRecord{AwaitingChina: awaiting}
+	o.TaskToken = token
+	if err := store.SaveTransition(ctx, o, o.Note("awaiting", "workflow", now.Add(-20*time.Minute))); err != nil {
+		t.Fatal(err)
+	}
+	if !due.IsZero() {
+		if err := store.SetDue(ctx, o.ID, due); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return o
+}
+
+// Every run wakes the customs step of each order whose wait for China's
+// customs is due, with the token the order holds — and no other order; a
+// due time left by a wait that ended is cleared.
 func TestReconcileWakesOrdersWaitingForChina(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 	store := memstore.New()
-	mk := func(n int, awaiting bool, token string) *order.Order {
-		o := storetest.Order(fmt.Sprintf("01KRECONCHINA00000000000%02d", n), "alice", now.Add(-time.Hour))
-		if _, err := store.CreateOrder(ctx, o, order.Event{OrderID: o.ID, Version: 1, To: order.StatusReceived},
-			storetest.Completed("customer:alice", o.ID, o.ID, o.CreatedAt), o.CreatedAt); err != nil {
-			t.Fatal(err)
-		}
-		for _, st := range []order.Status{order.StatusStockReserved, order.StatusPaymentAuthorized} {
-			ev, err := o.Transition(st, "", "workflow", now.Add(-30*time.Minute))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := store.SaveTransition(ctx, o, ev); err != nil {
-				t.Fatal(err)
-			}
-		}
-		o.Customs = &order.CustomsRecord{AwaitingChina: awaiting}
-		o.TaskToken = token
-		if err := store.SaveTransition(ctx, o, o.Note("awaiting", "workflow", now.Add(-20*time.Minute))); err != nil {
-			t.Fatal(err)
-		}
-		return o
+	due := waitingForChina(t, store, now, 1, true, "token-1", now.Add(-time.Minute))
+	dueNow := waitingForChina(t, store, now, 2, true, "token-2", now)
+	waitingForChina(t, store, now, 3, true, "token-3", now.Add(time.Second))          // not yet due
+	waitingForChina(t, store, now, 4, true, "token-4", time.Time{})                   // no due time: receipts wake it
+	ended := waitingForChina(t, store, now, 5, false, "token-5", now.Add(-time.Hour)) // with the broker now: its worker answers
+	noToken := waitingForChina(t, store, now, 6, true, "", now.Add(-time.Hour))       // no token to wake it with
+	if err := store.SetDue(ctx, "01KGONE", now.Add(-time.Hour)); err != nil {         // no such order
+		t.Fatal(err)
 	}
-	waiting := mk(1, true, "token-1")
-	mk(2, false, "token-2") // with the broker: its worker answers
-	mk(3, true, "")         // no token to wake it with
 	w := &woken{}
 	h := &Handler{Orders: store, Workflow: &enqueued{}, Customs: w, Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return now }}
 	rep, err := h.Reconcile(ctx, events.EventBridgeEvent{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Woken != 1 || fmt.Sprint(w.ids) != "["+waiting.ID+"]" || fmt.Sprint(w.tokens) != "[token-1]" {
+	if rep.Woken != 2 || rep.Failed != 0 || fmt.Sprint(w.ids) != fmt.Sprint([]string{due.ID, dueNow.ID}) || fmt.Sprint(w.tokens) != "[token-1 token-2]" {
 		t.Fatalf("report %+v, woke %v %v", rep, w.ids, w.tokens)
+	}
+	var left []string
+	_ = store.EachDue(ctx, now.Add(time.Hour), func(id string, _ time.Time) { left = append(left, id) })
+	if want := []string{due.ID, dueNow.ID, "01KRECONCHINA0000000000003"}; fmt.Sprint(left) != fmt.Sprint(want) {
+		t.Fatalf("due times left %v, want %v (those of %s, %s and the missing order cleared)", left, want, ended.ID, noToken.ID)
+	}
+	// The step has not moved the due times: the next run wakes the same two.
+	w2 := &woken{}
+	h.Customs = w2
+	if rep, err := h.Reconcile(ctx, events.EventBridgeEvent{}); err != nil || rep.Woken != 2 {
+		t.Fatalf("the next run: %+v %v, want the two woken again", rep, err)
+	}
+}
+
+// counting is the order store as the reconciler sees it, counting the
+// items it reads: orders listed or read one by one, and due waits.
+type counting struct {
+	*memstore.Store
+	read int
+}
+
+func (c *counting) ListByStatus(ctx context.Context, status order.Status, since, until time.Time, limit int, cursor string) ([]order.Order, string, error) {
+	page, next, err := c.Store.ListByStatus(ctx, status, since, until, limit, cursor)
+	c.read += len(page)
+	return page, next, err
+}
+
+func (c *counting) GetOrder(ctx context.Context, id string) (*order.Order, error) {
+	c.read++
+	return c.Store.GetOrder(ctx, id)
+}
+
+func (c *counting) EachDue(ctx context.Context, now time.Time, f func(id string, at time.Time)) error {
+	return c.Store.EachDue(ctx, now, func(id string, at time.Time) {
+		c.read++
+		f(id, at)
+	})
+}
+
+// With a thousand orders waiting for China's customs and none due, a run
+// reads nothing of them (it used to read all thousand, every minute, and
+// wake each); with three due it reads those three and wakes them. The
+// DynamoDB store's side of it, on DynamoDB Local, is
+// dynamostore.TestDueReadsOnlyTheDue.
+func TestReconcileReadsOnlyTheDueWaits(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	store := &counting{Store: memstore.New()}
+	var waiting []*order.Order
+	for i := range 1000 {
+		// The step last woke within the quiet period: each is next due
+		// within the next three minutes.
+		waiting = append(waiting, waitingForChina(t, store.Store, now, 100+i, true, fmt.Sprint("token-", i),
+			now.Add(time.Duration(1+i%180)*time.Second)))
+	}
+	w := &woken{}
+	h := &Handler{Orders: store, Workflow: &enqueued{}, Customs: w, Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return now }}
+	rep, err := h.Reconcile(ctx, events.EventBridgeEvent{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Woken != 0 || len(w.ids) != 0 || store.read > 5 {
+		t.Fatalf("1,000 waiting, none due: report %+v, %d items read, want none woken and at most a handful read", rep, store.read)
+	}
+	t.Logf("1,000 waiting, none due: %d items read", store.read)
+	for _, o := range waiting[:3] {
+		if err := store.SetDue(ctx, o.ID, now.Add(-time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store.read = 0
+	rep, err = h.Reconcile(ctx, events.EventBridgeEvent{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Woken != 3 || store.read != 6 {
+		t.Fatalf("3 of 1,000 due: report %+v, %d items read; want 3 woken, 3 due waits and their 3 orders read", rep, store.read)
 	}
 }

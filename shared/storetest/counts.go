@@ -20,6 +20,9 @@ func runCounts(t *testing.T, newStore func(t *testing.T) Store) {
 			t.Fatalf("empty store: %d %s, %v", n, st, err)
 		}
 	}
+	if all, err := s.StatusCounts(ctx); err != nil || len(all) != len(order.Statuses) {
+		t.Fatalf("empty store: %v, %v; want every status, at 0", all, err)
+	}
 	// Seven RECEIVED a minute apart; then two of them stall and one of
 	// those moves on.
 	var orders []*order.Order
@@ -43,9 +46,13 @@ func runCounts(t *testing.T, newStore func(t *testing.T) Store) {
 		t.Fatal(err)
 	}
 	want := map[order.Status]int{order.StatusReceived: 5, order.StatusStalled: 1, order.StatusStockReserved: 1}
+	all, err := s.StatusCounts(ctx)
+	if err != nil || len(all) != len(order.Statuses) {
+		t.Fatalf("StatusCounts: %v, %v; want every status", all, err)
+	}
 	for _, st := range order.Statuses {
-		if n, err := s.CountByStatus(ctx, st); err != nil || n != want[st] {
-			t.Errorf("%s: %d orders, %v; want %d", st, n, err, want[st])
+		if n, err := s.CountByStatus(ctx, st); err != nil || n != want[st] || all[st] != want[st] {
+			t.Errorf("%s: %d orders (%d in StatusCounts), %v; want %d", st, n, all[st], err, want[st])
 		}
 	}
 	// RECEIVED orders are R02..R06, changed at base+2m..base+6m.

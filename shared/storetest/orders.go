@@ -261,6 +261,22 @@ func runTransitions(t *testing.T, newStore func(t *testing.T) Store) {
 		}
 	})
 
+	t.Run("a change that clears fields clears them", func(t *testing.T) {
+		s := newStore(t)
+		o := fullOrder("01KSAVE000000000000000004", "a", base)
+		if _, err := s.CreateOrder(ctx, o, firstEvent(o), Completed("customer:a", "k", o.ID, base), base); err != nil {
+			t.Fatal(err)
+		}
+		o.Charge, o.Shipping, o.Customs.Decision, o.Customs.Quoted, o.TaskToken, o.Lines = nil, nil, nil, nil, "", o.Lines[:1]
+		o.CancelRequested, o.Customs.Resubmits = false, 0
+		if err := s.SaveTransition(ctx, o, o.Note("cleared_for_test", "test", base.Add(time.Minute))); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.GetOrder(ctx, o.ID); !reflect.DeepEqual(got, o) {
+			t.Fatalf("after clearing:\n got  %+v\n want %+v", got, o)
+		}
+	})
+
 	t.Run("a missing order is ErrNotFound", func(t *testing.T) {
 		s := newStore(t)
 		ghost := Order("01KSAVE000000000000000002", "a", base)

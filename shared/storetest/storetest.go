@@ -7,6 +7,7 @@ package storetest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -42,8 +43,11 @@ type Store interface {
 	// order.ErrInvalidCursor.
 	ListByCustomer(ctx context.Context, customerID string, limit int, cursor string) ([]order.Order, string, error)
 	// ListByStatus pages the orders in a status whose last change falls in
-	// [since, until), newest first.
+	// [since, until), newest first, showing of each what the ops lists read
+	// (Listed) and nothing else.
 	ListByStatus(ctx context.Context, status order.Status, since, until time.Time, limit int, cursor string) ([]order.Order, string, error)
+	// StatusCounts counts the orders in every status (0 for none).
+	StatusCounts(ctx context.Context) (map[order.Status]int, error)
 	// CountByStatus counts the orders in a status.
 	CountByStatus(ctx context.Context, status order.Status) (int, error)
 	// CountByStatusBefore counts the orders in a status whose last change
@@ -64,6 +68,46 @@ type Store interface {
 	PutReferences(ctx context.Context, id string, refs []string) error
 	// OrderByReference is the id of the order ref names; order.ErrNotFound.
 	OrderByReference(ctx context.Context, ref string) (string, error)
+	// SetDue records that the step order id waits in is next due at at,
+	// replacing the due time it had.
+	SetDue(ctx context.Context, id string, at time.Time) error
+	// ClearDue removes order id's due time, if any.
+	ClearDue(ctx context.Context, id string) error
+	// ClearDueAt removes order id's due time if it is still at.
+	ClearDueAt(ctx context.Context, id string, at time.Time) error
+	// EachDue calls f with each wait due at or before now, the most overdue
+	// first; f may set and clear due times.
+	EachDue(ctx context.Context, now time.Time, f func(id string, at time.Time)) error
+
+	// What is kept beside an order, never in it: none of these writes the
+	// order (but SettleReceipt, which saves it as SaveTransition does).
+
+	// PutCustomsDocuments stores the declaration and the messages of an
+	// order, each once (one stored already is kept), and returns them as
+	// stored; receipts are refused (RecordReceipt).
+	PutCustomsDocuments(ctx context.Context, id string, d order.CustomsDocuments) (order.CustomsDocuments, error)
+	// CustomsDocuments reads the declaration, the messages by type and the
+	// receipts in the order they arrived.
+	CustomsDocuments(ctx context.Context, id string) (order.CustomsDocuments, error)
+	// CustomsDeclaration reads the declaration; order.ErrNotFound.
+	CustomsDeclaration(ctx context.Context, id string) (json.RawMessage, error)
+	// CustomsMessage reads one message by type; order.ErrNotFound.
+	CustomsMessage(ctx context.Context, id, msgType string) (order.CustomsMessage, error)
+	// CustomsReceipts reads the receipts in the order they arrived.
+	CustomsReceipts(ctx context.Context, id string) ([]order.CustomsReceipt, error)
+	// RecordReceipt stores a receipt with its history note (an
+	// annotation), once: false for a receipt stored already.
+	RecordReceipt(ctx context.Context, id string, r order.CustomsReceipt, note order.Event) (bool, error)
+	// SettleReceipt stores a receipt and saves o with ev, its note, as
+	// SaveTransition does, all or nothing: false for a receipt stored
+	// already; order.ErrVersionConflict, order.ErrNotFound.
+	SettleReceipt(ctx context.Context, o *order.Order, r order.CustomsReceipt, ev order.Event) (bool, error)
+	// RecordCallback stores a callback attempt with its history note; a
+	// delivered one moves the delivered version up to its own, and writes
+	// nothing (false) when it is there already.
+	RecordCallback(ctx context.Context, id string, a order.CallbackAttempt, note order.Event) (bool, error)
+	// Callbacks reads the delivered version and the attempts, oldest first.
+	Callbacks(ctx context.Context, id string) (order.CallbackRecord, error)
 }
 
 // Run runs the contract suite; newStore returns an empty store for each test.
@@ -74,9 +118,15 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	t.Run("transitions", func(t *testing.T) { runTransitions(t, newStore) })
 	t.Run("lists", func(t *testing.T) { runLists(t, newStore) })
 	t.Run("counts", func(t *testing.T) { runCounts(t, newStore) })
+	t.Run("sharded lists", func(t *testing.T) { runShardedLists(t, newStore) })
+	t.Run("counters", func(t *testing.T) { runCounters(t, newStore) })
+	t.Run("due", func(t *testing.T) { runDue(t, newStore) })
 	t.Run("concurrency", func(t *testing.T) { runConcurrency(t, newStore) })
 	t.Run("quotes", func(t *testing.T) { runQuotes(t, newStore) })
 	t.Run("references", func(t *testing.T) { runReferences(t, newStore) })
+	t.Run("documents", func(t *testing.T) { runDocuments(t, newStore) })
+	t.Run("receipts", func(t *testing.T) { runReceipts(t, newStore) })
+	t.Run("callbacks", func(t *testing.T) { runCallbacks(t, newStore) })
 }
 
 // base is the suite's clock. It has nanoseconds, which every store keeps.
@@ -142,13 +192,9 @@ func fullOrder(id, customer string, at time.Time) *order.Order {
 	merchantCost := money.New(1, "EUR")
 	o.Customs = &order.CustomsRecord{QuoteID: o.QuoteID, Quoted: quoted, Assessed: &assessed, MerchantCost: &merchantCost,
 		SupervisionMode: "9710", DeclarationForm: true, AwaitingChina: true, SubmittedAt: at.Add(2 * time.Second),
-		Resubmits: 2, ResubmittedAt: at.Add(3 * time.Minute), NoAnswerAt: at.Add(9 * time.Minute), Declaration: []byte(`{"declarationId":"9610-2026-000123","lines":2}`),
-		Messages: []order.CustomsMessage{{Type: "CEB303", XML: `<ceb:CEB303Message guid="X" version="1.0"/>`, At: at}},
-		Receipts: []order.CustomsReceipt{{Type: "CEB304", Answers: "CEB303", GUID: "4CDE1D46-9E2B-4C0A-8D16-1F6A1D0C5E02", Status: 120,
-			Meaning: "stored by customs", Outcome: "pending", Info: "入库", InvtNo: "514120261000000001", PreNo: "I20261124000000001", At: at, ReceivedAt: at.Add(time.Second)}}}
+		Resubmits: 2, ResubmittedAt: at.Add(3 * time.Minute), NoAnswerAt: at.Add(9 * time.Minute), DeclaredAt: at.Add(time.Second), ReceiptCount: 9,
+		Decision: &order.ChinaDecision{Outcome: "released", Answers: "CEB603", Status: 800, At: at.Add(5 * time.Minute)}}
 	o.PartnerID = "demo-marketplace"
-	o.Callbacks = &order.CallbackRecord{DeliveredVersion: 6, Attempts: []order.CallbackAttempt{
-		{Version: 7, Status: order.StatusDispatched, At: at.Add(time.Hour), HTTPStatus: 503, Error: "partner answered 503", Delivered: true}}}
 	o.Screening = &order.ScreeningHit{Reason: "restricted_goods", EntryID: "eu.goods.0001", List: "restricted-goods",
 		Matched: "8518300000", Field: "/lines/1/hsCode", Source: "Council Regulation (EC) No 1186/2009"}
 	return o

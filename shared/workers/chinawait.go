@@ -75,10 +75,48 @@ func (w ChinaWait) maxResubmits() int {
 // SetChinaWait sets how the wait for China's customs is paced.
 func (c *Customs) SetChinaWait(w ChinaWait) { c.wait = w }
 
+// Waits keeps when each wait for China's customs is next due
+// (dynamostore.Store, in items of their own beside the orders): the
+// reconciler wakes the waits that are due, and only those. The step says
+// when it must next be woken — the end of the quiet period, when it
+// submits again or gives up — whenever it waits on, and clears it when the
+// wait ends. A due time set for a wait that then did not begin, or left
+// behind, is harmless: the reconciler clears that of an order that does
+// not wait.
+type Waits interface {
+	SetDue(ctx context.Context, id string, at time.Time) error
+	ClearDue(ctx context.Context, id string) error
+}
+
+// due records that the wait of order id is next due when its quiet period
+// ends after last (its latest receipt or submission), before the order
+// says it waits: so that no wait goes without one.
+func (c *Customs) due(ctx context.Context, id string, last time.Time) error {
+	if c.waits == nil {
+		return nil
+	}
+	if err := c.waits.SetDue(ctx, id, last.Add(c.wait.quietPeriod())); err != nil {
+		return fmt.Errorf("record when the wait of %s is due: %w", id, err)
+	}
+	return nil
+}
+
+// ended clears the due time of order id's wait, which has ended: decided,
+// or given up.
+func (c *Customs) ended(ctx context.Context, id string) error {
+	if c.waits == nil {
+		return nil
+	}
+	if err := c.waits.ClearDue(ctx, id); err != nil {
+		return fmt.Errorf("clear the due time of the wait of %s: %w", id, err)
+	}
+	return nil
+}
+
 // waitingForChina reports whether o's messages were submitted and the step
 // waits for China's customs to decide on them.
 func (c *Customs) waitingForChina(o *order.Order) bool {
-	return c.eport != nil && o.Customs != nil && o.Customs.AwaitingChina
+	return c.eport != nil && c.docs != nil && o.Customs != nil && o.Customs.AwaitingChina
 }
 
 // rearmChinaWait resets the resubmissions when a new task token — a
@@ -89,9 +127,11 @@ func rearmChinaWait(o *order.Order) {
 	}
 }
 
-// awaitChina is a wake of the step waiting for China's customs. It answers
-// once the receipts decide (chinaAnswer). Otherwise it heartbeats the task
-// if the receipts progressed within the progress window; submits the
+// awaitChina is a wake of the step waiting for China's customs. It reads
+// the order's receipts (documents of their own: a query of the order's
+// partition) and answers once they decide (chinaAnswer), counting them on
+// the order that the answer stores. Otherwise it heartbeats the task if
+// the receipts progressed within the progress window; submits the
 // messages again once the wait has been quiet for the quiet period; and,
 // quiet after the last resubmission, gives up with ChinaCustomsNoAnswer.
 // A wait given up on fails its task again on every wake, without reading
@@ -100,14 +140,29 @@ func rearmChinaWait(o *order.Order) {
 func (c *Customs) awaitChina(ctx context.Context, o *order.Order, now time.Time) (string, error) {
 	rec := o.Customs
 	if !rec.NoAnswerAt.IsZero() {
+		if err := c.ended(ctx, o.ID); err != nil {
+			return "", err
+		}
 		return "", noAnswer(rec) // a lost answer is made up for; a spent token is no error
 	}
-	if ref, err := c.chinaAnswer(o); !errors.Is(err, errAnswerLater) {
+	receipts, err := c.docs.CustomsReceipts(ctx, o.ID)
+	if err != nil {
+		return "", fmt.Errorf("read the receipts of %s: %w", o.ID, err)
+	}
+	rec.ReceiptCount = len(receipts)
+	if ref, err := c.chinaAnswer(o, receipts); !errors.Is(err, errAnswerLater) {
+		if err := c.ended(ctx, o.ID); err != nil {
+			return "", err
+		}
 		return ref, err
 	}
-	quiet := now.Sub(lastProgress(rec))
+	last := lastProgress(rec, receipts)
+	quiet := now.Sub(last)
 	switch {
 	case quiet < c.wait.quietPeriod():
+		if err := c.due(ctx, o.ID, last); err != nil {
+			return "", err
+		}
 		if quiet >= c.wait.progressWindow() {
 			c.w.log.Debug("china customs quiet: no heartbeat", "orderId", o.ID, "quietFor", quiet.Round(time.Second).String())
 			return "", errAnswerLater
@@ -125,12 +180,12 @@ func (c *Customs) awaitChina(ctx context.Context, o *order.Order, now time.Time)
 // lastProgress is when the wait last moved: the latest of the submission,
 // the last resubmission and the receipts' arrival (a receipt the order
 // held already is not recorded again, so a repeated answer is no progress).
-func lastProgress(rec *order.CustomsRecord) time.Time {
+func lastProgress(rec *order.CustomsRecord, receipts []order.CustomsReceipt) time.Time {
 	last := rec.SubmittedAt
 	if rec.ResubmittedAt.After(last) {
 		last = rec.ResubmittedAt
 	}
-	for _, r := range rec.Receipts {
+	for _, r := range receipts {
 		if r.ReceivedAt.After(last) {
 			last = r.ReceivedAt
 		}
@@ -144,8 +199,15 @@ func lastProgress(rec *order.CustomsRecord) time.Time {
 // failure is transient: the message comes back, and the wait, now recent,
 // is resubmitted once quiet again.
 func (c *Customs) resubmit(ctx context.Context, o *order.Order, quiet time.Duration, now time.Time) error {
-	d, msgs, err := submitted(o)
+	docs, err := c.docs.CustomsDocuments(ctx, o.ID)
 	if err != nil {
+		return fmt.Errorf("read the customs documents of %s: %w", o.ID, err)
+	}
+	d, msgs, err := submitted(o.ID, docs)
+	if err != nil {
+		return err
+	}
+	if err := c.due(ctx, o.ID, now); err != nil {
 		return err
 	}
 	rec := o.Customs
@@ -158,7 +220,7 @@ func (c *Customs) resubmit(ctx context.Context, o *order.Order, quiet time.Durat
 		return fmt.Errorf("resubmit the CEB messages of %s: %w", o.ID, err)
 	}
 	c.w.log.Info("resubmitted to the china e-port", "orderId", o.ID, "resubmits", rec.Resubmits,
-		"quietFor", quiet.Round(time.Second).String(), "receipts", len(rec.Receipts))
+		"quietFor", quiet.Round(time.Second).String(), "receipts", rec.ReceiptCount)
 	if err := c.w.tasks.Heartbeat(ctx, o.TaskToken); err != nil {
 		return err
 	}
@@ -172,30 +234,33 @@ func (c *Customs) giveUp(ctx context.Context, o *order.Order, quiet time.Duratio
 	if err := c.w.steps.Orders.SaveTransition(ctx, o, o.Note("china_customs_no_answer", "workflow", now)); err != nil {
 		return fmt.Errorf("record that china's customs did not answer %s: %w", o.ID, err)
 	}
+	if err := c.ended(ctx, o.ID); err != nil {
+		return err
+	}
 	c.w.log.Warn("no decision from china's customs: the step fails", "orderId", o.ID, "errorName", workflow.ErrChinaCustomsNoAnswer,
-		"resubmits", o.Customs.Resubmits, "quietFor", quiet.Round(time.Second).String(), "receipts", len(o.Customs.Receipts))
+		"resubmits", o.Customs.Resubmits, "quietFor", quiet.Round(time.Second).String(), "receipts", o.Customs.ReceiptCount)
 	return noAnswer(o.Customs)
 }
 
 // noAnswer is the task failure of a wait given up on.
 func noAnswer(rec *order.CustomsRecord) error {
 	return &failure{name: workflow.ErrChinaCustomsNoAnswer,
-		cause: fmt.Sprintf("china's customs decided nothing on the messages, submitted again %d times (%d receipts)", rec.Resubmits, len(rec.Receipts))}
+		cause: fmt.Sprintf("china's customs decided nothing on the messages, submitted again %d times (%d receipts)", rec.Resubmits, rec.ReceiptCount)}
 }
 
-// submitted is what the step submitted for o, as stored with the order:
+// submitted is what the step submits for order id, as stored beside it:
 // China's declaration and the rendered messages, whose guids the E-Port
 // knows them by.
-func submitted(o *order.Order) (*chinacustoms.Declaration, []ceb.Message, error) {
+func submitted(id string, docs order.CustomsDocuments) (*chinacustoms.Declaration, []ceb.Message, error) {
 	var d customs.Declaration
-	if err := json.Unmarshal(o.Customs.Declaration, &d); err != nil {
-		return nil, nil, fmt.Errorf("read the declaration of %s: %w", o.ID, err)
+	if err := json.Unmarshal(docs.Declaration, &d); err != nil {
+		return nil, nil, fmt.Errorf("read the declaration of %s: %w", id, err)
 	}
-	if d.China == nil || len(o.Customs.Messages) == 0 {
-		return nil, nil, fmt.Errorf("order %s waits for china's customs without china's declaration or messages", o.ID)
+	if d.China == nil || len(docs.Messages) == 0 {
+		return nil, nil, fmt.Errorf("order %s waits for china's customs without china's declaration or messages", id)
 	}
-	msgs := make([]ceb.Message, len(o.Customs.Messages))
-	for i, m := range o.Customs.Messages {
+	msgs := make([]ceb.Message, len(docs.Messages))
+	for i, m := range docs.Messages {
 		msgs[i] = ceb.Message{Type: m.Type, XML: []byte(m.XML)}
 	}
 	return d.China, msgs, nil

@@ -382,8 +382,8 @@ func TestReceiptsCutShortByACrashAreFetchedAgain(t *testing.T) {
 	w.SetEPort(dying)
 	wake(t, w, o.ID, "t1")
 	dying.Drain()
-	if got := stored(t, f, o.ID); len(got.Customs.Receipts) != 2 || !got.Customs.AwaitingChina {
-		t.Fatalf("before the crash: %d receipts, awaiting %v", len(got.Customs.Receipts), got.Customs.AwaitingChina)
+	if got := stored(t, f, o.ID); len(docsOf(t, f, got.ID).Receipts) != 2 || !got.Customs.AwaitingChina {
+		t.Fatalf("before the crash: %d receipts, awaiting %v", len(docsOf(t, f, got.ID).Receipts), got.Customs.AwaitingChina)
 	}
 
 	next := &EPortSimulator{Logger: log, Deliver: deliver}
@@ -461,8 +461,8 @@ func TestEPortSimulatorAnswersAMessageSubmittedAgain(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if o := stored(t, f, d.Order.OrderNo); len(o.Customs.Receipts) != 9 {
-		t.Fatalf("%d receipts on the order, want each of the 9 once", len(o.Customs.Receipts))
+	if o := stored(t, f, d.Order.OrderNo); len(docsOf(t, f, o.ID).Receipts) != 9 {
+		t.Fatalf("%d receipts on the order, want each of the 9 once", len(docsOf(t, f, o.ID).Receipts))
 	}
 }
 
@@ -522,5 +522,70 @@ func TestEPortSimulatorKeepsPendingReceiptsAcrossACrash(t *testing.T) {
 	}
 	if pending(pendingExt) != 0 {
 		t.Fatal("the resubmission's file is left after its delivery")
+	}
+}
+
+// dueOf is when the wait of order id is next due, as the store keeps it
+// for the reconciler; zero when it is not.
+func dueOf(t *testing.T, f *fixture, id string) time.Time {
+	t.Helper()
+	var at time.Time
+	if err := f.store.EachDue(context.Background(), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC), func(due string, when time.Time) {
+		if due == id {
+			at = when
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return at
+}
+
+// The step keeps its wait's due time — when the reconciler must next wake
+// it: the end of the quiet period after the latest receipt or submission —
+// and clears it when the wait ends, given up or decided.
+func TestChinaWaitKeepsItsDueTime(t *testing.T) {
+	f := newFixture()
+	w, _, clk, o := quietCustoms(t, f, 108)
+	if due := dueOf(t, f, o.ID); !due.Equal(clk.now().Add(DefaultQuietPeriod)) {
+		t.Fatalf("after the submission due at %v, want %v", due, clk.now().Add(DefaultQuietPeriod))
+	}
+	rec := &receipts.Recorder{Orders: f.store, Logger: slog.New(slog.DiscardHandler)}
+	clk.advance(time.Minute)
+	if _, err := rec.Record(context.Background(), receipt(t, w.eport.(*silentEPort), 120, clk.now()), clk.now()); err != nil {
+		t.Fatal(err)
+	}
+	clk.advance(time.Minute)
+	wake(t, w, o.ID, "t1") // a receipt a minute ago: it heartbeats, due three minutes after the receipt
+	if due, want := dueOf(t, f, o.ID), clk.now().Add(-time.Minute+DefaultQuietPeriod); !due.Equal(want) {
+		t.Fatalf("after a receipt due at %v, want %v", due, want)
+	}
+	clk.advance(DefaultQuietPeriod)
+	wake(t, w, o.ID, "t1") // quiet: submitted again
+	if due := dueOf(t, f, o.ID); !due.Equal(clk.now().Add(DefaultQuietPeriod)) {
+		t.Fatalf("after the resubmission due at %v, want %v", due, clk.now().Add(DefaultQuietPeriod))
+	}
+	for range DefaultMaxResubmits { // the other resubmissions, then it gives up
+		clk.advance(DefaultQuietPeriod + time.Second)
+		wake(t, w, o.ID, "t1")
+	}
+	if answers := f.tasks.list(); len(answers) != 1 || !strings.Contains(answers[0], workflow.ErrChinaCustomsNoAnswer) {
+		t.Fatalf("answers %v", answers)
+	}
+	if due := dueOf(t, f, o.ID); !due.IsZero() {
+		t.Fatalf("a wait given up on is still due at %v", due)
+	}
+
+	decided := newFixture()
+	w, _, clk, o = quietCustoms(t, decided, 109)
+	rec = &receipts.Recorder{Orders: decided.store, Logger: slog.New(slog.DiscardHandler)}
+	if _, err := rec.Record(context.Background(), receipt(t, w.eport.(*silentEPort), 100, clk.now()), clk.now()); err != nil {
+		t.Fatal(err)
+	}
+	wake(t, w, o.ID, "t1")
+	if answers := decided.tasks.list(); len(answers) != 1 || !strings.Contains(answers[0], "china_customs_rejected") {
+		t.Fatalf("answers %v", answers)
+	}
+	if due := dueOf(t, decided, o.ID); !due.IsZero() {
+		t.Fatalf("a decided wait is still due at %v", due)
 	}
 }

@@ -57,8 +57,11 @@ func TestCustomsFilesTheDeclarationAndRecordsTheAssessment(t *testing.T) {
 	if rec.SupervisionMode != "9610" {
 		t.Fatalf("supervision mode %q: goods shipped from China to a shopper are 9610", rec.SupervisionMode)
 	}
+	if rec.DeclaredAt.IsZero() {
+		t.Fatal("the order does not note that its declaration is stored")
+	}
 	var d customs.Declaration
-	if err := json.Unmarshal(rec.Declaration, &d); err != nil {
+	if err := json.Unmarshal(docsOf(t, f, o.ID).Declaration, &d); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.Check(); err != nil {
@@ -170,7 +173,7 @@ func TestCustomsDeclaresARetailImportIntoChina(t *testing.T) {
 		t.Fatalf("answer %q", answer)
 	}
 	var d customs.Declaration
-	_ = json.Unmarshal(got.Customs.Declaration, &d)
+	_ = json.Unmarshal(docsOf(t, f, got.ID).Declaration, &d)
 	if got.Customs.SupervisionMode != "9610" || d.China == nil || d.China.Inventory.IEFlag != "I" || d.China.Order.Currency != "CNY" {
 		t.Fatalf("mode %q china %+v", got.Customs.SupervisionMode, d.China)
 	}
@@ -187,7 +190,7 @@ func TestCustomsKeepsTheCEBMessages(t *testing.T) {
 	o := f.newOrder(t, 50, order.StatusPaymentAuthorized, onDay)
 	got, _ := clearOne(t, f, o)
 	var types []string
-	for _, m := range got.Customs.Messages {
+	for _, m := range docsOf(t, f, got.ID).Messages {
 		types = append(types, m.Type)
 		if _, err := os.Stat("/usr/bin/xmllint"); err != nil {
 			t.Fatal("xmllint is missing: run `make tools` (make test installs libxml2-utils)")

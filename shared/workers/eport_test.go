@@ -55,9 +55,9 @@ func TestCustomsWaitsForChinasReleaseThenClears(t *testing.T) {
 	}
 	waiting, _ := f.store.GetOrder(context.Background(), o.ID)
 	if waiting.Status != order.StatusPaymentAuthorized || !waiting.Customs.AwaitingChina || waiting.Customs.SubmittedAt.IsZero() ||
-		len(waiting.Customs.Messages) != 4 || len(f.tasks.list()) != 0 {
+		len(docsOf(t, f, waiting.ID).Messages) != 4 || len(f.tasks.list()) != 0 {
 		t.Fatalf("before the receipts: %s, awaiting %v, %d messages, answers %v", waiting.Status, waiting.Customs.AwaitingChina,
-			len(waiting.Customs.Messages), f.tasks.list())
+			len(docsOf(t, f, waiting.ID).Messages), f.tasks.list())
 	}
 	eport.Drain()
 	if resp, _ := w.Handle(context.Background(), batch(token)); len(resp.BatchItemFailures) != 0 { // SQS redelivers
@@ -79,7 +79,7 @@ func TestCustomsWaitsForChinasReleaseThenClears(t *testing.T) {
 		t.Fatalf("the waybill number names %q, %v", id, err)
 	}
 	var seen []string
-	for _, r := range got.Customs.Receipts {
+	for _, r := range docsOf(t, f, got.ID).Receipts {
 		seen = append(seen, r.Type+":"+r.Outcome)
 	}
 	want := []string{"CEB304:pending", "CEB304:cleared", "CEB404:pending", "CEB404:cleared", "CEB506:pending", "CEB506:cleared",
@@ -108,7 +108,7 @@ func TestCustomsWaitsForChinasReleaseThenClears(t *testing.T) {
 	if cleared < 0 || hist[cleared-1].Reason != "customs_receipt:CEB604:800:released" {
 		t.Fatalf("cleared at %d, not right after the release: %+v", cleared, hist)
 	}
-	if last := got.Customs.Receipts[len(got.Customs.Receipts)-1]; last.InvtNo == "" || len(last.PreNo) != 18 {
+	if last := docsOf(t, f, got.ID).Receipts[len(docsOf(t, f, got.ID).Receipts)-1]; last.InvtNo == "" || len(last.PreNo) != 18 {
 		t.Fatalf("the release carries no inventory number: %+v", last)
 	}
 }
@@ -131,11 +131,11 @@ func TestCustomsRefusesWhatChinasCustomsReject(t *testing.T) {
 	}
 	got, _ := f.store.GetOrder(context.Background(), o.ID)
 	rejected := false
-	for _, r := range got.Customs.Receipts {
+	for _, r := range docsOf(t, f, got.ID).Receipts {
 		rejected = rejected || (r.Status == 100 && strings.Contains(r.Info, "商品名称"))
 	}
 	if !rejected || got.Status == order.StatusCustomsCleared {
-		t.Fatalf("status %s, receipts %+v", got.Status, got.Customs.Receipts)
+		t.Fatalf("status %s, receipts %+v", got.Status, docsOf(t, f, got.ID).Receipts)
 	}
 }
 
@@ -145,7 +145,7 @@ func TestCustomsWithoutAnEPortDoesNotWait(t *testing.T) {
 	f := newFixture()
 	o := storeSample(t, f, 62, "mobile-b2c-de.json", nil)
 	got, answer, _ := clearLogged(t, f, o)
-	if got.Status != order.StatusCustomsCleared || got.Customs.AwaitingChina || len(got.Customs.Messages) != 4 ||
+	if got.Status != order.StatusCustomsCleared || got.Customs.AwaitingChina || len(docsOf(t, f, got.ID).Messages) != 4 ||
 		answer != "t-"+o.ID+` success {"declaration":"CD-`+o.ID+`"}` {
 		t.Fatalf("status %s, awaiting %v, answer %q", got.Status, got.Customs.AwaitingChina, answer)
 	}
@@ -157,17 +157,17 @@ func TestCEBMessagesCarryTheRegisteredChineseNames(t *testing.T) {
 	f := newFixture()
 	o := storeSample(t, f, 95, "mobile-b2c-de.json", nil)
 	got, _, logs := clearLogged(t, f, o)
-	if len(got.Customs.Messages) != 4 {
-		t.Fatalf("%d messages\n%s", len(got.Customs.Messages), logs)
+	if len(docsOf(t, f, got.ID).Messages) != 4 {
+		t.Fatalf("%d messages\n%s", len(docsOf(t, f, got.ID).Messages), logs)
 	}
-	inv := got.Customs.Messages[3].XML
+	inv := docsOf(t, f, got.ID).Messages[3].XML
 	for _, want := range []string{"<ceb:gname>棉制针织男式T恤衫</ceb:gname>", "<ceb:gmodel>T恤衫|日常穿着|针织|棉100%|无品牌|M码</ceb:gmodel>",
 		"<ceb:gname>无线蓝牙耳机</ceb:gname>"} {
 		if !strings.Contains(inv, want) {
 			t.Errorf("CEB603 lacks %s", want)
 		}
 	}
-	if !strings.Contains(got.Customs.Messages[0].XML, "<ceb:itemName>棉制针织男式T恤衫</ceb:itemName>") {
+	if !strings.Contains(docsOf(t, f, got.ID).Messages[0].XML, "<ceb:itemName>棉制针织男式T恤衫</ceb:itemName>") {
 		t.Error("CEB303 lacks the Chinese name")
 	}
 }

@@ -92,7 +92,7 @@ func TestCustomsRendersTheMessagesOfARetailImportIntoChina(t *testing.T) {
 		t.Fatalf("mode %q, identity stored %v", got.Customs.SupervisionMode, got.Buyer.Identity)
 	}
 	var types []string
-	for _, m := range got.Customs.Messages {
+	for _, m := range docsOf(t, f, got.ID).Messages {
 		types = append(types, m.Type)
 		var want []string
 		switch m.Type {
@@ -131,8 +131,8 @@ func TestCustomsWithoutIdentityRendersNoImportMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _, logs := clearLogged(t, f, o)
-	if got.Status != order.StatusCustomsCleared || len(got.Customs.Messages) != 0 {
-		t.Fatalf("status %s, %d messages", got.Status, len(got.Customs.Messages))
+	if got.Status != order.StatusCustomsCleared || len(docsOf(t, f, got.ID).Messages) != 0 {
+		t.Fatalf("status %s, %d messages", got.Status, len(docsOf(t, f, got.ID).Messages))
 	}
 	if !strings.Contains(logs.String(), "buyerIdNumber") {
 		t.Fatalf("the log does not name the missing field:\n%s", logs)
@@ -186,20 +186,20 @@ func TestCustomsRendersADirectPurchaseImportAndItsReceipts(t *testing.T) {
 	}
 	eport.Drain()
 	got, _ := f.store.GetOrder(context.Background(), o.ID)
-	if got.Customs.SupervisionMode != "9610" || len(got.Customs.Messages) != 4 {
-		t.Fatalf("mode %q with %d messages", got.Customs.SupervisionMode, len(got.Customs.Messages))
+	if got.Customs.SupervisionMode != "9610" || len(docsOf(t, f, got.ID).Messages) != 4 {
+		t.Fatalf("mode %q with %d messages", got.Customs.SupervisionMode, len(docsOf(t, f, got.ID).Messages))
 	}
-	inv := got.Customs.Messages[3]
+	inv := docsOf(t, f, got.ID).Messages[3]
 	for _, want := range []string{"<ceb:trafNo>DEMO AIRLINE</ceb:trafNo>", "<ceb:billNo>XBM", "<ceb:copNo>" + o.ID[len(o.ID)-20:] + "</ceb:copNo>"} {
 		if !strings.Contains(inv.XML, want) {
 			t.Errorf("CEB621 lacks %s", want)
 		}
 	}
-	for _, m := range got.Customs.Messages {
+	for _, m := range docsOf(t, f, got.ID).Messages {
 		validateImport(t, m.Type, m.XML)
 	}
 	outcomes := map[string]string{}
-	for _, r := range got.Customs.Receipts {
+	for _, r := range docsOf(t, f, got.ID).Receipts {
 		outcomes[r.Type] = r.Outcome
 	}
 	if outcomes["CEB312"] != "cleared" || outcomes["CEB412"] != "cleared" || outcomes["CEB512"] != "cleared" || outcomes["CEB622"] != "released" {
@@ -254,7 +254,7 @@ func TestCustomsSendsLargeB2BExportsToADeclarationForm(t *testing.T) {
 	}{{large, true, "CEB303,CEB403,CEB505"}, {small, false, "CEB303,CEB403,CEB505,CEB603"}} {
 		got, _, logs := clearLogged(t, f, tc.o)
 		var types []string
-		for _, m := range got.Customs.Messages {
+		for _, m := range docsOf(t, f, got.ID).Messages {
 			types = append(types, m.Type)
 		}
 		if got.Customs.SupervisionMode != "9710" || got.Customs.DeclarationForm != tc.form || strings.Join(types, ",") != tc.types {

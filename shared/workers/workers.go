@@ -221,17 +221,32 @@ func (w *worker) one(ctx context.Context, body string) error {
 
 // Customs is the customs-worker: it recomputes the order's landed cost with
 // the engine that quoted it, builds the declaration (and China's, where
-// Chinese customs declares the goods), files it with the broker, and
-// records on the order what was assessed, what the merchant bears and the
-// declaration itself.
+// Chinese customs declares the goods), files it with the broker, records on
+// the order what was assessed and what the merchant bears, and keeps the
+// declaration and China's messages beside the order (Documents).
 type Customs struct {
 	w          worker
 	engine     *customs.Engine
 	parties    chinacustoms.Parties
 	cebOptions func(d *chinacustoms.Declaration) ceb.Options
 	refs       References
+	docs       Documents
+	waits      Waits
 	eport      EPort
 	wait       ChinaWait
+}
+
+// Documents keeps what the customs step files, and customs' receipts,
+// beside the order rather than in it (dynamostore.Store): written once,
+// read when the step needs them.
+type Documents interface {
+	// PutCustomsDocuments stores the declaration and the messages, each
+	// once, and returns them as stored: those of an earlier attempt stay.
+	PutCustomsDocuments(ctx context.Context, id string, d order.CustomsDocuments) (order.CustomsDocuments, error)
+	// CustomsDocuments reads the declaration, the messages and the receipts.
+	CustomsDocuments(ctx context.Context, id string) (order.CustomsDocuments, error)
+	// CustomsReceipts reads the receipts, in the order they arrived.
+	CustomsReceipts(ctx context.Context, id string) ([]order.CustomsReceipt, error)
 }
 
 // EPort transmits rendered CEB messages to the China E-Port (through the
@@ -257,6 +272,12 @@ func NewCustoms(s *steps.Steps, tasks Tasks, broker Broker, log *slog.Logger) *C
 	if refs, ok := s.Orders.(References); ok {
 		c.refs = refs // the order store keeps the references when it can
 	}
+	if docs, ok := s.Orders.(Documents); ok {
+		c.docs = docs // and the documents: without them nothing is kept, and nothing waits for China
+	}
+	if waits, ok := s.Orders.(Waits); ok {
+		c.waits = waits // and when a wait is due, for the reconciler
+	}
 	c.w = worker{steps: s, tasks: tasks, log: log, name: "customs", waiting: "awaiting_customs",
 		done: func(o *order.Order) string {
 			if steps.Reached(o, order.StatusCustomsCleared) {
@@ -279,22 +300,26 @@ func NewCustoms(s *steps.Steps, tasks Tasks, broker Broker, log *slog.Logger) *C
 			if err != nil {
 				return "", err
 			}
-			raw, err := json.Marshal(d)
-			if err != nil {
-				return "", fmt.Errorf("encode declaration of %s: %w", o.ID, err)
+			var msgs []ceb.Message
+			if d.China != nil {
+				if msgs, err = c.renderCEB(ctx, o, d.China); err != nil {
+					return "", err
+				}
 			}
-			o.Customs.Declaration = raw
-			if d.China == nil {
-				return ref, nil
-			}
-			msgs, err := c.renderCEB(ctx, o, d.China, now)
-			if err != nil || c.eport == nil || len(msgs) == 0 {
+			stored, err := c.keep(ctx, o, d, msgs, now)
+			if err != nil || d.China == nil || c.eport == nil || c.docs == nil || len(msgs) == 0 {
 				return ref, err
+			}
+			// What is stored is what is submitted: an earlier attempt's
+			// documents, if it stored them, with the same guids.
+			china, msgs, err := submitted(o.ID, stored)
+			if err != nil {
+				return "", err
 			}
 			// Wait for China's release of the inventory list; a B2B export
 			// on a declaration form has none, and goes on.
 			wait := releasedBy(msgs)
-			if err := c.submit(ctx, o, ref, d.China, msgs, wait, now); err != nil || wait {
+			if err := c.submit(ctx, o, ref, china, msgs, wait, now); err != nil || wait {
 				return "", err
 			}
 			return ref, nil
@@ -315,22 +340,17 @@ func NewCustoms(s *steps.Steps, tasks Tasks, broker Broker, log *slog.Logger) *C
 	return c
 }
 
-// renderCEB renders China's CEB messages of the declaration and keeps them
-// with the order (the ops API serves them), records the references their
-// receipts may name the order by, and submits them to the E-Port when one
-// is set. A message that cannot be rendered — an import without the
-// buyer's identity number, a unit without a customs code — is logged with
-// the field; the broker clears on the declaration itself. Errors recording
-// or submitting are transient: the step is retried.
-func (c *Customs) renderCEB(ctx context.Context, o *order.Order, d *chinacustoms.Declaration, now time.Time) ([]ceb.Message, error) {
+// renderCEB renders China's CEB messages of the declaration and records
+// the references their receipts may name the order by. A message that
+// cannot be rendered — an import without the buyer's identity number, a
+// unit without a customs code — is logged with the field; the broker
+// clears on the declaration itself. Errors recording the references are
+// transient: the step is retried.
+func (c *Customs) renderCEB(ctx context.Context, o *order.Order, d *chinacustoms.Declaration) ([]ceb.Message, error) {
 	msgs, err := ceb.Render(d, c.cebOptions(d))
 	if err != nil {
 		c.w.log.Warn("china customs messages not rendered", "orderId", o.ID, "mode", string(d.Mode), "error", err.Error())
 		return nil, nil
-	}
-	o.Customs.Messages = o.Customs.Messages[:0]
-	for _, m := range msgs {
-		o.Customs.Messages = append(o.Customs.Messages, order.CustomsMessage{Type: m.Type, XML: string(m.XML), At: now.UTC()})
 	}
 	if c.refs != nil {
 		err := c.refs.PutReferences(ctx, o.ID, ceb.Refs(d))
@@ -346,6 +366,34 @@ func (c *Customs) renderCEB(ctx context.Context, o *order.Order, d *chinacustoms
 	return msgs, nil
 }
 
+// keep stores the declaration and China's messages beside the order (the
+// ops API serves them, a resubmission submits them again), each once, and
+// notes on the order when the declaration was stored. It returns the
+// documents as stored: an earlier attempt's, if it stored them. Without a
+// document store nothing is kept. An error is transient: the step is
+// retried, and files the same again.
+func (c *Customs) keep(ctx context.Context, o *order.Order, d *customs.Declaration, msgs []ceb.Message, now time.Time) (order.CustomsDocuments, error) {
+	raw, err := json.Marshal(d)
+	if err != nil {
+		return order.CustomsDocuments{}, fmt.Errorf("encode declaration of %s: %w", o.ID, err)
+	}
+	docs := order.CustomsDocuments{Declaration: raw}
+	for _, m := range msgs {
+		docs.Messages = append(docs.Messages, order.CustomsMessage{Type: m.Type, XML: string(m.XML), At: now.UTC()})
+	}
+	if c.docs == nil {
+		return docs, nil
+	}
+	stored, err := c.docs.PutCustomsDocuments(ctx, o.ID, docs)
+	if err != nil {
+		return order.CustomsDocuments{}, fmt.Errorf("store the customs documents of %s: %w", o.ID, err)
+	}
+	if o.Customs.DeclaredAt.IsZero() {
+		o.Customs.DeclaredAt = now.UTC()
+	}
+	return stored, nil
+}
+
 // errAnswerLater is call's way of saying the step is not done: the order
 // holds the task token, and a receipt wakes the step again.
 var errAnswerLater = errors.New("workers: the answer comes later")
@@ -357,14 +405,19 @@ func releasedBy(msgs []ceb.Message) bool {
 	return slices.ContainsFunc(msgs, func(m ceb.Message) bool { return m.Type == "CEB603" || m.Type == "CEB621" })
 }
 
-// submit stores the messages — first, so that no receipt can arrive before
-// them — with the order waiting for China's customs when wait is set and
-// the time of submission, then sends them to the E-Port; it returns
-// errAnswerLater when the order waits. A failure is transient: before the
-// order is stored the step runs again from the start; after, the order
-// waits, and a wake submits the messages again once the wait falls quiet
-// (awaitChina) — submitting again is harmless.
+// submit stores the order — after its messages (keep), so that no receipt
+// can arrive before them — waiting for China's customs when wait is set,
+// with the time of submission, then sends the messages to the E-Port; it
+// returns errAnswerLater when the order waits. A failure is transient:
+// before the order is stored the step runs again from the start; after,
+// the order waits, and a wake submits the messages again once the wait
+// falls quiet (awaitChina) — submitting again is harmless.
 func (c *Customs) submit(ctx context.Context, o *order.Order, ref string, d *chinacustoms.Declaration, msgs []ceb.Message, wait bool, now time.Time) error {
+	if wait {
+		if err := c.due(ctx, o.ID, now); err != nil {
+			return err
+		}
+	}
 	o.CustomsDeclaration, o.Customs.AwaitingChina, o.Customs.SubmittedAt = ref, wait, now.UTC()
 	if err := c.w.steps.Orders.SaveTransition(ctx, o, o.Note("submitted_to_china_eport", "workflow", now)); err != nil {
 		return fmt.Errorf("store the CEB messages of %s: %w", o.ID, err)
@@ -383,9 +436,9 @@ func (c *Customs) submit(ctx context.Context, o *order.Order, ref string, d *chi
 // its receipts: a rejection (100), a failure to reach customs (4, below 0)
 // or a return (700) of any message refuses it; the inventory list's release
 // (800, 899) clears it; anything else is still waiting.
-func (c *Customs) chinaAnswer(o *order.Order) (string, error) {
+func (c *Customs) chinaAnswer(o *order.Order, receipts []order.CustomsReceipt) (string, error) {
 	released := false
-	for _, r := range o.Customs.Receipts {
+	for _, r := range receipts {
 		switch ceb.Outcome(r.Outcome) {
 		case ceb.OutcomeRejected, ceb.OutcomeFailed, ceb.OutcomeReturned:
 			c.w.log.Warn("china customs refused the order", "orderId", o.ID, "receipt", r.Type, "returnStatus", r.Status)
@@ -406,7 +459,7 @@ func (c *Customs) chinaAnswer(o *order.Order) (string, error) {
 // goes on once the inventory list is released and refuses the order
 // (china_customs_rejected) when customs rejects any message; a wait whose
 // receipts stop short is paced by SetChinaWait. Without one
-// the messages are kept with the order for an operator to download and
+// the messages are kept beside the order for an operator to download and
 // transmit, and the step ends on the broker's answer.
 func (c *Customs) SetEPort(e EPort) { c.eport = e }
 

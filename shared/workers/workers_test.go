@@ -82,6 +82,17 @@ func (f *fixture) newOrder(t *testing.T, n int, status order.Status, change func
 	return o
 }
 
+// docsOf reads what the customs step keeps beside order id: the
+// declaration, China's messages and customs' receipts.
+func docsOf(t *testing.T, f *fixture, id string) order.CustomsDocuments {
+	t.Helper()
+	d, err := f.store.CustomsDocuments(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 func newFixture() *fixture {
 	f := &fixture{store: memstore.New(), tasks: &taskLog{}}
 	f.s = &steps.Steps{Orders: f.store}
