@@ -131,13 +131,25 @@ fuzz: ## longer fuzzing (FUZZTIME=5m by default here)
 	$(GO) test -run='^$$' -fuzz=FuzzParseReceipt -fuzztime=$(or $(filter-out 10s,$(FUZZTIME)),5m) ./shared/ceb
 
 .PHONY: bench
-bench: tools devstack build $(ALSF_STAMP) ## the benchmarks (DynamoDB Local, landed-cost quotes, Lambda sizes, the Step Functions engine); results into BENCHMARKS.md
+bench: tools devstack build $(ALSF_STAMP) ## the benchmarks (DynamoDB Local, landed-cost quotes, Lambda sizes, the Step Functions engine, capacity per order); results into BENCHMARKS.md
 	$(DEVSTACK) with-services -tools $(TOOLS) -- $(GO) run ./localstack/benchreport -out BENCHMARKS.md
 	$(DEVSTACK) with-services -tools $(TOOLS) -- $(GO) run ./localstack/benchreport -pipeline 200 -out BENCHMARKS.md
 	$(GO) run ./localstack/benchreport -customs -out BENCHMARKS.md
 	$(GO) run ./localstack/benchreport -ceb -out BENCHMARKS.md
 	$(GO) run ./localstack/benchreport -sizes bin -out BENCHMARKS.md
 	$(GO) run ./localstack/benchreport -engine $(ALSF_TOOLS) -out BENCHMARKS.md
+	$(CAPACITY)
+
+# make capacity: CAPACITY_N orders of each sample path (events/orders) through
+# the local stack behind a recording proxy; what an order costs into
+# docs/capacity.md, docs/capacity.json and BENCHMARKS.md (about 15 minutes
+# for 500 on 2 cores; `make capacity CAPACITY_N=20` for a quick look).
+CAPACITY_N ?= 500
+CAPACITY   = $(DEVSTACK) with-services -tools $(TOOLS) -- $(GO) run ./localstack/benchreport -capacity $(CAPACITY_N) -out BENCHMARKS.md
+
+.PHONY: capacity
+capacity: tools devstack ## DynamoDB units, transitions, invocations, $ and quota headroom per order of each sample path (CAPACITY_N=500) into docs/capacity.md and BENCHMARKS.md
+	$(CAPACITY)
 
 .PHONY: bench-ceb
 bench-ceb: ## only the CEB message and receipt benchmarks, into BENCHMARKS.md

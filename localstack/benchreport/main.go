@@ -57,7 +57,15 @@ func main() {
 	pipeline := flag.Int("pipeline", 0, "send this many orders through the whole local pipeline and record orders/s and latency")
 	customsOnly := flag.Bool("customs", false, "benchmark landed-cost quotes and screening on one core")
 	cebOnly := flag.Bool("ceb", false, "benchmark China's CEB messages (rendering, receipts) on one core")
+	capacityOrders := flag.Int("capacity", 0, "send this many orders of each sample path through the local stack behind a recording proxy and record what an order costs (docs/capacity.md, docs/capacity.json)")
 	flag.Parse()
+	if *capacityOrders > 0 {
+		if err := benchCapacity(*capacityOrders, *out); err != nil {
+			fmt.Fprintln(os.Stderr, "benchreport:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *cebOnly {
 		if err := benchCEB(*out, *count); err != nil {
 			fmt.Fprintln(os.Stderr, "benchreport:", err)
