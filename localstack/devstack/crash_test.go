@@ -86,6 +86,42 @@ func newCrashStack(t *testing.T) *crashStack {
 	return s
 }
 
+// waitPortsFree waits until every port of the stack can be bound again: a
+// killed JVM's threads outlive its main one (which already shows as a
+// zombie), and its sockets with them, for a moment.
+func (s *crashStack) waitPortsFree() {
+	s.t.Helper()
+	var ports []string
+	for i, a := range s.args {
+		if strings.HasSuffix(a, "-port") || a == "-api" || a == "-sfn" || a == "-callbacks" {
+			p := s.args[i+1]
+			if _, port, err := net.SplitHostPort(p); err == nil {
+				p = port
+			}
+			ports = append(ports, p)
+		}
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		taken := ""
+		for _, p := range ports {
+			for _, host := range []string{"127.0.0.1", "0.0.0.0"} {
+				l, err := net.Listen("tcp", net.JoinHostPort(host, p))
+				if err != nil {
+					taken = p
+					break
+				}
+				l.Close()
+			}
+		}
+		if taken == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("port %s is still taken 30 s after the stack was killed", taken)
+		}
+	}
+}
+
 // keepLogs copies the stack's logs out of the test's folder, which the
 // test removes, for whoever reads the failure.
 func (s *crashStack) keepLogs() {
@@ -107,6 +143,7 @@ func (s *crashStack) keepLogs() {
 func (s *crashStack) start() {
 	s.t.Helper()
 	s.runs++
+	s.waitPortsFree()
 	logf, err := os.Create(filepath.Join(s.data, fmt.Sprintf("devstack-%d.log", s.runs)))
 	if err != nil {
 		s.t.Fatal(err)
