@@ -63,9 +63,9 @@ func TestIndexCosts(t *testing.T) {
 		}
 		return e
 	}
-	orderSize := itemSize(item.Item)
-	statusEntry := itemSize(entry(append([]string{"GSI5PK", "GSI5SK"}, dynamostore.StatusListAttributes()...)))
-	customerEntry := itemSize(entry([]string{"GSI4PK", "GSI4SK"}))
+	orderSize := dynamostore.ItemSize(item.Item)
+	statusEntry := dynamostore.ItemSize(entry(append([]string{"GSI5PK", "GSI5SK"}, dynamostore.StatusListAttributes()...)))
+	customerEntry := dynamostore.ItemSize(entry([]string{"GSI4PK", "GSI4SK"}))
 	kb := func(n int) int { return int(math.Ceil(float64(n) / 1024)) }
 	t.Logf("a China order waiting on customs: item %d B (%d write units); status index entry %d B (%d), customer index entry %d B (%d)",
 		orderSize, kb(orderSize), statusEntry, kb(statusEntry), customerEntry, kb(customerEntry))
@@ -111,37 +111,4 @@ func TestIndexCosts(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("the stuck count of one status holding 100 orders: %.1f read units (%v)", m.read, m.calls)
-}
-
-// itemSize is the size DynamoDB counts for an item: each attribute's name
-// and value (strings their bytes, numbers about a byte per two digits,
-// maps and lists three bytes and one per element, with their elements).
-func itemSize(item map[string]types.AttributeValue) int {
-	n := 0
-	for name, v := range item {
-		n += len(name) + valueSize(v)
-	}
-	return n
-}
-
-func valueSize(v types.AttributeValue) int {
-	switch x := v.(type) {
-	case *types.AttributeValueMemberS:
-		return len(x.Value)
-	case *types.AttributeValueMemberN:
-		return (len(x.Value)+1)/2 + 1
-	case *types.AttributeValueMemberM:
-		n := 3
-		for name, e := range x.Value {
-			n += 1 + len(name) + valueSize(e)
-		}
-		return n
-	case *types.AttributeValueMemberL:
-		n := 3
-		for _, e := range x.Value {
-			n += 1 + valueSize(e)
-		}
-		return n
-	}
-	return 1
 }
