@@ -17,8 +17,10 @@ import (
 // benchCapacity sends n orders of each sample path through the local stack
 // behind the recording proxy (the services must be up: make capacity runs
 // it through devstack with-services), writes docs/capacity.md and
-// docs/capacity.json, and records the summary in path.
-func benchCapacity(n int, path string) error {
+// docs/capacity.json, and records the summary in path. With trace set it
+// writes the DynamoDB write calls there instead, for a look at where the
+// units go, and records nothing.
+func benchCapacity(n int, path, trace string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	prices, err := capacity.ReadPrices(filepath.Join("docs", "prices.json"))
@@ -29,9 +31,21 @@ func benchCapacity(n int, path string) error {
 	if err != nil || len(samples) == 0 {
 		return fmt.Errorf("no sample orders in events/orders (%v)", err)
 	}
-	r, err := capacity.Run(ctx, capacity.Options{Repo: "."}, samples, n, prices, os.Stderr)
+	o := capacity.Options{Repo: "."}
+	if trace != "" {
+		f, err := os.Create(trace)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		o.Trace = f
+	}
+	r, err := capacity.Run(ctx, o, samples, n, prices, os.Stderr)
 	if err != nil {
 		return err
+	}
+	if trace != "" {
+		return nil
 	}
 	r.Machine = fmt.Sprintf("%s, %d cores, %s/%s, %s", cpuModel(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 	r.Revision = revision()

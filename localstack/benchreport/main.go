@@ -58,9 +58,10 @@ func main() {
 	customsOnly := flag.Bool("customs", false, "benchmark landed-cost quotes and screening on one core")
 	cebOnly := flag.Bool("ceb", false, "benchmark China's CEB messages (rendering, receipts) on one core")
 	capacityOrders := flag.Int("capacity", 0, "send this many orders of each sample path through the local stack behind a recording proxy and record what an order costs (docs/capacity.md, docs/capacity.json)")
+	capacityTrace := flag.String("capacity-trace", "", "with -capacity: write one line per DynamoDB write call to this file (items, sizes, units) and leave docs/ and BENCHMARKS.md alone")
 	flag.Parse()
 	if *capacityOrders > 0 {
-		if err := benchCapacity(*capacityOrders, *out); err != nil {
+		if err := benchCapacity(*capacityOrders, *out, *capacityTrace); err != nil {
 			fmt.Fprintln(os.Stderr, "benchreport:", err)
 			os.Exit(1)
 		}

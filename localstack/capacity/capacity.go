@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -56,6 +57,9 @@ type Options struct {
 	// Timeout bounds each order, POST to DISPATCHED (default 3 min).
 	Timeout time.Duration
 	Logger  *slog.Logger
+	// Trace, when set, gets one line per DynamoDB write call (see
+	// Recorder.Trace).
+	Trace io.Writer
 }
 
 // Stack is the local stack with every client behind a Recorder.
@@ -166,6 +170,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		queues[m.Queue] = m.Function
 	}
 	s.Recorder = NewRecorder(queues)
+	s.Recorder.Trace(o.Trace)
 	var proxies [4]string
 	for i, h := range []http.Handler{s.Recorder.DynamoDB(ddbURL), s.Recorder.Fauxqs(sqsURL), s.Recorder.Fauxqs(snsURL), s.Recorder.StepFunctions(engineURL)} {
 		if proxies[i], err = s.serve(h); err != nil {

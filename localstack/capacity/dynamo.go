@@ -2,7 +2,11 @@ package capacity
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
 	"maps"
+	"slices"
+	"strings"
 )
 
 // Partition is one partition key of a table or of one of its global
@@ -217,6 +221,9 @@ func (q *request) writes(op string) []write {
 type ledger struct {
 	tally   DynamoDB
 	shadows map[string]shadow // by table, partition key and sort key
+	// trace, when set, gets one line per successful write call: what it
+	// wrote, item by item, and the units DynamoDB reported for it.
+	trace io.Writer
 }
 
 func newLedger() *ledger { return &ledger{tally: newDynamoDB(), shadows: map[string]shadow{}} }
@@ -246,6 +253,9 @@ func (l *ledger) record(op string, q *request, p *response, schemas map[string]*
 		} else {
 			l.attributeReads(op, c, s, q)
 		}
+	}
+	if l.trace != nil && writeOps[op] {
+		l.traceWrite(op, writes, p.consumption(), schemas)
 	}
 	for _, w := range writes {
 		if s := schemas[w.table]; s != nil {
@@ -502,4 +512,43 @@ func share(total float64, weights []float64) []float64 {
 		}
 	}
 	return out
+}
+
+// traceWrite writes one line for a write call: the operation, the units
+// reported (table, then each index), and each item written with its kind,
+// key, size as last known and the attributes an update set.
+func (l *ledger) traceWrite(op string, ws []write, cs []consumed, schemas map[string]*schema) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s", op)
+	for _, c := range cs {
+		fmt.Fprintf(&b, " units=%g", c.Table.CapacityUnits)
+		for _, name := range slices.Sorted(maps.Keys(c.GlobalSecondaryIndexes)) {
+			fmt.Fprintf(&b, " %s=%g", name, c.GlobalSecondaryIndexes[name].CapacityUnits)
+		}
+	}
+	for _, w := range ws {
+		s := schemas[w.table]
+		if s == nil {
+			continue
+		}
+		k := l.key(w, s)
+		kind := "check"
+		switch {
+		case w.put != nil:
+			var big []string
+			for _, name := range slices.Sorted(maps.Keys(w.put)) {
+				if n := len(name) + w.put[name].size(); n >= 64 {
+					big = append(big, fmt.Sprintf("%s:%d", name, n))
+				}
+			}
+			kind = fmt.Sprintf("put(%dB; %s)", w.put.size(), strings.Join(big, ","))
+		case w.delete:
+			kind = "delete"
+		case w.set != nil || w.removed != nil:
+			kind = fmt.Sprintf("update(%dB; %s)", l.shadows[k.String()].size, strings.Join(slices.Sorted(maps.Keys(w.set)), ","))
+		}
+		fmt.Fprintf(&b, " | %s %s %s", kind, k.pk, k.sk)
+	}
+	b.WriteByte('\n')
+	_, _ = io.WriteString(l.trace, b.String())
 }

@@ -92,6 +92,15 @@ func NewRecorder(queues map[string]string) *Recorder {
 	}
 }
 
+// Trace sends one line per DynamoDB write call to w (nil: none): the
+// items written, their sizes and the units reported, to see where an
+// order's write units go.
+func (r *Recorder) Trace(w io.Writer) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ledger.trace = w
+}
+
 // Snapshot copies the counts.
 func (r *Recorder) Snapshot() Counts {
 	r.mu.Lock()

@@ -21,34 +21,41 @@ import (
 //	counter  PK=COUNTER#STATUS#<shard>  SK=COUNTER  type=counter
 //	         one number attribute per status, named by the status (RECEIVED: 12, …)
 //
-// The shard is the order's (its id's hash modulo CounterShards), so an
-// order is counted in one shard for life and no shard's count goes below
-// zero. One item per shard holds every status, so a status change updates
-// one item (ADD from -1, to +1), not two, and the summary reads all counts
-// with one BatchGetItem of CounterShards small items (CounterShards/2 read
-// units). A counter shard is updated inside the order's transactions, and
-// DynamoDB refuses a transaction on an item another transaction holds
-// (TransactionConflict, which the store retries with backoff): 64 shards
-// keep two changes of one shard in the same few milliseconds rare at a
-// few hundred status changes a second.
-const CounterShards = 64
+// Each change goes to the shard of its own order id and version (a hash
+// modulo CounterShards), so an order's six or so changes spread over six
+// shards rather than landing on one: a shard's count can go below zero,
+// the sum of the shards cannot. One item per shard holds every status, so
+// a status change updates one item (ADD from -1, to +1), not two, and the
+// summary reads all counts with two BatchGetItems of CounterShards small
+// items (CounterShards/2 read units). A counter shard is updated inside
+// the order's transactions, and DynamoDB refuses a transaction on an item
+// another transaction holds (TransactionConflict, which the store retries
+// with backoff). 128 shards carry a status change each per write unit:
+// at 10,000 orders a second and six changes each, about 470 write units a
+// second per shard, under half a partition's limit.
+const CounterShards = 128
 
 const counterSK = "COUNTER"
 
 func counterPK(shard int) string { return sharded("COUNTER#STATUS", shard) }
+
+// counterShard is the shard the change of order id to version counts in.
+func counterShard(id string, version int64) int {
+	return shardOf(id+"#"+strconv.FormatInt(version, 10), CounterShards)
+}
 
 // statusCountDelta is the update of the status counters for order id moving
 // from status from ("" at intake) to status to, to go into the transaction
 // that writes the move; ok is false when the status does not move. The
 // transaction must also hold the stored order to status from (SaveTransition
 // conditions on it), or the counts drift.
-func statusCountDelta(table, id string, from, to order.Status) (item types.TransactWriteItem, ok bool) {
+func statusCountDelta(table, id string, version int64, from, to order.Status) (item types.TransactWriteItem, ok bool) {
 	if from == to {
 		return types.TransactWriteItem{}, false
 	}
 	u := &types.Update{
 		TableName:                 aws.String(table),
-		Key:                       itemKey(counterPK(shardOf(id, CounterShards)), counterSK),
+		Key:                       itemKey(counterPK(counterShard(id, version)), counterSK),
 		UpdateExpression:          aws.String("SET #type = :counter ADD #to :one"),
 		ExpressionAttributeNames:  map[string]string{"#type": "type", "#to": string(to)},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":counter": str("counter"), ":one": num(1)},
@@ -139,7 +146,7 @@ func holdStatus(w types.TransactWriteItem, from order.Status) types.TransactWrit
 // with event ev, the update of the status counters when the status moves.
 // It goes last: the callers name the other items by their positions.
 func withStatusCount(table string, items []types.TransactWriteItem, o *order.Order, ev order.Event) []types.TransactWriteItem {
-	if count, ok := statusCountDelta(table, o.ID, ev.From, o.Status); ok {
+	if count, ok := statusCountDelta(table, o.ID, o.Version, ev.From, o.Status); ok {
 		items = append(items, count)
 	}
 	return items

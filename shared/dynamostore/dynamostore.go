@@ -160,7 +160,7 @@ func newOrderItem(o *order.Order) orderItem {
 	return orderItem{
 		PK: orderPK(o.ID), SK: orderSK, Type: "order",
 		GSI4PK: customerPK(o.CustomerID, o.ID), GSI4SK: timeKey(o.CreatedAt, o.ID),
-		GSI5PK: statusPK(o.Status, o.ID), GSI5SK: timeKey(o.UpdatedAt, o.ID),
+		GSI5PK: statusPK(o.Status, o.ID), GSI5SK: timeKey(o.Since(), o.ID),
 		Destination: o.Destination(),
 		Order:       *o,
 	}
@@ -188,12 +188,24 @@ type keyItem struct {
 	idempotency.Record
 	LeaseUntilNanos *int64 `dynamodbav:"leaseUntilNanos"`
 	ExpiresAtNanos  *int64 `dynamodbav:"expiresAtNanos"`
+	// BodyDeflated is the response body, deflated, in place of body: the
+	// record is written in the order's intake transaction (two write units
+	// per KB), and a response compresses to about half.
+	BodyDeflated []byte `dynamodbav:"bodyDeflated,omitempty"`
 }
 
-func newKeyItem(rec idempotency.Record) keyItem {
+func newKeyItem(rec idempotency.Record) (keyItem, error) {
 	lease, expires := nanos(rec.LeaseUntil), nanos(rec.ExpiresAt)
-	return keyItem{PK: idempotencyPK(rec.Scope, rec.Key), SK: idempotencySK, Type: "idempotency", Record: rec,
+	it := keyItem{PK: idempotencyPK(rec.Scope, rec.Key), SK: idempotencySK, Type: "idempotency", Record: rec,
 		LeaseUntilNanos: &lease, ExpiresAtNanos: &expires}
+	if len(rec.Body) > 0 {
+		z, err := deflate(rec.Body)
+		if err != nil {
+			return keyItem{}, fmt.Errorf("deflate response body: %w", err)
+		}
+		it.Body, it.BodyDeflated = nil, z
+	}
+	return it, nil
 }
 
 // decodeRecord reads a stored idempotency record; ok is false for no item.
@@ -210,6 +222,11 @@ func decodeRecord(item map[string]types.AttributeValue) (rec idempotency.Record,
 	}
 	if it.ExpiresAtNanos != nil {
 		it.ExpiresAt = fromNanos(*it.ExpiresAtNanos)
+	}
+	if it.BodyDeflated != nil {
+		if it.Body, err = inflate(it.BodyDeflated); err != nil {
+			return idempotency.Record{}, false, fmt.Errorf("decode idempotency record: response body: %w", err)
+		}
 	}
 	return it.Record, true, nil
 }
@@ -281,7 +298,11 @@ func keyFree(now time.Time, owner string) condition {
 // idempotency.ErrBusy.
 func (s *Store) ClaimKey(ctx context.Context, rec idempotency.Record, now time.Time) (idempotency.Record, error) {
 	rec.State, rec.Body = idempotency.StateInFlight, nil
-	item, err := marshal(newKeyItem(rec))
+	kit, err := newKeyItem(rec)
+	if err != nil {
+		return idempotency.Record{}, fmt.Errorf("dynamostore: claim idempotency key: %w", err)
+	}
+	item, err := marshal(kit)
 	if err != nil {
 		return idempotency.Record{}, fmt.Errorf("dynamostore: claim idempotency key: %w", err)
 	}
@@ -355,11 +376,15 @@ const (
 
 // createItems builds CreateOrder's transaction, in the positions above.
 func createItems(table string, o *order.Order, first order.Event, done idempotency.Record, free condition) ([]types.TransactWriteItem, error) {
-	ki, err := marshal(newKeyItem(done))
+	kit, err := newKeyItem(done)
 	if err != nil {
 		return nil, err
 	}
-	oi, err := marshal(newOrderItem(o))
+	ki, err := marshal(kit)
+	if err != nil {
+		return nil, err
+	}
+	oi, err := marshalOrderItem(newOrderItem(o))
 	if err != nil {
 		return nil, err
 	}
@@ -375,7 +400,7 @@ func createItems(table string, o *order.Order, first order.Event, done idempoten
 		createOrder:      {Put: &types.Put{TableName: aws.String(table), Item: oi, ConditionExpression: absent}},
 		createFirstEvent: {Put: &types.Put{TableName: aws.String(table), Item: ei, ConditionExpression: absent}},
 	}
-	if count, ok := statusCountDelta(table, o.ID, "", o.Status); ok {
+	if count, ok := statusCountDelta(table, o.ID, o.Version, "", o.Status); ok {
 		items = append(items, count)
 	}
 	return items, nil
@@ -553,8 +578,8 @@ func (s *Store) GetOrder(ctx context.Context, id string) (*order.Order, error) {
 	if len(out.Item) == 0 {
 		return nil, fmt.Errorf("dynamostore: get order %s: %w", id, order.ErrNotFound)
 	}
-	var it orderItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+	it, err := unmarshalOrderItem(out.Item)
+	if err != nil {
 		return nil, fmt.Errorf("dynamostore: decode order %s: %w", id, err)
 	}
 	s.images.keep(id, it.Version, out.Item)
@@ -618,7 +643,7 @@ func (s *Store) SaveTransition(ctx context.Context, o *order.Order, ev order.Eve
 // saveItems builds SaveTransition's transaction, in the positions above,
 // and returns the order item as it will be stored.
 func (s *Store) saveItems(o *order.Order, ev order.Event) ([]types.TransactWriteItem, map[string]types.AttributeValue, error) {
-	oi, err := marshal(newOrderItem(o))
+	oi, err := marshalOrderItem(newOrderItem(o))
 	if err != nil {
 		return nil, nil, err
 	}

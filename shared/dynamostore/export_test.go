@@ -34,3 +34,7 @@ var (
 	RetryConflicts      = retryConflicts
 	ConflictAttempts    = conflictAttempts
 )
+
+// CounterShard is the counter shard a change of order id to version
+// counts in.
+func CounterShard(id string, version int64) int { return counterShard(id, version) }

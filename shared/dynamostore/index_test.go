@@ -179,8 +179,10 @@ func TestShardedItemLayout(t *testing.T) {
 			t.Errorf("the order still has %s", old)
 		}
 	}
-	counter := fmt.Sprintf("COUNTER#STATUS#%02d", dynamostore.ShardOf(o.ID, dynamostore.CounterShards))
-	if c := raw(counter, "COUNTER"); c["RECEIVED"] != float64(1) || c["type"] != "counter" {
+	counter := func(version int64) string {
+		return fmt.Sprintf("COUNTER#STATUS#%02d", dynamostore.CounterShard(o.ID, version))
+	}
+	if c := raw(counter(1), "COUNTER"); c["RECEIVED"] != float64(1) || c["type"] != "counter" {
 		t.Errorf("counter after intake: %v", c)
 	}
 	ev, _ := o.Transition(order.StatusStockReserved, "", "workflow", at.Add(time.Minute))
@@ -190,8 +192,16 @@ func TestShardedItemLayout(t *testing.T) {
 	if err := s.SaveTransition(ctx, o, o.Note("noted", "workflow", at.Add(2*time.Minute))); err != nil {
 		t.Fatal(err)
 	}
-	if c := raw(counter, "COUNTER"); c["RECEIVED"] != float64(0) || c["STOCK_RESERVED"] != float64(1) {
-		t.Errorf("counter after a status change and a note: %v", c)
+	// The change to version 2 counts in version 2's shard; the note
+	// (version 3) counts nowhere.
+	if counter(1) == counter(2) {
+		t.Fatalf("test order %s counts versions 1 and 2 in one shard: pick another id", o.ID)
+	}
+	if c := raw(counter(2), "COUNTER"); c["RECEIVED"] != float64(-1) || c["STOCK_RESERVED"] != float64(1) {
+		t.Errorf("counter of the status change: %v", c)
+	}
+	if c := raw(counter(3), "COUNTER"); counter(3) != counter(1) && counter(3) != counter(2) && len(c) != 0 {
+		t.Errorf("a note counted: %v", c)
 	}
 	due := at.Add(3*time.Minute + 7)
 	if err := s.SetDue(ctx, o.ID, due); err != nil {

@@ -18,7 +18,7 @@ import (
 //
 //	byCustomerShard  GSI4PK=CUSTOMER#<customerId>           GSI4SK=<createdAt>#<id>  KEYS_ONLY
 //	                 GSI4PK=CUSTOMER#<customerId>#<shard>   for a partner's orders (customerId partner:<id>)
-//	byStatusShard    GSI5PK=STATUS#<status>#<shard>         GSI5SK=<updatedAt>#<id>  INCLUDE StatusListAttributes
+//	byStatusSince    GSI5PK=STATUS#<status>#<shard>         GSI5SK=<statusSince>#<id>  INCLUDE StatusListAttributes
 //	byDue            GSI3PK=DUE#<shard>                     GSI3SK=<dueAt>#<id>      KEYS_ONLY (due items only)
 //
 // A shard is the order id's FNV-1a hash modulo the index's shard count, so
@@ -31,11 +31,14 @@ import (
 // The customer index is KEYS_ONLY: its key never changes after intake, so a
 // status change writes nothing to it, and a customer's list (read far less
 // often than an order is written) reads the orders themselves after the
-// index, with one BatchGetItem. The status index's sort key moves with
-// every write of the order anyway; it projects the few attributes the ops
+// index, with one BatchGetItem. The status index's key is the status and
+// the time the order entered it, and it projects the few attributes the ops
 // lists show (StatusListAttributes, a few hundred bytes: one write unit),
-// so a page is one round of queries and ListByStatus returns those fields
-// only. Every order stays in the status index whatever its status: the ops
+// none of which moves without the status: a write of the order that keeps
+// its status (a payment recorded, a task token stored) writes nothing to
+// the index, and a status change writes its entry out of one key and into
+// another (two units). A page is one round of queries and ListByStatus
+// returns those fields only. Every order stays in the status index whatever its status: the ops
 // console lists and counts every status, a terminal order is not written
 // again (so it costs no more writes there), and dropping it after a while
 // would take a write of its own.
@@ -43,18 +46,23 @@ import (
 // Counts per status are counter items (counters.go), and the waits of
 // orders on a long step carry a due time in the sparse byDue index (due.go).
 const (
-	// StatusShards is how many partitions each status is written across:
-	// 16 × ~1,000 write units a second, where one partition throttled the
-	// pipeline; an ops list page reads 16 partitions at once.
-	StatusShards = 16
+	// StatusShards is how many partitions each status is written across.
+	// An order enters and leaves each status once (two write units in one
+	// shard), so 64 shards × ~1,000 write units a second carry about
+	// 30,000 orders a second through a status; an ops list page reads 64
+	// partitions at once (64 small queries, most answering in one page).
+	StatusShards = 64
 	// PartnerShards is how many partitions a partner's orders are written
 	// across in the customer index; a shopper's orders share one key (a
 	// shopper does not place hundreds of orders a second).
 	PartnerShards = 16
 	// DueShards is how many partitions the due waits are written across:
-	// a wait moves its due time every few minutes, and the reconciler reads
-	// every shard once a minute.
-	DueShards = 8
+	// a wait writes its due item when it starts, again when its due time
+	// moves (a resubmission, minutes apart) and deletes it when it ends, so
+	// about two units per order; 64 shards keep that far from a partition's
+	// limit at 10,000 orders a second, and the reconciler's minute reads
+	// 64 small queries that mostly find nothing.
+	DueShards = 64
 )
 
 // The indexes: their key attributes and names.
@@ -64,12 +72,12 @@ const (
 	AttrGSI4PK = "GSI4PK" // byCustomerShard partition: CUSTOMER#<customerId>[#<shard>]
 	AttrGSI4SK = "GSI4SK" // byCustomerShard sort: <createdAt>#<id>
 	AttrGSI5PK = "GSI5PK" // byStatusShard partition: STATUS#<status>#<shard>
-	AttrGSI5SK = "GSI5SK" // byStatusShard sort: <updatedAt>#<id>
+	AttrGSI5SK = "GSI5SK" // byStatusSince sort: <statusSince>#<id>
 	// IndexCustomer lists a customer's orders by creation time (keys only).
 	IndexCustomer = "byCustomerShard"
-	// IndexStatus lists the orders in a status by the time of their last
-	// change (StatusListAttributes).
-	IndexStatus = "byStatusShard"
+	// IndexStatus lists the orders in a status by the time they entered it
+	// (StatusListAttributes).
+	IndexStatus = "byStatusSince"
 	// IndexDue lists the waits by due time (keys only).
 	IndexDue = "byDue"
 	// attrDestination is the order's destination country, kept beside the
@@ -82,7 +90,7 @@ const (
 // the ops lists show of an order (opsOrderRow) and what the stuck list
 // merges by. ListByStatus returns these fields only.
 func StatusListAttributes() []string {
-	return []string{"orderId", "status", "reason", "tradeMode", "channel", "partnerId", attrDestination, "total", "createdAt", "updatedAt"}
+	return []string{"orderId", "status", "reason", "tradeMode", "channel", "partnerId", attrDestination, "total", "createdAt", "statusSince"}
 }
 
 // Indexes of the layout before the sharded ones: the stack keeps them
@@ -94,10 +102,16 @@ const (
 	// LegacyIndexStatus was byStatus: GSI2PK=STATUS#<status>,
 	// GSI2SK=<updatedAt>#<id>, projecting every attribute.
 	LegacyIndexStatus = "byStatus"
-	AttrGSI1PK        = "GSI1PK"
-	AttrGSI1SK        = "GSI1SK"
-	AttrGSI2PK        = "GSI2PK"
-	AttrGSI2SK        = "GSI2SK"
+	// LegacyIndexStatusShard was byStatusShard: the keys of byStatusSince
+	// (GSI5PK, GSI5SK, the sort key then the time of the order's last
+	// change) with updatedAt projected instead of statusSince, so that
+	// every write of an order rewrote its entry. A projection cannot
+	// change in place, so the index took a new name.
+	LegacyIndexStatusShard = "byStatusShard"
+	AttrGSI1PK             = "GSI1PK"
+	AttrGSI1SK             = "GSI1SK"
+	AttrGSI2PK             = "GSI2PK"
+	AttrGSI2SK             = "GSI2SK"
 )
 
 // shardOf is the shard of order id among n: stable for the order's life.
@@ -177,5 +191,7 @@ func LegacyIndexes() []Index {
 	return []Index{
 		{Name: LegacyIndexCustomer, PK: AttrGSI1PK, SK: AttrGSI1SK, Projection: "ALL"},
 		{Name: LegacyIndexStatus, PK: AttrGSI2PK, SK: AttrGSI2SK, Projection: "ALL"},
+		{Name: LegacyIndexStatusShard, PK: AttrGSI5PK, SK: AttrGSI5SK, Projection: "INCLUDE",
+			Include: []string{"orderId", "status", "reason", "tradeMode", "channel", "partnerId", attrDestination, "total", "createdAt", "updatedAt"}},
 	}
 }

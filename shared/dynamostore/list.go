@@ -79,8 +79,8 @@ func (s *Store) ListByCustomer(ctx context.Context, customerID string, limit int
 		if !ok {
 			continue // an index entry of an item gone meanwhile
 		}
-		var it orderItem
-		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+		it, err := unmarshalOrderItem(raw)
+		if err != nil {
 			return nil, "", fmt.Errorf("dynamostore: decode %s page: %w", l.index, err)
 		}
 		orders = append(orders, it.Order)
@@ -100,23 +100,23 @@ type listedItem struct {
 	Destination string          `dynamodbav:"destination"`
 	Total       money.Money     `dynamodbav:"total"`
 	CreatedAt   time.Time       `dynamodbav:"createdAt"`
-	UpdatedAt   time.Time       `dynamodbav:"updatedAt"`
+	StatusSince time.Time       `dynamodbav:"statusSince"`
 }
 
 // order is the order as listed: those fields, and no other.
 func (it listedItem) order() order.Order {
-	o := order.Order{ID: it.ID, Status: it.Status, Reason: it.Reason, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt, PartnerID: it.PartnerID}
+	o := order.Order{ID: it.ID, Status: it.Status, Reason: it.Reason, CreatedAt: it.CreatedAt, StatusSince: it.StatusSince, PartnerID: it.PartnerID}
 	o.TradeMode, o.Channel, o.Total = it.TradeMode, it.Channel, it.Total
 	o.Consignee.Address.Country = it.Destination
 	return o
 }
 
-// ListByStatus returns the orders in status whose last change falls in
+// ListByStatus returns the orders in status that entered it in
 // [since, until), newest first, paged like ListByCustomer. A cursor is bound
 // to its status; it may be used with another window only if its position
 // lies inside that window. The orders carry what the status index projects
 // and nothing else: ID, Status, Reason, TradeMode, Channel, PartnerID, the
-// destination (Consignee.Address.Country), Total, CreatedAt and UpdatedAt.
+// destination (Consignee.Address.Country), Total, CreatedAt and StatusSince.
 func (s *Store) ListByStatus(ctx context.Context, status order.Status, since, until time.Time, limit int, cursor string) ([]order.Order, string, error) {
 	l := statusList(status, since, until)
 	items, next, err := s.page(ctx, l, limit, cursor)
@@ -134,7 +134,7 @@ func (s *Store) ListByStatus(ctx context.Context, status order.Status, since, un
 	return orders, next, nil
 }
 
-// CountByStatusBefore counts the orders in status whose last change was
+// CountByStatusBefore counts the orders in status that entered it
 // before t (the ones that have not moved since): a Query with Select COUNT
 // of each shard of the status, at once, each paged (DynamoDB counts at most
 // 1 MB of index items per call; the index's items are small). Like the

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -53,8 +52,8 @@ func (s *Store) Backfill(ctx context.Context, now time.Time) (BackfillReport, er
 	var rep BackfillReport
 	err := s.scanOrders(ctx, nil, func(raw map[string]types.AttributeValue) error {
 		rep.Orders++
-		var it orderItem
-		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+		it, err := unmarshalOrderItem(raw)
+		if err != nil {
 			return fmt.Errorf("decode %s: %w", sortKey(raw, AttrPK), err)
 		}
 		moved, err := s.backfillOrder(ctx, raw, &it.Order)
@@ -95,7 +94,7 @@ const (
 // backfillOrder writes the current index keys of o onto its stored item
 // raw, if they differ, on condition that the item is still at o's version.
 func (s *Store) backfillOrder(ctx context.Context, raw map[string]types.AttributeValue, o *order.Order) (int, error) {
-	want, err := marshal(newOrderItem(o))
+	want, err := marshalOrderItem(newOrderItem(o))
 	if err != nil {
 		return 0, err
 	}

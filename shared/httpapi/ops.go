@@ -179,7 +179,8 @@ type opsOrderRow struct {
 	Destination string          `json:"destination"`
 	Total       money.Money     `json:"total"`
 	CreatedAt   time.Time       `json:"createdAt"`
-	UpdatedAt   time.Time       `json:"updatedAt"`
+	// StatusSince is when the order entered its status.
+	StatusSince time.Time `json:"statusSince"`
 }
 
 type opsOrderPage struct {
@@ -192,7 +193,7 @@ func opsPage(orders []order.Order, next string) opsOrderPage {
 	for _, o := range orders {
 		page.Orders = append(page.Orders, opsOrderRow{ID: o.ID, Status: o.Status, Reason: o.Reason, TradeMode: o.TradeMode,
 			Channel: o.Channel, PartnerID: o.PartnerID, Destination: o.Destination(), Total: o.Total,
-			CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt})
+			CreatedAt: o.CreatedAt, StatusSince: o.Since()})
 	}
 	return page
 }
@@ -342,7 +343,7 @@ func (a *API) stuckPage(ctx context.Context, store OpsStore, cur stuckCursor, li
 		all = append(all, orders...)
 	}
 	slices.SortFunc(all, func(x, y order.Order) int {
-		if c := y.UpdatedAt.Compare(x.UpdatedAt); c != 0 {
+		if c := y.Since().Compare(x.Since()); c != 0 {
 			return c
 		}
 		return cmp.Compare(y.ID, x.ID)

@@ -442,7 +442,7 @@ func testOpsList(t *testing.T, h *opsHarness) {
 	got := h.conforms(r, http.MethodGet, "/v1/ops/orders")
 	row := got["orders"].([]any)[0].(map[string]any)
 	for k, v := range map[string]any{"orderId": s.ID, "status": "STALLED", "reason": "TransientError", "tradeMode": "B2C", "channel": "mobile",
-		"partnerId": "", "destination": "DE", "createdAt": s.CreatedAt.Format(time.RFC3339Nano), "updatedAt": s.UpdatedAt.Format(time.RFC3339Nano)} {
+		"partnerId": "", "destination": "DE", "createdAt": s.CreatedAt.Format(time.RFC3339Nano), "statusSince": s.Since().Format(time.RFC3339Nano)} {
 		if row[k] != v {
 			t.Errorf("%s = %v, want %v", k, row[k], v)
 		}

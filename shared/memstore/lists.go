@@ -44,7 +44,7 @@ func (s *Store) ListByCustomer(_ context.Context, customerID string, limit int, 
 	}, limit, cursor)
 }
 
-// ListByStatus returns the orders in status whose last change is in
+// ListByStatus returns the orders in status that entered it in
 // [since, until), newest first, paged like ListByCustomer. Like the DynamoDB
 // store's status index, it shows of each order only the fields the ops
 // lists read (listed).
@@ -52,7 +52,7 @@ func (s *Store) ListByStatus(_ context.Context, status order.Status, since, unti
 	return s.page(list{
 		partition: "status:" + string(status),
 		member:    func(o order.Order) bool { return o.Status == status },
-		sortKey:   func(o order.Order) string { return timeKey(o.UpdatedAt, o.ID) },
+		sortKey:   func(o order.Order) string { return timeKey(o.Since(), o.ID) },
 		show:      listed,
 		lo:        since.UTC().Format(sortable), hi: until.UTC().Format(sortable),
 	}, limit, cursor)
@@ -60,10 +60,10 @@ func (s *Store) ListByStatus(_ context.Context, status order.Status, since, unti
 
 // listed is what a status list shows of an order: ID, Status, Reason,
 // TradeMode, Channel, PartnerID, the destination (Consignee.Address.Country),
-// Total, CreatedAt and UpdatedAt — what the DynamoDB store's status index
+// Total, CreatedAt and StatusSince — what the DynamoDB store's status index
 // projects — and nothing else.
 func listed(o order.Order) order.Order {
-	l := order.Order{ID: o.ID, Status: o.Status, Reason: o.Reason, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt, PartnerID: o.PartnerID}
+	l := order.Order{ID: o.ID, Status: o.Status, Reason: o.Reason, CreatedAt: o.CreatedAt, StatusSince: o.Since(), PartnerID: o.PartnerID}
 	l.TradeMode, l.Channel, l.Total = o.TradeMode, o.Channel, o.Total
 	l.Consignee.Address.Country = o.Destination()
 	return l
@@ -88,10 +88,10 @@ func (s *Store) CountByStatus(_ context.Context, status order.Status) (int, erro
 	return s.count(func(o order.Order) bool { return o.Status == status }), nil
 }
 
-// CountByStatusBefore counts the orders in status whose last change was
+// CountByStatusBefore counts the orders in status that entered it
 // before t.
 func (s *Store) CountByStatusBefore(_ context.Context, status order.Status, t time.Time) (int, error) {
-	return s.count(func(o order.Order) bool { return o.Status == status && o.UpdatedAt.Before(t) }), nil
+	return s.count(func(o order.Order) bool { return o.Status == status && o.Since().Before(t) }), nil
 }
 
 func (s *Store) count(match func(order.Order) bool) int {

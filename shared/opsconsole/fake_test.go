@@ -83,7 +83,7 @@ func newFakeOps() *fakeOps {
 			"consignee": map[string]any{"name": "Erika Muster", "address": map[string]any{"line1": "Hauptstr. 1", "city": "Berlin", "country": "DE"}},
 			"lines": []any{map[string]any{"sku": "EARBUDS-BT5", "title": "Wireless earbuds", "hsCode": "851830", "quantity": 1,
 				"unitPrice": map[string]any{"amount": 12999, "currency": "EUR"}, "lineTotal": map[string]any{"amount": 12999, "currency": "EUR"}, "originCountry": "CN"}},
-			"createdAt": at(-40), "updatedAt": at(-30)}
+			"createdAt": at(-40), "updatedAt": at(-30), "statusSince": at(-30)}
 		for k, v := range extra {
 			o[k] = v
 		}
@@ -184,6 +184,7 @@ func (f *fakeOps) addStalled() {
 	}
 	o.order["orderId"] = stalledNew
 	o.order["updatedAt"] = time.Now().UTC().Format(time.RFC3339Nano)
+	o.order["statusSince"] = o.order["updatedAt"]
 	f.orders[stalledNew] = &o
 }
 
@@ -309,9 +310,9 @@ func (f *fakeOps) list(keep func(*fakeOrder) bool) []any {
 		}
 		m := o.order
 		out = append(out, map[string]any{"orderId": m["orderId"], "status": m["status"], "reason": m["reason"], "tradeMode": m["tradeMode"],
-			"channel": m["channel"], "partnerId": m["partnerId"], "destination": "DE", "total": m["total"], "createdAt": m["createdAt"], "updatedAt": m["updatedAt"]})
+			"channel": m["channel"], "partnerId": m["partnerId"], "destination": "DE", "total": m["total"], "createdAt": m["createdAt"], "statusSince": m["statusSince"]})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i]["updatedAt"].(string) > out[j]["updatedAt"].(string) })
+	sort.Slice(out, func(i, j int) bool { return out[i]["statusSince"].(string) > out[j]["statusSince"].(string) })
 	res := make([]any, len(out))
 	for i := range out {
 		res[i] = out[i]

@@ -151,6 +151,11 @@ type Order struct {
 	Version   int64     `json:"version" dynamodbav:"version"`
 	CreatedAt time.Time `json:"createdAt" dynamodbav:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt" dynamodbav:"updatedAt"`
+	// StatusSince is when the order entered its status (its last status
+	// change; UpdatedAt moves with any change). The status lists sort by
+	// it; zero in orders stored before it existed, which stores read as
+	// UpdatedAt.
+	StatusSince time.Time `json:"statusSince,omitzero" dynamodbav:"statusSince"`
 	Draft
 	// Fulfilment records what the workflow has done, so that compensation
 	// undoes exactly that and a retried step does nothing twice.
@@ -233,7 +238,7 @@ func Accept(d Draft, id, customerID, actor string, now time.Time) (*Order, Event
 		// character as printed on the card (X, not x).
 		d.Buyer.Identity = &Identity{Type: id.Type, Number: NormalizeIDNumber(id.Number)}
 	}
-	o := &Order{ID: id, CustomerID: customerID, Status: StatusReceived, Version: 1, CreatedAt: now, UpdatedAt: now, Draft: d}
+	o := &Order{ID: id, CustomerID: customerID, Status: StatusReceived, Version: 1, CreatedAt: now, UpdatedAt: now, StatusSince: now, Draft: d}
 	return o, Event{OrderID: id, Version: 1, At: now, To: StatusReceived, Actor: actor}
 }
 

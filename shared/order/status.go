@@ -91,6 +91,9 @@ func (o *Order) Transition(to Status, reason, actor string, now time.Time) (Even
 	}
 	now = now.UTC()
 	ev := Event{OrderID: o.ID, Version: o.Version + 1, At: now, From: o.Status, To: to, Reason: reason, Actor: actor}
+	if to != o.Status {
+		o.StatusSince = now
+	}
 	o.Status, o.Reason, o.Version, o.UpdatedAt = to, reason, o.Version+1, now
 	return ev, nil
 }
@@ -122,6 +125,15 @@ func (o *Order) RequestCancel(actor string, now time.Time) (Event, bool, error) 
 // that its store writes the history alone and not the order.
 func (o *Order) Annotate(reason, actor string, now time.Time) Event {
 	return Event{OrderID: o.ID, Version: o.Version, At: now.UTC(), From: o.Status, To: o.Status, Reason: reason, Actor: actor}
+}
+
+// Since is when o entered its status: StatusSince, or UpdatedAt for an
+// order stored before StatusSince existed.
+func (o *Order) Since() time.Time {
+	if o.StatusSince.IsZero() {
+		return o.UpdatedAt
+	}
+	return o.StatusSince
 }
 
 // Note records a change that is not a status change (a payment authorized,

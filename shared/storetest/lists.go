@@ -46,10 +46,10 @@ func readAll(t *testing.T, list lister, size int) ([]string, int) {
 
 // Listed is what a status list shows of an order: the fields the ops lists
 // read (ID, Status, Reason, TradeMode, Channel, PartnerID, the destination,
-// Total, CreatedAt, UpdatedAt) and no other — what the DynamoDB store's
+// Total, CreatedAt, StatusSince) and no other — what the DynamoDB store's
 // status index projects. A customer's list shows whole orders.
 func Listed(o order.Order) order.Order {
-	l := order.Order{ID: o.ID, Status: o.Status, Reason: o.Reason, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt, PartnerID: o.PartnerID}
+	l := order.Order{ID: o.ID, Status: o.Status, Reason: o.Reason, CreatedAt: o.CreatedAt, StatusSince: o.Since(), PartnerID: o.PartnerID}
 	l.TradeMode, l.Channel, l.Total = o.TradeMode, o.Channel, o.Total
 	l.Consignee.Address.Country = o.Destination()
 	return l

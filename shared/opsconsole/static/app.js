@@ -362,7 +362,7 @@ function renderList(orders) {
     el('td', { text: [o.tradeMode, o.channel, o.partnerId ? `partner ${o.partnerId}` : ''].filter(Boolean).join(' · ') || '–' }),
     el('td', { text: o.destination || '–' }),
     el('td', { class: 'num', text: fmt.money(o.total) }),
-    el('td', { class: 'num age', 'data-at': o.updatedAt || o.createdAt || '', title: fmt.when(o.updatedAt || o.createdAt), text: fmt.ago(o.updatedAt || o.createdAt) }));
+    el('td', { class: 'num age', 'data-at': o.statusSince || o.createdAt || '', title: fmt.when(o.statusSince || o.createdAt), text: fmt.ago(o.statusSince || o.createdAt) }));
     return tr;
   });
   $('orders-body').replaceChildren(...rows);
@@ -604,6 +604,7 @@ function renderBusiness(o, decls = []) {
     ['Incoterm', o.incoterm],
     ['Quote', o.quoteId],
     ['Created', o.createdAt ? `${fmt.when(o.createdAt)} (${fmt.ago(o.createdAt)})` : ''],
+    ['In this status since', o.statusSince ? `${fmt.when(o.statusSince)} (${fmt.ago(o.statusSince)})` : ''],
     ['Last change', o.updatedAt ? `${fmt.when(o.updatedAt)} (${fmt.ago(o.updatedAt)})` : ''],
     ['Cancellation', o.cancelRequested ? 'requested' : ''],
   ]));
