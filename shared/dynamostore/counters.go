@@ -142,12 +142,3 @@ func holdStatus(w types.TransactWriteItem, from order.Status) types.TransactWrit
 	return w
 }
 
-// withStatusCount appends to items, a transaction that moves order o on
-// with event ev, the update of the status counters when the status moves.
-// It goes last: the callers name the other items by their positions.
-func withStatusCount(table string, items []types.TransactWriteItem, o *order.Order, ev order.Event) []types.TransactWriteItem {
-	if count, ok := statusCountDelta(table, o.ID, o.Version, ev.From, o.Status); ok {
-		items = append(items, count)
-	}
-	return items
-}

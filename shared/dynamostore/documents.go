@@ -45,25 +45,62 @@ func noteSK(ev order.Event, what string) string {
 	return eventSK(ev.Version) + "#" + ev.At.UTC().Format(sortable) + "#" + what
 }
 
-// declarationItem is the declaration the customs step filed, as JSON text
-// (readable in a scan).
+// declarationItem is the declaration the customs step filed, JSON
+// deflated (declarationDeflated): a declaration of a few KB of text is a
+// fifth of that deflated, and written in as many write units. Items written
+// before hold the JSON text (declaration).
 type declarationItem struct {
 	PK          string `dynamodbav:"PK"`
 	SK          string `dynamodbav:"SK"`
 	Type        string `dynamodbav:"type"`
 	OrderID     string `dynamodbav:"orderId"`
-	Declaration string `dynamodbav:"declaration"`
+	Declaration string `dynamodbav:"declaration,omitempty"`
+	Deflated    []byte `dynamodbav:"declarationDeflated,omitempty"`
 }
 
-// messageItem is one rendered CEB message.
+// messageItem is one rendered CEB message, its XML deflated (xmlDeflated;
+// xml, the text, in items written before).
 type messageItem struct {
 	PK          string    `dynamodbav:"PK"`
 	SK          string    `dynamodbav:"SK"`
 	Type        string    `dynamodbav:"type"`
 	OrderID     string    `dynamodbav:"orderId"`
 	MessageType string    `dynamodbav:"messageType"`
-	XML         string    `dynamodbav:"xml"`
+	XML         string    `dynamodbav:"xml,omitempty"`
+	Deflated    []byte    `dynamodbav:"xmlDeflated,omitempty"`
 	At          time.Time `dynamodbav:"at"`
+}
+
+func newDeclarationItem(id string, declaration json.RawMessage) (declarationItem, error) {
+	z, err := deflate(declaration)
+	return declarationItem{PK: orderPK(id), SK: declarationSK, Type: "declaration", OrderID: id, Deflated: z}, err
+}
+
+// declaration is the item's JSON, "" for none.
+func (it declarationItem) declaration() (json.RawMessage, error) {
+	if it.Deflated == nil {
+		return json.RawMessage(it.Declaration), nil
+	}
+	b, err := inflate(it.Deflated)
+	return json.RawMessage(b), err
+}
+
+func newMessageItem(id string, m order.CustomsMessage) (messageItem, error) {
+	z, err := deflate([]byte(m.XML))
+	return messageItem{PK: orderPK(id), SK: messageSK(m.Type), Type: "message", OrderID: id, MessageType: m.Type,
+		Deflated: z, At: m.At}, err
+}
+
+func (it messageItem) message() (order.CustomsMessage, error) {
+	m := order.CustomsMessage{Type: it.MessageType, XML: it.XML, At: it.At}
+	if it.Deflated != nil {
+		b, err := inflate(it.Deflated)
+		if err != nil {
+			return m, fmt.Errorf("%s message: %w", it.MessageType, err)
+		}
+		m.XML = string(b)
+	}
+	return m, nil
 }
 
 // receiptItem is one of customs' receipts.
@@ -129,25 +166,31 @@ func (s *Store) PutCustomsDocuments(ctx context.Context, id string, d order.Cust
 	}
 	if d.Declaration != nil {
 		var old declarationItem
-		err := s.putOnce(ctx, declarationItem{PK: orderPK(id), SK: declarationSK, Type: "declaration", OrderID: id,
-			Declaration: string(d.Declaration)}, &old)
+		item, err := newDeclarationItem(id, d.Declaration)
+		if err == nil {
+			err = s.putOnce(ctx, item, &old)
+		}
+		if err == nil && old.SK != "" {
+			stored.Declaration, err = old.declaration()
+		}
 		if err != nil {
 			return stored, fmt.Errorf("dynamostore: declaration of %s: %w", id, err)
 		}
-		stored.Declaration = json.RawMessage(old.Declaration)
 		if old.SK == "" {
 			stored.Declaration = d.Declaration
 		}
 	}
 	for _, m := range d.Messages {
 		var old messageItem
-		err := s.putOnce(ctx, messageItem{PK: orderPK(id), SK: messageSK(m.Type), Type: "message", OrderID: id,
-			MessageType: m.Type, XML: m.XML, At: m.At}, &old)
+		item, err := newMessageItem(id, m)
+		if err == nil {
+			err = s.putOnce(ctx, item, &old)
+		}
+		if err == nil && old.SK != "" {
+			m, err = old.message()
+		}
 		if err != nil {
 			return stored, fmt.Errorf("dynamostore: %s message of %s: %w", m.Type, id, err)
-		}
-		if old.SK != "" {
-			m = order.CustomsMessage{Type: old.MessageType, XML: old.XML, At: old.At}
 		}
 		stored.Messages = append(stored.Messages, m)
 	}
@@ -183,13 +226,21 @@ func (s *Store) CustomsDocuments(ctx context.Context, id string) (order.CustomsD
 			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 				return err
 			}
-			d.Declaration = json.RawMessage(it.Declaration)
+			decl, err := it.declaration()
+			if err != nil {
+				return err
+			}
+			d.Declaration = decl
 		case len(sk) > len(messagePrefix) && sk[:len(messagePrefix)] == messagePrefix:
 			var it messageItem
 			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 				return err
 			}
-			d.Messages = append(d.Messages, order.CustomsMessage{Type: it.MessageType, XML: it.XML, At: it.At})
+			m, err := it.message()
+			if err != nil {
+				return err
+			}
+			d.Messages = append(d.Messages, m)
 		}
 		return nil
 	})
@@ -209,7 +260,11 @@ func (s *Store) CustomsDeclaration(ctx context.Context, id string) (json.RawMess
 	if err := s.get(ctx, orderPK(id), declarationSK, &it); err != nil {
 		return nil, fmt.Errorf("dynamostore: declaration of %s: %w", id, err)
 	}
-	return json.RawMessage(it.Declaration), nil
+	decl, err := it.declaration()
+	if err != nil {
+		return nil, fmt.Errorf("dynamostore: declaration of %s: %w", id, err)
+	}
+	return decl, nil
 }
 
 // CustomsMessage reads one rendered message of order id;
@@ -219,7 +274,11 @@ func (s *Store) CustomsMessage(ctx context.Context, id, msgType string) (order.C
 	if err := s.get(ctx, orderPK(id), messageSK(msgType), &it); err != nil {
 		return order.CustomsMessage{}, fmt.Errorf("dynamostore: %s message of %s: %w", msgType, id, err)
 	}
-	return order.CustomsMessage{Type: it.MessageType, XML: it.XML, At: it.At}, nil
+	m, err := it.message()
+	if err != nil {
+		return order.CustomsMessage{}, fmt.Errorf("dynamostore: %s message of %s: %w", msgType, id, err)
+	}
+	return m, nil
 }
 
 // CustomsReceipts reads the receipts of order id, in the order they
@@ -285,17 +344,15 @@ func (s *Store) SettleReceipt(ctx context.Context, o *order.Order, r order.Custo
 	if err := checkEvent(o, ev); err != nil {
 		return false, fmt.Errorf("dynamostore: settle receipt: %w", err)
 	}
-	items, oi, err := s.saveItems(o, ev)
-	if err != nil {
-		return false, fmt.Errorf("dynamostore: settle receipt of %s: %w", o.ID, err)
-	}
 	ri, err := marshal(newReceiptItem(o.ID, r))
 	if err != nil {
 		return false, fmt.Errorf("dynamostore: settle receipt of %s: %w", o.ID, err)
 	}
-	receipt := len(items) // after SaveTransition's own items
-	items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: ri, ConditionExpression: absent}})
-	items = withStatusCount(s.table, items, o, ev)
+	items, oi, err := s.settleItems(ctx, o, ev, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: ri, ConditionExpression: absent}})
+	if err != nil {
+		return false, fmt.Errorf("dynamostore: settle receipt of %s at version %d: %w", o.ID, o.Version, err)
+	}
+	receipt := settleReceipt
 	err = s.transact(ctx, items)
 	var cancelled *types.TransactionCanceledException
 	switch {

@@ -149,6 +149,8 @@ type orderItem struct {
 	Type   string `dynamodbav:"type"`
 	// Destination is the order's, for the status index (indexes.go).
 	Destination string `dynamodbav:"destination,omitempty"`
+	// LastEvent is the order's latest history event (transition.go).
+	LastEvent *order.Event `dynamodbav:"lastEvent,omitempty"`
 	order.Order
 }
 
@@ -156,12 +158,13 @@ type orderItem struct {
 // of the order keeps both indexes in step with it: the customer index's
 // from its customer (sharded for a partner's) and creation, the status
 // index's from its status, sharded by its id, and its last change.
-func newOrderItem(o *order.Order) orderItem {
+func newOrderItem(o *order.Order, last *order.Event) orderItem {
 	return orderItem{
 		PK: orderPK(o.ID), SK: orderSK, Type: "order",
 		GSI4PK: customerPK(o.CustomerID, o.ID), GSI4SK: timeKey(o.CreatedAt, o.ID),
 		GSI5PK: statusPK(o.Status, o.ID), GSI5SK: timeKey(o.Since(), o.ID),
 		Destination: o.Destination(),
+		LastEvent:   last,
 		Order:       *o,
 	}
 }
@@ -366,12 +369,6 @@ func (s *Store) ReleaseKey(ctx context.Context, scope, key, owner string) error 
 const (
 	createKey = iota
 	createOrder
-	createFirstEvent
-)
-
-const (
-	saveOrder = iota
-	saveEvent
 )
 
 // createItems builds CreateOrder's transaction, in the positions above.
@@ -384,11 +381,7 @@ func createItems(table string, o *order.Order, first order.Event, done idempoten
 	if err != nil {
 		return nil, err
 	}
-	oi, err := marshalOrderItem(newOrderItem(o))
-	if err != nil {
-		return nil, err
-	}
-	ei, err := marshal(newEventItem(first))
+	oi, err := marshalOrderItem(newOrderItem(o, &first))
 	if err != nil {
 		return nil, err
 	}
@@ -397,8 +390,7 @@ func createItems(table string, o *order.Order, first order.Event, done idempoten
 		createKey: {Put: &types.Put{TableName: aws.String(table), Item: ki,
 			ConditionExpression: aws.String(free.expr), ExpressionAttributeNames: free.names, ExpressionAttributeValues: free.values,
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
-		createOrder:      {Put: &types.Put{TableName: aws.String(table), Item: oi, ConditionExpression: absent}},
-		createFirstEvent: {Put: &types.Put{TableName: aws.String(table), Item: ei, ConditionExpression: absent}},
+		createOrder: {Put: &types.Put{TableName: aws.String(table), Item: oi, ConditionExpression: absent}},
 	}
 	if count, ok := statusCountDelta(table, o.ID, o.Version, "", o.Status); ok {
 		items = append(items, count)
@@ -461,7 +453,7 @@ func createOrderError(id string, err error) (idempotency.Record, error) {
 				return idempotency.Record{}, fmt.Errorf("dynamostore: create order %s: %w", id, idempotency.ErrBusy)
 			}
 			return holder, fmt.Errorf("dynamostore: create order %s: %w", id, idempotency.ErrClaimed)
-		case createOrder, createFirstEvent:
+		case createOrder:
 			return idempotency.Record{}, fmt.Errorf("dynamostore: create order %s: %w", id, order.ErrExists)
 		}
 	}
@@ -590,6 +582,7 @@ func (s *Store) GetOrder(ctx context.Context, id string) (*order.Order, error) {
 // unknown order has none.
 func (s *Store) History(ctx context.Context, id string) ([]order.Event, error) {
 	var events []order.Event
+	var notes []bool
 	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
 		TableName:                 aws.String(s.table),
 		KeyConditionExpression:    aws.String("#pk = :pk AND begins_with(#sk, :event)"),
@@ -608,53 +601,25 @@ func (s *Store) History(ctx context.Context, id string) ([]order.Event, error) {
 				return nil, fmt.Errorf("dynamostore: decode history of %s: %w", id, err)
 			}
 			events = append(events, it.Event)
+			notes = append(notes, it.SK != eventSK(it.Version))
 		}
 	}
-	return events, nil
-}
-
-// SaveTransition writes o (already moved on, so o.Version is the new
-// version) and its history event ev in one transaction, on condition that
-// the stored order is at o.Version-1. Of the order item it writes only the
-// attributes that changed since that version, as this store last read or
-// wrote it (the whole item when it has not seen that version), so both
-// index keys follow o. A missing order is order.ErrNotFound; any other
-// version, or an event already stored at that version, is
-// order.ErrVersionConflict. Contention with a concurrent transaction is
-// retried a few times and, if it persists, also reported as
-// ErrVersionConflict: the remedy is the same — read the order again and
-// decide again.
-func (s *Store) SaveTransition(ctx context.Context, o *order.Order, ev order.Event) error {
-	if err := checkEvent(o, ev); err != nil {
-		return fmt.Errorf("dynamostore: save order: %w", err)
-	}
-	items, oi, err := s.saveItems(o, ev)
+	// The latest event is in the order item (transition.go), read after the
+	// events: a change between the two reads has put the event it moved
+	// past into its item before moving the order.
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: itemKey(orderPK(id), orderSK),
+		ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return fmt.Errorf("dynamostore: save order %s: %w", o.ID, err)
+		return nil, fmt.Errorf("dynamostore: history of %s: %w", id, err)
 	}
-	items = withStatusCount(s.table, items, o, ev)
-	if err := s.transact(ctx, items); err != nil {
-		return saveTransitionError(o.ID, o.Version, err)
+	if len(out.Item) == 0 {
+		return events, nil
 	}
-	s.images.keep(o.ID, o.Version, oi)
-	return nil
-}
-
-// saveItems builds SaveTransition's transaction, in the positions above,
-// and returns the order item as it will be stored.
-func (s *Store) saveItems(o *order.Order, ev order.Event) ([]types.TransactWriteItem, map[string]types.AttributeValue, error) {
-	oi, err := marshalOrderItem(newOrderItem(o))
+	last, err := lastEventOf(out.Item)
 	if err != nil {
-		return nil, nil, err
+		return nil, fmt.Errorf("dynamostore: history of %s: %w", id, err)
 	}
-	ei, err := marshal(newEventItem(ev))
-	if err != nil {
-		return nil, nil, err
-	}
-	return []types.TransactWriteItem{
-		saveOrder: holdStatus(orderWrite(s.table, o.Version-1, s.images.image(o.ID, o.Version-1), oi), ev.From),
-		saveEvent: {Put: &types.Put{TableName: aws.String(s.table), Item: ei, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-	}, oi, nil
+	return mergeLast(events, notes, last), nil
 }
 
 // transact writes items in one transaction, retrying a few times a
@@ -671,14 +636,11 @@ func (s *Store) transact(ctx context.Context, items []types.TransactWriteItem) e
 func saveTransitionError(id string, version int64, err error) error {
 	var cancelled *types.TransactionCanceledException
 	if errors.As(err, &cancelled) {
-		switch failedCondition(cancelled) {
-		case saveOrder:
-			if len(cancelled.CancellationReasons[saveOrder].Item) == 0 {
+		if failedCondition(cancelled) == settleOrder {
+			if len(cancelled.CancellationReasons[settleOrder].Item) == 0 {
 				return fmt.Errorf("dynamostore: save order %s: %w", id, order.ErrNotFound)
 			}
 			return fmt.Errorf("dynamostore: save order %s at version %d: %w", id, version, order.ErrVersionConflict)
-		case saveEvent:
-			return fmt.Errorf("dynamostore: save order %s at version %d: history has that version: %w", id, version, order.ErrVersionConflict)
 		}
 	}
 	if isConflict(err) {

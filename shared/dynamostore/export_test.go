@@ -38,3 +38,7 @@ var (
 // CounterShard is the counter shard a change of order id to version
 // counts in.
 func CounterShard(id string, version int64) int { return counterShard(id, version) }
+
+// PackDoc and UnpackDoc are the order item's doc codec.
+func PackDoc(attrs map[string]types.AttributeValue) ([]byte, error) { return packDoc(attrs) }
+func UnpackDoc(doc []byte) (map[string]types.AttributeValue, error) { return unpackDoc(doc) }

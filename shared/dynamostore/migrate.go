@@ -94,7 +94,7 @@ const (
 // backfillOrder writes the current index keys of o onto its stored item
 // raw, if they differ, on condition that the item is still at o's version.
 func (s *Store) backfillOrder(ctx context.Context, raw map[string]types.AttributeValue, o *order.Order) (int, error) {
-	want, err := marshalOrderItem(newOrderItem(o))
+	want, err := marshalOrderItem(newOrderItem(o, nil))
 	if err != nil {
 		return 0, err
 	}
