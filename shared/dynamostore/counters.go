@@ -141,4 +141,3 @@ func holdStatus(w types.TransactWriteItem, from order.Status) types.TransactWrit
 	*expr = aws.String(cond)
 	return w
 }
-

@@ -27,9 +27,9 @@ func TestDocKeepsEveryAttributeType(t *testing.T) {
 		"t": &types.AttributeValueMemberBOOL{Value: true}, "f": &types.AttributeValueMemberBOOL{Value: false},
 		"null": &types.AttributeValueMemberNULL{Value: true},
 		"ss":   &types.AttributeValueMemberSS{Value: []string{"a", "b"}}, "ns": &types.AttributeValueMemberNS{Value: []string{"1", "2"}},
-		"bs":    &types.AttributeValueMemberBS{Value: [][]byte{{1}, {2, 3}}},
-		"l":     &types.AttributeValueMemberL{Value: []types.AttributeValue{&types.AttributeValueMemberS{Value: "x"}, &types.AttributeValueMemberL{Value: []types.AttributeValue{}}}},
-		"m":     &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"inner": &types.AttributeValueMemberN{Value: "7"}}},
+		"bs":     &types.AttributeValueMemberBS{Value: [][]byte{{1}, {2, 3}}},
+		"l":      &types.AttributeValueMemberL{Value: []types.AttributeValue{&types.AttributeValueMemberS{Value: "x"}, &types.AttributeValueMemberL{Value: []types.AttributeValue{}}}},
+		"m":      &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"inner": &types.AttributeValueMemberN{Value: "7"}}},
 		"emptyM": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}},
 	}
 	doc, err := dynamostore.PackDoc(attrs)
