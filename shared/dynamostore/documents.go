@@ -120,6 +120,9 @@ type receiptItem struct {
 	PreNo       string    `dynamodbav:"preNo,omitempty"`
 	At          time.Time `dynamodbav:"at"`
 	ReceivedAt  time.Time `dynamodbav:"receivedAt"`
+	// Note is the receipt's history note (RecordReceipt), kept in the
+	// receipt rather than in an item of its own; History reads it.
+	Note *order.Event `dynamodbav:"note,omitempty"`
 }
 
 func newReceiptItem(id string, r order.CustomsReceipt) receiptItem {
@@ -300,30 +303,29 @@ func (s *Store) CustomsReceipts(ctx context.Context, id string) ([]order.Customs
 	return rs, nil
 }
 
-// RecordReceipt stores receipt r of order id, an item of its own, with its
-// history note (an annotation: note.Version is the version it follows) in
-// one transaction, once: a receipt stored already — the same type, guid,
-// status and time — writes nothing and reports false. The order item is
-// not written. Contention with concurrent transactions that outlasts a few
+// RecordReceipt stores receipt r of order id, an item of its own that
+// carries its history note (an annotation: note.Version is the version it
+// follows), once: a receipt stored already — the same type, guid, status
+// and time — writes nothing and reports false. The order item is not
+// written. Contention with a concurrent transaction that outlasts a few
 // retries is order.ErrVersionConflict: try again.
 func (s *Store) RecordReceipt(ctx context.Context, id string, r order.CustomsReceipt, note order.Event) (bool, error) {
 	if note.OrderID != id {
 		return false, fmt.Errorf("dynamostore: receipt of %s given the note of %q", id, note.OrderID)
 	}
-	ri, err := marshal(newReceiptItem(id, r))
+	it := newReceiptItem(id, r)
+	it.Note = &note
+	ri, err := marshal(it)
 	if err != nil {
 		return false, fmt.Errorf("dynamostore: receipt of %s: %w", id, err)
 	}
-	ni, err := marshal(newNoteItem(note, receiptSK(r)))
-	if err != nil {
-		return false, fmt.Errorf("dynamostore: receipt of %s: %w", id, err)
-	}
-	err = s.transact(ctx, []types.TransactWriteItem{
-		{Put: &types.Put{TableName: aws.String(s.table), Item: ri, ConditionExpression: absent}},
-		{Put: &types.Put{TableName: aws.String(s.table), Item: ni, ConditionExpression: absent}},
+	err = retryConflicts(ctx, func() error {
+		_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: ri, ConditionExpression: absent})
+		return err
 	})
+	var failed *types.ConditionalCheckFailedException
 	switch {
-	case failedItem(err) >= 0:
+	case errors.As(err, &failed):
 		return false, nil // recorded before
 	case isConflict(err):
 		return false, fmt.Errorf("dynamostore: receipt %s of %s: concurrent writes: %w", r.Type, id, order.ErrVersionConflict)

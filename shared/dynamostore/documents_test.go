@@ -96,7 +96,7 @@ func TestDocumentLayout(t *testing.T) {
 		"DOC#CUSTOMS#DECLARATION",
 		// no EVENT#0000000001: the order carries its latest event until
 		// its next change (transition.go)
-		"EVENT#0000000001#2026-11-24T09:30:07.120000000Z#RECEIPT#CEB304#4CDE1D46-9E2B-4C0A-8D16-1F6A1D0C5E02#120#2026-11-24T09:30:06.120000000Z",
+		// the receipt's note is in the receipt
 		"EVENT#0000000001#2026-11-24T09:31:05.120000000Z#CALLBACK#0000000001#2026-11-24T09:31:05.120000000Z",
 		"ORDER",
 		"RECEIPT#CEB304#4CDE1D46-9E2B-4C0A-8D16-1F6A1D0C5E02#120#2026-11-24T09:30:06.120000000Z",
@@ -106,6 +106,12 @@ func TestDocumentLayout(t *testing.T) {
 	}
 	if d, ok := attrs["DOC#CUSTOMS#DECLARATION"]["declarationDeflated"].(*types.AttributeValueMemberB); !ok || len(d.Value) == 0 {
 		t.Errorf("the declaration is not kept deflated: %v", attrs["DOC#CUSTOMS#DECLARATION"])
+	}
+	if _, ok := attrs["RECEIPT#CEB304#4CDE1D46-9E2B-4C0A-8D16-1F6A1D0C5E02#120#2026-11-24T09:30:06.120000000Z"]["note"].(*types.AttributeValueMemberM); !ok {
+		t.Error("the receipt does not carry its note")
+	}
+	if h, err := s.History(ctx, o.ID); err != nil || len(h) != 3 || h[1].Reason != "customs_receipt" || h[2].Reason != "callback_delivered:RECEIVED" {
+		t.Errorf("history %+v %v: want the first event, the receipt's note, the callback's", h, err)
 	}
 	if v, ok := attrs["ORDER"]["version"].(*types.AttributeValueMemberN); !ok || v.Value != "1" {
 		t.Errorf("the documents wrote the order: version %v", attrs["ORDER"]["version"])
@@ -205,9 +211,10 @@ func TestSaveWritesOnlyWhatChanged(t *testing.T) {
 	}
 	sort.Strings(set)
 	// The warehouse, the reservation, the charge gone and the time of the
-	// change travel in doc (orderitem.go); status, statusSince and version
-	// are attributes of their own.
-	wantSet := []string{"doc", "status", "statusSince", "version"}
+	// change travel in doc (orderitem.go); status and version are
+	// attributes of their own, and the time the order entered its status is
+	// in the status index's sort key.
+	wantSet := []string{"doc", "status", "version"}
 	if fmt.Sprint(set) != fmt.Sprint(wantSet) || len(removed) != 0 {
 		t.Fatalf("SET %v REMOVE %v (%s), want SET %v REMOVE []", set, removed, aws.ToString(u.UpdateExpression), wantSet)
 	}

@@ -60,7 +60,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -125,6 +127,20 @@ func timeKey(t time.Time, id string) string { return t.UTC().Format(sortable) + 
 // spell the same item key as another: ("a#b", "c") and ("a", "b#c") differ.
 func idempotencyPK(scope, key string) string {
 	return "IDEMPOTENCY#" + strconv.Itoa(len(scope)) + ":" + scope + "#" + key
+}
+
+// scopeAndKey reads idempotencyPK back.
+func scopeAndKey(pk string) (scope, key string, ok bool) {
+	rest, found := strings.CutPrefix(pk, "IDEMPOTENCY#")
+	if !found {
+		return "", "", false
+	}
+	n, rest, found := strings.Cut(rest, ":")
+	size, err := strconv.Atoi(n)
+	if !found || err != nil || size < 0 || len(rest) < size+1 || rest[size] != '#' {
+		return "", "", false
+	}
+	return rest[:size], rest[size+1:], true
 }
 
 func itemKey(pk, sk string) map[string]types.AttributeValue {
@@ -201,6 +217,9 @@ func newKeyItem(rec idempotency.Record) (keyItem, error) {
 	lease, expires := nanos(rec.LeaseUntil), nanos(rec.ExpiresAt)
 	it := keyItem{PK: idempotencyPK(rec.Scope, rec.Key), SK: idempotencySK, Type: "idempotency", Record: rec,
 		LeaseUntilNanos: &lease, ExpiresAtNanos: &expires}
+	// The key spells the scope and the key: the item keeps no copy
+	// (scopeAndKey reads them back).
+	it.Scope, it.Key = "", ""
 	if len(rec.Body) > 0 {
 		z, err := deflate(rec.Body)
 		if err != nil {
@@ -225,6 +244,9 @@ func decodeRecord(item map[string]types.AttributeValue) (rec idempotency.Record,
 	}
 	if it.ExpiresAtNanos != nil {
 		it.ExpiresAt = fromNanos(*it.ExpiresAtNanos)
+	}
+	if scope, key, spelled := scopeAndKey(it.PK); spelled && it.Scope == "" && it.Key == "" {
+		it.Scope, it.Key = scope, key
 	}
 	if it.BodyDeflated != nil {
 		if it.Body, err = inflate(it.BodyDeflated); err != nil {
@@ -579,47 +601,61 @@ func (s *Store) GetOrder(ctx context.Context, id string) (*order.Order, error) {
 }
 
 // History returns an order's events, oldest first, strongly consistent; an
-// unknown order has none.
+// unknown order has none. The latest event is in the order item
+// (transition.go), the earlier ones and the notes in items of their own,
+// the receipts' notes in the receipts (RecordReceipt). The order is read
+// first: a change after that read has put the event the order carried into
+// its item before moving the order on, so the events read after it hold it
+// (once more, which counts once).
 func (s *Store) History(ctx context.Context, id string) ([]order.Event, error) {
-	var events []order.Event
-	var notes []bool
-	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
-		TableName:                 aws.String(s.table),
-		KeyConditionExpression:    aws.String("#pk = :pk AND begins_with(#sk, :event)"),
-		ExpressionAttributeNames:  map[string]string{"#pk": AttrPK, "#sk": AttrSK},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(orderPK(id)), ":event": str("EVENT#")},
-		ConsistentRead:            aws.Bool(true),
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("dynamostore: history of %s: %w", id, err)
-		}
-		for _, item := range page.Items {
-			var it eventItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return nil, fmt.Errorf("dynamostore: decode history of %s: %w", id, err)
-			}
-			events = append(events, it.Event)
-			notes = append(notes, it.SK != eventSK(it.Version))
-		}
-	}
-	// The latest event is in the order item (transition.go), read after the
-	// events: a change between the two reads has put the event it moved
-	// past into its item before moving the order.
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: itemKey(orderPK(id), orderSK),
 		ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return nil, fmt.Errorf("dynamostore: history of %s: %w", id, err)
 	}
-	if len(out.Item) == 0 {
-		return events, nil
+	byKey := map[string]order.Event{}
+	if len(out.Item) > 0 {
+		last, err := lastEventOf(out.Item)
+		if err != nil {
+			return nil, fmt.Errorf("dynamostore: history of %s: %w", id, err)
+		}
+		if last != nil {
+			byKey[eventSK(last.Version)] = *last
+		}
 	}
-	last, err := lastEventOf(out.Item)
+	err = s.query(ctx, id, "EVENT#", func(item map[string]types.AttributeValue) error {
+		var it eventItem
+		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+			return err
+		}
+		byKey[it.SK] = it.Event
+		return nil
+	})
+	if err == nil {
+		err = s.query(ctx, id, receiptPrefix, func(item map[string]types.AttributeValue) error {
+			var it receiptItem
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return err
+			}
+			if it.Note != nil {
+				byKey[noteSK(*it.Note, it.SK)] = *it.Note
+			}
+			return nil
+		})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("dynamostore: history of %s: %w", id, err)
 	}
-	return mergeLast(events, notes, last), nil
+	keys := make([]string, 0, len(byKey))
+	for k := range byKey {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	events := make([]order.Event, len(keys))
+	for i, k := range keys {
+		events[i] = byKey[k]
+	}
+	return events, nil
 }
 
 // transact writes items in one transaction, retrying a few times a

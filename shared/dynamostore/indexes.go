@@ -86,11 +86,14 @@ const (
 	attrDestination = "destination"
 )
 
-// StatusListAttributes are the attributes the status index projects: what
-// the ops lists show of an order (opsOrderRow) and what the stuck list
-// merges by. ListByStatus returns these fields only.
+// StatusListAttributes are the attributes the status index projects, beside
+// its keys and the table's: what the ops lists show of an order
+// (opsOrderRow) and what the stuck list merges by. The order's id comes
+// from the table's key (PK), the time it entered its status from the
+// index's sort key, its creation from GSI4SK (orderitem.go: the order item
+// keeps no copy of them). ListByStatus returns these fields only.
 func StatusListAttributes() []string {
-	return []string{"orderId", "status", "reason", "tradeMode", "channel", "partnerId", attrDestination, "total", "createdAt", "statusSince"}
+	return []string{"status", "reason", "tradeMode", "channel", "partnerId", attrDestination, "total", AttrGSI4SK}
 }
 
 // Indexes of the layout before the sharded ones: the stack keeps them

@@ -91,6 +91,9 @@ func (s *Store) ListByCustomer(ctx context.Context, customerID string, limit int
 // listedItem is what the status index keeps of an order
 // (StatusListAttributes).
 type listedItem struct {
+	PK          string          `dynamodbav:"PK"`
+	GSI4SK      string          `dynamodbav:"GSI4SK"`
+	GSI5SK      string          `dynamodbav:"GSI5SK"`
 	ID          string          `dynamodbav:"orderId"`
 	Status      order.Status    `dynamodbav:"status"`
 	Reason      string          `dynamodbav:"reason"`
@@ -105,6 +108,9 @@ type listedItem struct {
 
 // order is the order as listed: those fields, and no other.
 func (it listedItem) order() order.Order {
+	it.ID = orDerived(it.ID, it.PK, orderKeyID)
+	it.CreatedAt = orDerivedTime(it.CreatedAt, it.GSI4SK)
+	it.StatusSince = orDerivedTime(it.StatusSince, it.GSI5SK)
 	o := order.Order{ID: it.ID, Status: it.Status, Reason: it.Reason, CreatedAt: it.CreatedAt, StatusSince: it.StatusSince, PartnerID: it.PartnerID}
 	o.TradeMode, o.Channel, o.Total = it.TradeMode, it.Channel, it.Total
 	o.Consignee.Address.Country = it.Destination

@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -29,6 +31,10 @@ import (
 // order is made of. A sample order of 1.1–2.6 KB stores in well under 1 KB,
 // so each of its changes costs one write unit, not two or three.
 //
+// Three attributes are not stored at all, as the keys hold them: the
+// order's id (PK), its creation (GSI4SK) and the time it entered its
+// status (GSI5SK); decoding takes them from there.
+//
 // Items written before doc existed have every attribute plain; decodeOrder
 // reads both, and the first change of such an order writes it the new way.
 
@@ -42,12 +48,15 @@ const docFormat byte = 1
 // plainAttributes stay attributes of the order item, outside doc.
 var plainAttributes = func() map[string]bool {
 	m := map[string]bool{AttrPK: true, AttrSK: true, AttrGSI4PK: true, AttrGSI4SK: true, AttrGSI5PK: true, AttrGSI5SK: true,
-		"type": true, attrVersion: true, attrStatus: true, "customerId": true, "cancelRequested": true}
+		"type": true, attrVersion: true, attrStatus: true, "cancelRequested": true}
 	for _, a := range StatusListAttributes() {
 		m[a] = true
 	}
 	return m
 }()
+
+// keyHeld are the attributes the keys hold (see above).
+var keyHeld = map[string]bool{"orderId": true, "createdAt": true, "statusSince": true}
 
 // encodeOrderItem moves the attributes of a marshalled order item that are
 // not plain into doc.
@@ -55,6 +64,9 @@ func encodeOrderItem(full map[string]types.AttributeValue) (map[string]types.Att
 	item := make(map[string]types.AttributeValue, len(plainAttributes)+1)
 	rest := map[string]types.AttributeValue{}
 	for name, v := range full {
+		if keyHeld[name] {
+			continue
+		}
 		if plainAttributes[name] {
 			item[name] = v
 		} else {
@@ -105,10 +117,37 @@ func unmarshalOrderItem(raw map[string]types.AttributeValue) (orderItem, error) 
 	if err := attributevalue.UnmarshalMap(full, &it); err != nil {
 		return it, err
 	}
+	it.ID = orDerived(it.ID, it.PK, orderKeyID)
+	it.CreatedAt = orDerivedTime(it.CreatedAt, it.GSI4SK)
+	it.StatusSince = orDerivedTime(it.StatusSince, it.GSI5SK)
 	if it.StatusSince.IsZero() {
 		it.StatusSince = it.UpdatedAt // written before statusSince existed
 	}
 	return it, nil
+}
+
+// orDerived is v, or else what derive finds in key.
+func orDerived(v, key string, derive func(string) string) string {
+	if v != "" {
+		return v
+	}
+	return derive(key)
+}
+
+// orderKeyID is the order id of an order item's PK.
+func orderKeyID(pk string) string { return strings.TrimPrefix(pk, "ORDER#") }
+
+// orDerivedTime is t, or else the time a "<time>#<id>" sort key starts
+// with (zero if it does not).
+func orDerivedTime(t time.Time, sortKey string) time.Time {
+	if !t.IsZero() || len(sortKey) < len(sortable) {
+		return t
+	}
+	k, err := time.Parse(sortable, sortKey[:len(sortable)])
+	if err != nil {
+		return t
+	}
+	return k
 }
 
 // marshalOrderItem is the order item of o, as stored.
@@ -135,7 +174,7 @@ var (
 // deflated with docDictionary.
 func packDoc(attrs map[string]types.AttributeValue) ([]byte, error) {
 	var js bytes.Buffer
-	if err := writeAV(&js, &types.AttributeValueMemberM{Value: attrs}); err != nil {
+	if err := writeAV(&js, &types.AttributeValueMemberM{Value: withoutZeroTimes(attrs)}); err != nil {
 		return nil, err
 	}
 	var out bytes.Buffer
@@ -150,6 +189,28 @@ func packDoc(attrs map[string]types.AttributeValue) ([]byte, error) {
 		return nil, err
 	}
 	return out.Bytes(), nil
+}
+
+// zeroTime is how attributevalue writes a zero time.Time.
+const zeroTime = "0001-01-01T00:00:00Z"
+
+// withoutZeroTimes leaves out of attrs, and of the maps within, the times
+// that are zero: absent, they decode as zero all the same.
+func withoutZeroTimes(attrs map[string]types.AttributeValue) map[string]types.AttributeValue {
+	out := make(map[string]types.AttributeValue, len(attrs))
+	for name, v := range attrs {
+		switch v := v.(type) {
+		case *types.AttributeValueMemberS:
+			if v.Value == zeroTime {
+				continue
+			}
+		case *types.AttributeValueMemberM:
+			out[name] = &types.AttributeValueMemberM{Value: withoutZeroTimes(v.Value)}
+			continue
+		}
+		out[name] = v
+	}
+	return out
 }
 
 // maxDocJSON bounds what a doc may inflate to: an order item is under
@@ -323,10 +384,10 @@ func (w wireAV) value() (types.AttributeValue, error) {
 	return nil, errors.New("empty attribute value")
 }
 
-// deflate compresses b (no dictionary), inflate undoes it.
+// deflate compresses b with docDictionary, inflate undoes it.
 func deflate(b []byte) ([]byte, error) {
 	var out bytes.Buffer
-	w, err := flate.NewWriter(&out, flate.BestCompression)
+	w, err := flate.NewWriterDict(&out, flate.BestCompression, docDictionary)
 	if err != nil {
 		return nil, err
 	}
@@ -340,7 +401,7 @@ func deflate(b []byte) ([]byte, error) {
 }
 
 func inflate(b []byte) ([]byte, error) {
-	r := flate.NewReader(bytes.NewReader(b))
+	r := flate.NewReaderDict(bytes.NewReader(b), docDictionary)
 	defer r.Close()
 	out, err := io.ReadAll(io.LimitReader(r, maxDocJSON+1))
 	if err != nil {

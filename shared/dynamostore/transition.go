@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -207,24 +206,3 @@ const (
 	settleOrder = iota
 	settleReceipt
 )
-
-// mergeLast adds the order's latest event to the history read from the
-// event items, unless it is there already (an item written by the change
-// after it, or by a writer that died before moving the order): after the
-// event of the version before it and its notes, before the notes of its
-// own version.
-func mergeLast(events []order.Event, notes []bool, last *order.Event) []order.Event {
-	if last == nil {
-		return events
-	}
-	for i, ev := range events {
-		if !notes[i] && ev.Version == last.Version {
-			return events
-		}
-	}
-	at := sort.Search(len(events), func(i int) bool { return events[i].Version >= last.Version })
-	out := make([]order.Event, 0, len(events)+1)
-	out = append(out, events[:at]...)
-	out = append(out, *last)
-	return append(out, events[at:]...)
-}
