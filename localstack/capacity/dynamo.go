@@ -52,6 +52,10 @@ type DynamoDB struct {
 	// the others as last seen). DynamoDB Local reports less for some
 	// transactions of several partitions.
 	TransactionTableUnits, TransactionTableUnitsPerItem float64
+	// TransactionShortfall is what the per-item rule gives beyond what
+	// DynamoDB Local reported, counted in WriteUnits and Written: the
+	// counts are what DynamoDB bills.
+	TransactionShortfall float64
 }
 
 func newDynamoDB() DynamoDB {
@@ -277,17 +281,27 @@ func (l *ledger) attributeWrites(c consumed, s *schema, ws []write, transaction 
 	for i, w := range ws {
 		weights[i] = l.weight(w, s)
 	}
-	l.tally.WriteUnits[c.TableName] += c.Table.CapacityUnits
+	// A transaction is counted as DynamoDB bills it, two units per KB of
+	// each item, where DynamoDB Local reports less (it does for some
+	// transactions of several partitions).
+	tableUnits := c.Table.CapacityUnits
 	if transaction {
 		l.tally.TransactionTableUnits += c.Table.CapacityUnits
+		rule := 0.0
 		for _, w := range weights {
-			l.tally.TransactionTableUnitsPerItem += 2 * w
+			rule += 2 * w
+		}
+		l.tally.TransactionTableUnitsPerItem += rule
+		if rule > tableUnits {
+			l.tally.TransactionShortfall += rule - tableUnits
+			tableUnits = rule
 		}
 	}
+	l.tally.WriteUnits[c.TableName] += tableUnits
 	if len(ws) == 0 {
-		l.tally.Unattributed[c.TableName] += c.Table.CapacityUnits
+		l.tally.Unattributed[c.TableName] += tableUnits
 	}
-	for i, units := range share(c.Table.CapacityUnits, weights) {
+	for i, units := range share(tableUnits, weights) {
 		l.tally.Written[Partition{Table: c.TableName, Key: l.key(ws[i], s).pk}] += units
 	}
 	for name, g := range c.GlobalSecondaryIndexes {

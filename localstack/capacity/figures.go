@@ -147,7 +147,7 @@ func figures(p *Path, table string, prices *Prices, memory map[string]float64) F
 		f.IdleReceivesPerSec = float64(c.IdleReceives) / p.Window.Seconds()
 	}
 	f.WriteUnits, f.ReadUnits, f.UnattributedUnits = total(f.WriteUnitsBy), total(f.ReadUnitsBy), total(d.Unattributed)/n
-	f.WriteUnitsReported = f.WriteUnits + d.TransactionIndexExcess/n
+	f.WriteUnitsReported = f.WriteUnits + (d.TransactionIndexExcess-d.TransactionShortfall)/n
 	f.TransactionTableUnits, f.TransactionTableUnitsPerItem = d.TransactionTableUnits/n, d.TransactionTableUnitsPerItem/n
 	writes := keyLoads(d.Written, n)
 	for _, k := range writes {

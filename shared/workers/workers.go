@@ -657,8 +657,14 @@ func NewDispatch(s *steps.Steps, tasks Tasks, wh Warehouse, log *slog.Logger) *D
 	return &Dispatch{w: worker{steps: s, tasks: tasks, log: log, name: "warehouse", waiting: "awaiting_warehouse",
 		done: func(o *order.Order) string { return o.TrackingNumber },
 		call: wh.Ship,
+		// The goods left: the order is dispatched in the same write that
+		// records the parcel's tracking number (MarkDispatched, the step
+		// after, then finds it done), one write where there were two.
 		record: func(o *order.Order, tracking string, now time.Time) (order.Event, error) {
 			o.TrackingNumber = tracking
+			if order.CanTransition(o.Status, order.StatusDispatched) {
+				return o.Transition(order.StatusDispatched, "", "warehouse:"+o.Warehouse, now)
+			}
 			return o.Note("shipped", "warehouse:"+o.Warehouse, now), nil
 		},
 		refusal: workflow.ErrOrderFailed,

@@ -192,8 +192,13 @@ func TestWarehouseShipsOrRefuses(t *testing.T) {
 	}
 	got, _ := f.store.GetOrder(context.Background(), ok.ID)
 	tracking := "XB" + ok.ID[len(ok.ID)-10:] + "DE"
-	if got.TrackingNumber != tracking || got.Status != order.StatusPaymentCaptured {
-		t.Fatalf("shipped order %+v: the status is MarkDispatched's to write", got)
+	// The parcel's tracking number and the dispatch are one write;
+	// MarkDispatched, the step after, finds it done.
+	if got.TrackingNumber != tracking || got.Status != order.StatusDispatched || got.Reason != "" {
+		t.Fatalf("shipped order %+v, want DISPATCHED with its tracking number", got)
+	}
+	if h, _ := f.store.History(context.Background(), ok.ID); h[len(h)-1].To != order.StatusDispatched || h[len(h)-1].Actor != "warehouse:"+got.Warehouse {
+		t.Fatalf("history %+v: want the dispatch by the warehouse last", h)
 	}
 	want := []string{`t-ok success {"trackingNumber":"` + tracking + `"}`, "t-stuck OrderFailed warehouse_cannot_ship"}
 	if fmt.Sprint(f.tasks.answers[:2]) != fmt.Sprint(want) || f.tasks.answers[2] != want[0] {
