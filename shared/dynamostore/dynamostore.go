@@ -167,6 +167,9 @@ type orderItem struct {
 	Destination string `dynamodbav:"destination,omitempty"`
 	// LastEvent is the order's latest history event (transition.go).
 	LastEvent *order.Event `dynamodbav:"lastEvent,omitempty"`
+	// Intake is set when the order's first history event is the one
+	// firstEvent tells from the order: the store keeps no item of it.
+	Intake bool `dynamodbav:"intake,omitempty"`
 	order.Order
 }
 
@@ -403,7 +406,9 @@ func createItems(table string, o *order.Order, first order.Event, done idempoten
 	if err != nil {
 		return nil, err
 	}
-	oi, err := marshalOrderItem(newOrderItem(o, &first))
+	it := newOrderItem(o, &first)
+	it.Intake = sameEvent(first, firstEvent(o))
+	oi, err := marshalOrderItem(it)
 	if err != nil {
 		return nil, err
 	}
@@ -413,9 +418,6 @@ func createItems(table string, o *order.Order, first order.Event, done idempoten
 			ConditionExpression: aws.String(free.expr), ExpressionAttributeNames: free.names, ExpressionAttributeValues: free.values,
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
 		createOrder: {Put: &types.Put{TableName: aws.String(table), Item: oi, ConditionExpression: absent}},
-	}
-	if count, ok := statusCountDelta(table, o.ID, o.Version, "", o.Status); ok {
-		items = append(items, count)
 	}
 	return items, nil
 }
@@ -454,6 +456,9 @@ func (s *Store) CreateOrder(ctx context.Context, o *order.Order, first order.Eve
 		return createOrderError(o.ID, err)
 	}
 	s.images.keep(o.ID, o.Version, items[createOrder].Put.Item)
+	// Counted after the order is in, as a change is (transition.go): the
+	// transaction holds only what must be all or nothing.
+	s.count(ctx, o.ID, o.Version, "", o.Status)
 	return done, nil
 }
 
@@ -614,6 +619,7 @@ func (s *Store) History(ctx context.Context, id string) ([]order.Event, error) {
 		return nil, fmt.Errorf("dynamostore: history of %s: %w", id, err)
 	}
 	byKey := map[string]order.Event{}
+	var first *order.Event
 	if len(out.Item) > 0 {
 		last, err := lastEventOf(out.Item)
 		if err != nil {
@@ -621,6 +627,16 @@ func (s *Store) History(ctx context.Context, id string) ([]order.Event, error) {
 		}
 		if last != nil {
 			byKey[eventSK(last.Version)] = *last
+			// The intake's event, when the order moved past it without an
+			// item of it (putPreviousEvent).
+			it, err := unmarshalOrderItem(out.Item)
+			if err != nil {
+				return nil, fmt.Errorf("dynamostore: history of %s: %w", id, err)
+			}
+			if it.Intake {
+				ev := firstEvent(&it.Order)
+				first = &ev
+			}
 		}
 	}
 	err = s.query(ctx, id, "EVENT#", func(item map[string]types.AttributeValue) error {
@@ -645,6 +661,9 @@ func (s *Store) History(ctx context.Context, id string) ([]order.Event, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("dynamostore: history of %s: %w", id, err)
+	}
+	if _, ok := byKey[eventSK(1)]; !ok && first != nil {
+		byKey[eventSK(1)] = *first
 	}
 	keys := make([]string, 0, len(byKey))
 	for k := range byKey {

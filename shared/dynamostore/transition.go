@@ -54,6 +54,23 @@ func lastEventOf(raw map[string]types.AttributeValue) (*order.Event, error) {
 	return &ev, nil
 }
 
+// firstEvent is the history event of o's intake as o itself tells it: by
+// its customer (a shopper) or its partner, when it was created. CreateOrder
+// is given the same (order.Accept), and the store then keeps no item of it.
+func firstEvent(o *order.Order) order.Event {
+	actor := "customer:" + o.CustomerID
+	if partnerScoped(o.CustomerID) {
+		actor = o.CustomerID
+	}
+	return order.Event{OrderID: o.ID, Version: 1, At: o.CreatedAt, To: order.StatusReceived, Actor: actor}
+}
+
+// sameEvent compares two events, their times as instants.
+func sameEvent(a, b order.Event) bool {
+	return a.OrderID == b.OrderID && a.Version == b.Version && a.At.Equal(b.At) && a.From == b.From && a.To == b.To &&
+		a.Reason == b.Reason && a.Actor == b.Actor
+}
+
 // attrLastEvent holds the order's latest history event.
 const attrLastEvent = "lastEvent"
 
@@ -135,23 +152,40 @@ func (s *Store) SaveTransition(ctx context.Context, o *order.Order, ev order.Eve
 		return saveTransitionError(o.ID, o.Version, err)
 	}
 	s.images.keep(o.ID, o.Version, oi)
-	if count, ok := statusCountDelta(s.table, o.ID, o.Version, ev.From, o.Status); ok {
+	s.count(ctx, o.ID, o.Version, ev.From, o.Status)
+	return nil
+}
+
+// count moves the status counters for order id's change to version, from
+// status from ("" at intake) to status to. The order has moved already: a
+// count that cannot be written now is a count missed, not a change to
+// undo (see the note above).
+func (s *Store) count(ctx context.Context, id string, version int64, from, to order.Status) {
+	if count, ok := statusCountDelta(s.table, id, version, from, to); ok {
 		c := count.Update
-		// The order has moved: a count that cannot be written now is a
-		// count missed, not a change to undo (see the note above).
 		_, _ = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: c.TableName, Key: c.Key,
 			UpdateExpression: c.UpdateExpression, ExpressionAttributeNames: c.ExpressionAttributeNames,
 			ExpressionAttributeValues: c.ExpressionAttributeValues})
 	}
-	return nil
 }
 
 // putPreviousEvent writes the event the order carries at prev into its
-// own item, before the order moves past it.
+// own item, before the order moves past it — unless it is the order's
+// intake as the order itself tells it (firstEvent), which History reads
+// off the order.
 func (s *Store) putPreviousEvent(ctx context.Context, prev map[string]types.AttributeValue) error {
 	pe, err := lastEventOf(prev)
 	if err != nil || pe == nil {
 		return err
+	}
+	if pe.Version == 1 {
+		it, err := unmarshalOrderItem(prev)
+		if err != nil {
+			return err
+		}
+		if it.Intake && sameEvent(*pe, firstEvent(&it.Order)) {
+			return nil
+		}
 	}
 	put, err := s.eventPut(*pe)
 	if err != nil {
@@ -165,7 +199,11 @@ func (s *Store) putPreviousEvent(ctx context.Context, prev map[string]types.Attr
 // latest event ev, conditional on prev's version (and ev.From, for a
 // status change), and the item as it will be stored.
 func (s *Store) orderChange(o *order.Order, ev order.Event, prev map[string]types.AttributeValue) (types.TransactWriteItem, map[string]types.AttributeValue, error) {
-	oi, err := marshalOrderItem(newOrderItem(o, &ev))
+	it := newOrderItem(o, &ev)
+	if old, err := unmarshalOrderItem(prev); err == nil {
+		it.Intake = old.Intake
+	}
+	oi, err := marshalOrderItem(it)
 	if err != nil {
 		return types.TransactWriteItem{}, nil, err
 	}
