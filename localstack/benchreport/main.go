@@ -321,9 +321,15 @@ func benchPipeline(n int, path string) error {
 	if err != nil {
 		return fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
-	m := regexp.MustCompile(`([\d.]+) orders/s\s+([\d.]+) p50-ms\s+([\d.]+) p99-ms\s+([\d.]+) lone-ms`).FindStringSubmatch(string(out))
-	if m == nil {
-		return fmt.Errorf("no figures in:\n%s", out)
+	// The benchmark reports its figures as metrics, which go test prints
+	// in the order of their names.
+	m := make([]string, 5)
+	for i, unit := range []string{"orders/s", "p50-ms", "p99-ms", "lone-ms"} {
+		found := regexp.MustCompile(`([\d.]+) ` + regexp.QuoteMeta(unit) + `(\s|$)`).FindStringSubmatch(string(out))
+		if found == nil {
+			return fmt.Errorf("no %s in:\n%s", unit, out)
+		}
+		m[i+1] = found[1]
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "<!-- bench:pipeline -->\n## The whole pipeline, end to end (local stack)\n\n- date: %s\n- machine: %s, %d cores, %s/%s, %s\n- command: `make bench` → `go %s` (inside `devstack with-services`)\n",

@@ -37,9 +37,18 @@ type Figures struct {
 	// HottestWriteKey is the non-order partition key (of the table or an
 	// index) that took the most write units, per order of the batch: at R
 	// orders/s it takes R times that many units per second.
-	HottestWriteKey KeyLoad   `json:"hottestNonOrderWriteKey"`
-	HottestReadKey  KeyLoad   `json:"hottestNonOrderReadKey"`
-	TopWriteKeys    []KeyLoad `json:"topNonOrderWriteKeys"`
+	HottestWriteKey KeyLoad `json:"hottestNonOrderWriteKey"`
+	// HottestSharedWriteKey is the same leaving out the stock counters too
+	// (measured as reservations instead): the keys every order shares, the
+	// status index's, the counters', the due waits'.
+	HottestSharedWriteKey KeyLoad `json:"hottestNonOrderNonStockWriteKey"`
+	// StockReservationsPerSecond is how many reservations a second one SKU
+	// takes before its hottest stock shard reaches a partition's ~1,000
+	// write units a second, the batch's spread over the shards as measured
+	// (each order of a sample reserves each of its SKUs once).
+	StockReservationsPerSecond float64   `json:"stockReservationsPerSecondPerSKU,omitempty"`
+	HottestReadKey             KeyLoad   `json:"hottestNonOrderReadKey"`
+	TopWriteKeys               []KeyLoad `json:"topNonOrderWriteKeys"`
 	// OwnWriteUnits is what the order's own partition (ORDER#<id>) took.
 	OwnWriteUnits       float64            `json:"orderPartitionWriteUnits"`
 	UnattributedUnits   float64            `json:"unattributedWriteUnits"`
@@ -158,6 +167,15 @@ func figures(p *Path, table string, prices *Prices, memory map[string]float64) F
 	writes = nonOrder(writes)
 	if len(writes) > 0 {
 		f.HottestWriteKey = writes[0]
+	}
+	for _, k := range writes {
+		stock := k.Index == "table" && strings.HasPrefix(k.Key, "STOCK#")
+		if stock && f.StockReservationsPerSecond == 0 && k.UnitsPerOrder > 0 {
+			f.StockReservationsPerSecond = partitionWriteLimit / k.UnitsPerOrder
+		}
+		if !stock && f.HottestSharedWriteKey.Key == "" {
+			f.HottestSharedWriteKey = k
+		}
 	}
 	f.TopWriteKeys = writes[:min(len(writes), 8)]
 	if reads := nonOrder(keyLoads(d.Read, n)); len(reads) > 0 {
@@ -290,6 +308,9 @@ func keyLoads(m map[Partition]float64, n float64) []KeyLoad {
 	})
 	return out
 }
+
+// partitionWriteLimit is DynamoDB's write units a second per partition key.
+const partitionWriteLimit = 1000
 
 // nonOrder leaves out the orders' own partitions (ORDER#<id> in the table):
 // each order has its own, so their load does not grow with the order rate.

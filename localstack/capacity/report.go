@@ -119,6 +119,14 @@ func (r *Report) Markdown() string {
 	})
 	t.row("DynamoDB read units", func(f Figures) string { return num(f.ReadUnits) })
 	t.row("hottest non-order key, write units", func(f Figures) string { return f.HottestWriteKey.cell() })
+	t.row("&nbsp;&nbsp;hottest key outside orders and stock (orders/s at 1,000 units/s)", func(f Figures) string {
+		k := f.HottestSharedWriteKey
+		if k.UnitsPerOrder <= 0 {
+			return "–"
+		}
+		return k.cell() + " (" + num(partitionWriteLimit/k.UnitsPerOrder) + ")"
+	})
+	t.row("&nbsp;&nbsp;stock: reservations/s one SKU takes", func(f Figures) string { return num(f.StockReservationsPerSecond) })
 	t.row("hottest non-order key, read units", func(f Figures) string { return f.HottestReadKey.cell() })
 	for _, op := range sortedKeys(r.Plan.Mix.DynamoDBCalls) {
 		t.row("DynamoDB "+op, func(f Figures) string { return num(f.DynamoDBCalls[op]) })

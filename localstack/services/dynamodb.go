@@ -48,7 +48,7 @@ func (d DynamoDBLocal) Start(ctx context.Context) (*Process, error) {
 			return nil, err
 		}
 	}
-	args := []string{"-Xms64m", "-Xmx512m", "-XX:+UseSerialGC", "-Djava.library.path=" + filepath.Join(dir, "DynamoDBLocal_lib"),
+	args := []string{"-Xms512m", "-Xmx1g", "-XX:+UseParallelGC", "-Djava.library.path=" + filepath.Join(dir, "DynamoDBLocal_lib"),
 		"-jar", filepath.Join(dir, "DynamoDBLocal.jar"), "-sharedDb", "-disableTelemetry", "-port", strconv.Itoa(port)}
 	if d.DataDir == "" {
 		args = append(args, "-inMemory")
