@@ -273,6 +273,10 @@ func (s *Store) CustomsDeclaration(ctx context.Context, id string) (json.RawMess
 // CustomsMessage reads one rendered message of order id;
 // order.ErrNotFound when the order has no message of that type.
 func (s *Store) CustomsMessage(ctx context.Context, id, msgType string) (order.CustomsMessage, error) {
+	key := orderPK(id) + "#" + messageSK(msgType)
+	if m, ok := s.settled.get(key); ok {
+		return m.(order.CustomsMessage), nil
+	}
 	var it messageItem
 	if err := s.get(ctx, orderPK(id), messageSK(msgType), &it); err != nil {
 		return order.CustomsMessage{}, fmt.Errorf("dynamostore: %s message of %s: %w", msgType, id, err)
@@ -281,6 +285,7 @@ func (s *Store) CustomsMessage(ctx context.Context, id, msgType string) (order.C
 	if err != nil {
 		return order.CustomsMessage{}, fmt.Errorf("dynamostore: %s message of %s: %w", msgType, id, err)
 	}
+	s.settled.put(key, m)
 	return m, nil
 }
 

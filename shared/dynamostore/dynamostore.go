@@ -95,11 +95,13 @@ type Store struct {
 	// images are the order items it last read or wrote, by version: a
 	// change of an order writes only what changed (SaveTransition).
 	images *images
+	// settled are facts of the table that never change (settled.go).
+	settled *settled
 }
 
 // New returns a store over table.
 func New(db *dynamodb.Client, table string) *Store {
-	return &Store{db: db, table: table, images: newImages()}
+	return &Store{db: db, table: table, images: newImages(), settled: newSettled()}
 }
 
 // Item keys.

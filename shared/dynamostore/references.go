@@ -55,6 +55,9 @@ func (s *Store) PutReferences(ctx context.Context, id string, refs []string) err
 // OrderByReference returns the id of the order ref names (strongly
 // consistent), or order.ErrNotFound.
 func (s *Store) OrderByReference(ctx context.Context, ref string) (string, error) {
+	if id, ok := s.settled.get("REF#" + ref); ok {
+		return id.(string), nil
+	}
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(s.table), Key: itemKey(refPK(ref), refSK), ConsistentRead: aws.Bool(true),
 	})
@@ -68,5 +71,6 @@ func (s *Store) OrderByReference(ctx context.Context, ref string) (string, error
 	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
 		return "", fmt.Errorf("dynamostore: decode reference %s: %w", ref, err)
 	}
+	s.settled.put("REF#"+ref, it.OrderID)
 	return it.OrderID, nil
 }
