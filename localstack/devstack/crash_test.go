@@ -40,6 +40,11 @@ func TestMain(m *testing.M) {
 		os.Args = append([]string{"devstack", "up"}, args...)
 		main()
 	}
+	// The stacks these tests start (in process and as processes) sign and
+	// check tokens with LOCAL_JWT_SECRET when it is set; the tests mint
+	// theirs with the development default, whatever the caller's shell
+	// exports (TestToken sets it itself).
+	os.Unsetenv("LOCAL_JWT_SECRET")
 	os.Exit(m.Run())
 }
 

@@ -151,6 +151,8 @@ func up(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("AWS config: %w", err)
 	}
+	// The workflow's dynamodb, sns and events tasks reach the local services.
+	engine.Services = sfn.AWSServices{Config: awsCfg}
 	clients := stack.Clients{
 		// DynamoDB Local omits X-Amz-Crc32 on error responses; without this the
 		// SDK logs a spurious warning for every failed condition (aws/aws-sdk-go-v2#3545).

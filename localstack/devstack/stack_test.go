@@ -13,6 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
 	"github.com/xborder/xborder/localstack/services"
 	"github.com/xborder/xborder/shared/auth"
 )
@@ -139,18 +146,69 @@ func TestUpServesAndPersists(t *testing.T) {
 			t.Fatalf("the order did not go through the workflow: %s", got.Status)
 		}
 	}
-}
 
-func TestToken(t *testing.T) {
-	var out bytes.Buffer
-	if err := token([]string{"-sub", "alice", "-groups", "ops"}, &out); err != nil {
+	// The engine's service integrations reach the local services: a
+	// dynamodb:putItem task writes into the stack's table.
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
+	sf := awssfn.NewFromConfig(cfg, func(o *awssfn.Options) { o.BaseEndpoint = aws.String("http://127.0.0.1:" + strconv.Itoa(sfnPort)) })
+	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String("http://127.0.0.1:" + strconv.Itoa(ddbPort)) })
+	ctx := context.Background()
+	sm, err := sf.CreateStateMachine(ctx, &awssfn.CreateStateMachineInput{Name: aws.String("put-item-check"),
+		RoleArn: aws.String("arn:aws:iam::000000000000:role/local"),
+		Definition: aws.String(`{"StartAt":"Put","States":{"Put":{"Type":"Task","Resource":"arn:aws:states:::dynamodb:putItem",
+			"Parameters":{"TableName":"` + localTable + `","Item":{"PK":{"S":"TEST#put-item-check"},"SK":{"S":"TEST"}}},"End":true}}}`)})
+	if err != nil {
 		t.Fatal(err)
 	}
-	l, _ := auth.NewLocalHS256(auth.DevSecret)
-	r, _ := http.NewRequest(http.MethodGet, "/", nil)
-	r.Header.Set("Authorization", "Bearer "+string(bytes.TrimSpace(out.Bytes())))
-	id, err := l.Authenticate(r)
-	if err != nil || id.Subject != "alice" || !id.InGroup("ops") {
-		t.Fatalf("minted token: %+v %v", id, err)
+	x, err := sf.StartExecution(ctx, &awssfn.StartExecutionInput{StateMachineArn: sm.StateMachineArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		d, err := sf.DescribeExecution(ctx, &awssfn.DescribeExecutionInput{ExecutionArn: x.ExecutionArn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Status != sfntypes.ExecutionStatusRunning {
+			if d.Status != sfntypes.ExecutionStatusSucceeded {
+				t.Fatalf("a dynamodb:putItem task under make dev: %s %s %s", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause))
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the putItem execution did not end")
+		}
+	}
+	item, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(localTable), ConsistentRead: aws.Bool(true),
+		Key: map[string]ddbtypes.AttributeValue{"PK": &ddbtypes.AttributeValueMemberS{Value: "TEST#put-item-check"}, "SK": &ddbtypes.AttributeValueMemberS{Value: "TEST"}}})
+	if err != nil || len(item.Item) == 0 {
+		t.Fatalf("the task's item is not in the table: %v %v", item, err)
+	}
+}
+
+// TestToken: `devstack token` signs with LOCAL_JWT_SECRET when it is set,
+// with the development default otherwise.
+func TestToken(t *testing.T) {
+	for _, secret := range []string{"", "a-secret-of-my-own-32-bytes-long"} {
+		t.Setenv("LOCAL_JWT_SECRET", secret)
+		var out bytes.Buffer
+		if err := token([]string{"-sub", "alice", "-groups", "ops"}, &out); err != nil {
+			t.Fatal(err)
+		}
+		want := secret
+		if want == "" {
+			want = auth.DevSecret
+		}
+		r, _ := http.NewRequest(http.MethodGet, "/", nil)
+		r.Header.Set("Authorization", "Bearer "+string(bytes.TrimSpace(out.Bytes())))
+		l, _ := auth.NewLocalHS256(want)
+		id, err := l.Authenticate(r)
+		if err != nil || id.Subject != "alice" || !id.InGroup("ops") {
+			t.Fatalf("secret %q: minted token: %+v %v", secret, id, err)
+		}
+		other, _ := auth.NewLocalHS256("another-secret-entirely-32-bytes")
+		if _, err := other.Authenticate(r); err == nil {
+			t.Fatalf("secret %q: the token passes another secret", secret)
+		}
 	}
 }

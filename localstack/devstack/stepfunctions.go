@@ -47,6 +47,7 @@ func stepFunctions(ctx context.Context, args []string) error {
 			return err
 		}
 		e.Queues = sfn.SQSSender{Client: sqs.NewFromConfig(cfg)}
+		e.Services = sfn.AWSServices{Config: cfg}
 	}
 	if err := e.Restore(); err != nil {
 		return err

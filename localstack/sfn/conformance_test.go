@@ -348,6 +348,7 @@ func TestUnsupportedFeaturesAreRefusedAtCreation(t *testing.T) {
 		"activity":         `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:us-east-1:000000000000:activity:a","End":true}}}`,
 		"sync":             `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::ecs:runTask.sync","End":true}}}`,
 		"distributed map":  `{"StartAt":"M","States":{"M":{"Type":"Map","ItemReader":{},"ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}`,
+		"distributed mode": `{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}`,
 		"recursive path":   `{"StartAt":"P","States":{"P":{"Type":"Pass","InputPath":"$..a","End":true}}}`,
 		"filter path":      `{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"x.$":"$.a[?(@.b)]"},"End":true}}}`,
 		"unknown function": `{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"x.$":"States.Nope(1)"},"End":true}}}`,
@@ -389,6 +390,12 @@ func TestConformanceParallelAndMap(t *testing.T) {
 				{"StartAt":"B","States":{"B":{"Type":"Pass","End":true}}}],
 				"Catch":[{"ErrorEquals":["BranchFailed"],"ResultPath":"$.err","Next":"Done"}]},"Done":{"Type":"Succeed"}}}`,
 			input: `{}`, output: `{"err":{"Error":"BranchFailed","Cause":"no"}}`,
+		},
+		{
+			name: "Map: ProcessorConfig Mode INLINE, as AWS's documentation writes it",
+			definition: `{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.xs",
+				"ItemProcessor":{"ProcessorConfig":{"Mode":"INLINE"},"StartAt":"T","States":{"T":{"Type":"Pass","End":true}}},"End":true}}}`,
+			input: `{"xs":[1,2]}`, output: `[1,2]`,
 		},
 		{
 			name: "Map: ItemsPath, ItemSelector with $$.Map.Item, results in order",

@@ -2,6 +2,7 @@ package sfn
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -15,6 +16,15 @@ type Definition struct {
 	TimeoutSeconds int               `json:"TimeoutSeconds,omitempty"`
 	Version        string            `json:"Version,omitempty"`
 	QueryLanguage  string            `json:"QueryLanguage,omitempty"`
+	// ProcessorConfig belongs to a Map's ItemProcessor: Mode INLINE (the
+	// default, run here) or DISTRIBUTED (refused as unsupported).
+	ProcessorConfig *ProcessorConfig `json:"ProcessorConfig,omitempty"`
+}
+
+// ProcessorConfig is how a Map state runs its ItemProcessor.
+type ProcessorConfig struct {
+	Mode          string `json:"Mode,omitempty"`
+	ExecutionType string `json:"ExecutionType,omitempty"`
 }
 
 // State is any state; fields apply by Type.
@@ -130,6 +140,9 @@ func ParseDefinition(doc string) (*Definition, error) {
 func (d *Definition) check(top bool) error {
 	if d.QueryLanguage != "" && d.QueryLanguage != "JSONPath" {
 		return &UnsupportedError{Feature: "the " + d.QueryLanguage + " query language"}
+	}
+	if top && d.ProcessorConfig != nil {
+		return errors.New("invalid definition: ProcessorConfig belongs to a Map state's ItemProcessor")
 	}
 	if _, ok := d.States[d.StartAt]; !ok {
 		return fmt.Errorf("invalid definition: StartAt %q is not a state", d.StartAt)
@@ -259,6 +272,14 @@ func (s *State) check(d *Definition) error {
 		}
 		if proc == nil {
 			return fmt.Errorf("state %q: a Map needs an ItemProcessor", s.name)
+		}
+		if c := proc.ProcessorConfig; c != nil {
+			switch {
+			case c.Mode == "DISTRIBUTED" || c.ExecutionType != "":
+				return s.unsupported("distributed Map (ProcessorConfig Mode DISTRIBUTED, ExecutionType)")
+			case c.Mode != "" && c.Mode != "INLINE":
+				return fmt.Errorf("state %q: ProcessorConfig Mode %q: want INLINE or DISTRIBUTED", s.name, c.Mode)
+			}
 		}
 		if err := proc.check(false); err != nil {
 			return err

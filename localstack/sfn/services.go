@@ -27,21 +27,25 @@ type ServiceCaller interface {
 // AWSServices calls the services' APIs at the endpoints of the standard
 // environment (AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL), signed with
 // the configured credentials. Their errors surface as Step Functions names
-// them: DynamoDB.<Code>, SNS.<Code>, EventBridge.<Code>.
+// them: DynamoDB.<Code>, SNS.<Code>, EventBridge.<Code>. Without a local
+// endpoint a call fails (States.Runtime): the engine never calls AWS.
 type AWSServices struct {
 	Config aws.Config
 	HTTP   *http.Client
 }
 
-func endpointFor(service, region string) string {
+func endpointFor(service string) string {
 	if v := os.Getenv("AWS_ENDPOINT_URL_" + service); v != "" {
 		return v
 	}
-	if v := os.Getenv("AWS_ENDPOINT_URL"); v != "" {
-		return v
-	}
-	host := map[string]string{"DYNAMODB": "dynamodb", "EVENTBRIDGE": "events", "SNS": "sns"}[service]
-	return "https://" + host + "." + region + ".amazonaws.com"
+	return os.Getenv("AWS_ENDPOINT_URL")
+}
+
+// noEndpoint is the error of an integration whose service has no local
+// endpoint in the environment.
+func noEndpoint(service string) error {
+	return &stateError{"States.Runtime", "no endpoint configured for " + strings.ToLower(service) +
+		": set AWS_ENDPOINT_URL_" + service + " (or AWS_ENDPOINT_URL) to a local service"}
 }
 
 // Call implements ServiceCaller.
@@ -72,7 +76,10 @@ func capitalise(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
 // jsonCall posts an AWS JSON protocol request, SigV4-signed.
 func (a AWSServices) jsonCall(ctx context.Context, envName, signingName, version, target, errPrefix string, p map[string]any) (any, error) {
 	body := []byte(mustJSON(p))
-	url := endpointFor(envName, a.Config.Region)
+	url := endpointFor(envName)
+	if url == "" {
+		return nil, noEndpoint(envName)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
@@ -124,11 +131,11 @@ func (a AWSServices) jsonCall(ctx context.Context, envName, signingName, version
 
 // publish sends sns:publish (SNS speaks the query protocol: the SDK does).
 func (a AWSServices) publish(ctx context.Context, p map[string]any) (any, error) {
-	client := sns.NewFromConfig(a.Config, func(o *sns.Options) {
-		if ep := endpointFor("SNS", a.Config.Region); !strings.HasSuffix(ep, ".amazonaws.com") {
-			o.BaseEndpoint = aws.String(ep)
-		}
-	})
+	ep := endpointFor("SNS")
+	if ep == "" {
+		return nil, noEndpoint("SNS")
+	}
+	client := sns.NewFromConfig(a.Config, func(o *sns.Options) { o.BaseEndpoint = aws.String(ep) })
 	in := &sns.PublishInput{}
 	str := func(k string) *string {
 		if v, ok := p[k].(string); ok {

@@ -149,3 +149,21 @@ func TestSQSSender(t *testing.T) {
 		t.Fatalf("%+v %v", out, err)
 	}
 }
+
+// TestIntegrationsNeverCallAWS: with no local endpoint in the environment a
+// service integration fails the task, naming the variable to set; it never
+// falls back to AWS's own endpoints.
+func TestIntegrationsNeverCallAWS(t *testing.T) {
+	for _, v := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SNS"} {
+		t.Setenv(v, "")
+	}
+	for service, def := range map[string]string{
+		"DYNAMODB": `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::dynamodb:putItem","Parameters":{"TableName":"t","Item":{"id":{"S":"1"}}},"End":true}}}`,
+		"SNS":      `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::sns:publish","Parameters":{"TopicArn":"arn:aws:sns:us-east-1:000000000000:t","Message":"m"},"End":true}}}`,
+	} {
+		x := runWith(t, AWSServices{Config: localConfig()}, def, `{}`)
+		if x.Status != StatusFailed || x.Error != "States.Runtime" || !strings.Contains(x.Cause, "AWS_ENDPOINT_URL_"+service) {
+			t.Errorf("%s without an endpoint: %s %s %s", service, x.Status, x.Error, x.Cause)
+		}
+	}
+}
