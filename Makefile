@@ -131,12 +131,13 @@ fuzz: ## longer fuzzing (FUZZTIME=5m by default here)
 	$(GO) test -run='^$$' -fuzz=FuzzParseReceipt -fuzztime=$(or $(filter-out 10s,$(FUZZTIME)),5m) ./shared/ceb
 
 .PHONY: bench
-bench: tools devstack build $(ALSF_STAMP) ## the benchmarks (DynamoDB Local, landed-cost quotes, Lambda sizes, the Step Functions engine, capacity per order); results into BENCHMARKS.md
+bench: tools devstack build $(ALSF_STAMP) ## the benchmarks (DynamoDB Local, landed-cost quotes, Lambda sizes and cold starts, the Step Functions engine, capacity per order); results into BENCHMARKS.md
 	$(DEVSTACK) with-services -tools $(TOOLS) -- $(GO) run ./localstack/benchreport -out BENCHMARKS.md
 	$(DEVSTACK) with-services -tools $(TOOLS) -- $(GO) run ./localstack/benchreport -pipeline 200 -out BENCHMARKS.md
 	$(GO) run ./localstack/benchreport -customs -out BENCHMARKS.md
 	$(GO) run ./localstack/benchreport -ceb -out BENCHMARKS.md
 	$(GO) run ./localstack/benchreport -sizes bin -out BENCHMARKS.md
+	$(GO) run ./localstack/benchreport -init -out BENCHMARKS.md
 	$(GO) run ./localstack/benchreport -engine $(ALSF_TOOLS) -out BENCHMARKS.md
 	$(CAPACITY)
 

@@ -59,7 +59,15 @@ func main() {
 	cebOnly := flag.Bool("ceb", false, "benchmark China's CEB messages (rendering, receipts) on one core")
 	capacityOrders := flag.Int("capacity", 0, "send this many orders of each sample path through the local stack behind a recording proxy and record what an order costs (docs/capacity.md, docs/capacity.json)")
 	capacityTrace := flag.String("capacity-trace", "", "with -capacity: write one line per DynamoDB write call to this file (items, sizes, units) and leave docs/ and BENCHMARKS.md alone")
+	initOnly := flag.Bool("init", false, "time each function's cold start as its own process behind the Lambda Runtime API, beside a hello-world function")
 	flag.Parse()
+	if *initOnly {
+		if err := benchInit(*out); err != nil {
+			fmt.Fprintln(os.Stderr, "benchreport:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *capacityOrders > 0 {
 		if err := benchCapacity(*capacityOrders, *out, *capacityTrace); err != nil {
 			fmt.Fprintln(os.Stderr, "benchreport:", err)
