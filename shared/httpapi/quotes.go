@@ -11,9 +11,9 @@ import (
 
 	"github.com/xborder/xborder/shared/customs"
 	"github.com/xborder/xborder/shared/fx"
-	"github.com/xborder/xborder/shared/httpapi/quotes"
 	"github.com/xborder/xborder/shared/money"
 	"github.com/xborder/xborder/shared/order"
+	"github.com/xborder/xborder/shared/quotes"
 	"github.com/xborder/xborder/shared/screening"
 )
 

@@ -13,10 +13,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/xborder/xborder/shared/httpapi/quotes"
 	"github.com/xborder/xborder/shared/idempotency"
 	"github.com/xborder/xborder/shared/money"
 	"github.com/xborder/xborder/shared/order"
+	"github.com/xborder/xborder/shared/quotes"
 )
 
 // Store keeps orders, history, documents, idempotency records and quotes

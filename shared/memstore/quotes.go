@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/xborder/xborder/shared/httpapi/quotes"
 	"github.com/xborder/xborder/shared/idempotency"
+	"github.com/xborder/xborder/shared/quotes"
 )
 
 // LookupKey returns the record of an idempotency key, if it has one that

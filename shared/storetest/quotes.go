@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/xborder/xborder/shared/httpapi/quotes"
 	"github.com/xborder/xborder/shared/idempotency"
+	"github.com/xborder/xborder/shared/quotes"
 )
 
 // Quote is an issued quote as the API stores it.

@@ -13,10 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/xborder/xborder/shared/httpapi/quotes"
 	"github.com/xborder/xborder/shared/idempotency"
 	"github.com/xborder/xborder/shared/money"
 	"github.com/xborder/xborder/shared/order"
+	"github.com/xborder/xborder/shared/quotes"
 )
 
 // Store is the full method set of an order store. Its consumers declare the
