@@ -49,7 +49,7 @@ func benchInit(path string) error {
 		bins[name] = "./" + filepath.ToSlash(filepath.Dir(m))
 	}
 	for _, name := range names {
-		out, err := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(dir, name), bins[name]).CombinedOutput()
+		out, err := exec.Command("go", "build", "-trimpath", "-tags", "lambda.norpc", "-ldflags=-s -w", "-o", filepath.Join(dir, name), bins[name]).CombinedOutput()
 		if err != nil {
 			return fmt.Errorf("go build %s: %v\n%s", bins[name], err, out)
 		}
@@ -76,7 +76,7 @@ func benchInit(path string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "<!-- bench:init -->\n## Lambda cold starts: each function's own binary behind the Runtime API\n\n- date: %s\n- machine: %s, %d cores, %s/%s, %s\n- command: `make bench` → `go run ./localstack/benchreport -init`\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), cpuModel(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
-	fmt.Fprintf(&b, "- what: each function built from its own main for this machine (`-trimpath -ldflags=-s -w`), started %d times as a fresh process behind the Lambda Runtime API (package `localstack/lambdart`) with the environment the synthesized template gives it (references pointed at local addresses nothing listens on; the Secrets Manager sources swapped for the repository's files); median of the runs, interleaved with a hello-world Go function started the same way. *init*: process start to the first `next`; *first answer*: to the answer of a first invocation (`{}`: most answer it with an error, which is an answer)\n\n", initRuns)
+	fmt.Fprintf(&b, "- what: each function built from its own main for this machine as `make build` builds it for Lambda (`-trimpath -tags lambda.norpc -ldflags=-s -w`), started %d times as a fresh process behind the Lambda Runtime API (package `localstack/lambdart`) with the environment the synthesized template gives it (references pointed at local addresses nothing listens on; the Secrets Manager sources swapped for the repository's files); median of the runs, interleaved with a hello-world Go function started the same way. *init*: process start to the first `next`; *first answer*: to the answer of a first invocation (`{}`: most answer it with an error, which is an answer)\n\n", initRuns)
 	b.WriteString("| function | init | first answer | init − hello-world | within 10 ms of hello-world |\n|---|---:|---:|---:|---|\n")
 	for _, name := range names {
 		f := med[name]

@@ -624,7 +624,7 @@ func TestCodeTablesCoverThePipelineAndCiteTheirSources(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	for name, tab := range map[string]*CodeTable{"currencies": Currencies, "countries": Countries, "units": Units} {
+	for name, tab := range map[string]*CodeTable{"currencies": Currencies(), "countries": Countries(), "units": Units()} {
 		for k, e := range tab.Entries {
 			if !e.Verify && !strings.HasPrefix(e.Source, "https://github.com/") {
 				t.Errorf("%s %s is not marked verify and names no public copy (source %q)", name, k, e.Source)

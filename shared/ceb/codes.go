@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // The code tables are data, each file naming its source: codes/*.json.
@@ -48,20 +49,22 @@ func loadTable(name string) *CodeTable {
 	return &t
 }
 
+// The code tables are read on first use, not at start: every function's
+// cold start would parse them, and only China's customs messages need them.
 var (
 	// Currencies maps ISO 4217 codes to JGS-20 currency codes.
-	Currencies = loadTable("currencies.json")
+	Currencies = sync.OnceValue(func() *CodeTable { return loadTable("currencies.json") })
 	// Countries maps ISO 3166-1 alpha-2 codes to JGS-20 country codes.
-	Countries = loadTable("countries.json")
+	Countries = sync.OnceValue(func() *CodeTable { return loadTable("countries.json") })
 	// Units lists the JGS-20 unit-of-measure codes (keyed by code), with
 	// aliases from catalogue unit names.
-	Units = loadTable("units.json")
+	Units = sync.OnceValue(func() *CodeTable { return loadTable("units.json") })
 )
 
 // CurrencyCode returns the JGS-20 code of an ISO 4217 currency, or an error
 // naming field.
 func CurrencyCode(field, iso string) (string, error) {
-	e, ok := Currencies.Entries[iso]
+	e, ok := Currencies().Entries[iso]
 	if !ok {
 		return "", fieldErr(field, fmt.Sprintf("currency %q has no JGS-20 code in codes/currencies.json", iso))
 	}
@@ -71,7 +74,7 @@ func CurrencyCode(field, iso string) (string, error) {
 // CountryCode returns the JGS-20 code of an ISO 3166-1 alpha-2 country, or
 // an error naming field.
 func CountryCode(field, iso string) (string, error) {
-	e, ok := Countries.Entries[iso]
+	e, ok := Countries().Entries[iso]
 	if !ok {
 		return "", fieldErr(field, fmt.Sprintf("country %q has no JGS-20 code in codes/countries.json", iso))
 	}
@@ -82,12 +85,12 @@ func CountryCode(field, iso string) (string, error) {
 // the table, its Chinese name (千克) or one of its aliases (a catalogue unit
 // name, matched without regard to case), or an error naming field.
 func UnitCode(field, u string) (string, error) {
-	if _, ok := Units.Entries[u]; ok {
+	if _, ok := Units().Entries[u]; ok {
 		return u, nil
 	}
 	t := strings.TrimSpace(u)
 	l := strings.ToLower(t)
-	for code, e := range Units.Entries {
+	for code, e := range Units().Entries {
 		if e.Name == t {
 			return code, nil
 		}

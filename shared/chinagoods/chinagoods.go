@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -47,10 +48,12 @@ func (r *Register) Len() int { return len(r.bySKU) }
 //go:embed goods.json
 var defaultGoods []byte
 
-var defaultRegister = mustParse(defaultGoods)
+// defaultRegister is parsed on first use (Default), not at every
+// function's start.
+var defaultRegister = sync.OnceValue(func() *Register { return mustParse(defaultGoods) })
 
 // Default is the demonstration merchant's register (goods.json).
-func Default() *Register { return defaultRegister }
+func Default() *Register { return defaultRegister() }
 
 func mustParse(b []byte) *Register {
 	r, err := Parse(b)

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"regexp"
 	"sort"
 
 	"github.com/xborder/xborder/shared/order"
@@ -67,7 +66,20 @@ func (d *Directory) IDs() []string {
 	return ids
 }
 
-var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+// validID: a-z or 0-9, then up to 62 of a-z, 0-9 and '-' (a loop, as
+// validSKU).
+func validID(s string) bool {
+	if len(s) < 1 || len(s) > 63 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' && i > 0) {
+			return false
+		}
+	}
+	return true
+}
 
 // MinSecretLength is the shortest secret accepted (32 bytes of entropy as
 // hex or base64 is longer).
@@ -102,13 +114,13 @@ func Parse(raw []byte) (*Directory, error) {
 		// The id is quoted only when it is a well-formed id: whatever else
 		// it holds (a secret pasted in the wrong field) stays out of errors.
 		label := fmt.Sprintf("partners[%d]", i)
-		if idPattern.MatchString(p.ID) {
+		if validID(p.ID) {
 			label += " (" + p.ID + ")"
 		}
 		bad := func(format string, args ...any) {
 			errs = append(errs, fmt.Errorf("%s: %s", label, fmt.Sprintf(format, args...)))
 		}
-		if !idPattern.MatchString(p.ID) {
+		if !validID(p.ID) {
 			bad("id must be 1 to 63 of a-z, 0-9 and '-'")
 		} else if d.byID[p.ID] != nil {
 			bad("id used twice")
