@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/xborder/xborder/localstack/lambdart"
+	"github.com/xborder/xborder/localstack/stack"
 )
 
 // initRuns is how many cold starts of each function are timed.
@@ -76,7 +76,7 @@ func benchInit(path string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "<!-- bench:init -->\n## Lambda cold starts: each function's own binary behind the Runtime API\n\n- date: %s\n- machine: %s, %d cores, %s/%s, %s\n- command: `make bench` → `go run ./localstack/benchreport -init`\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), cpuModel(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
-	fmt.Fprintf(&b, "- what: each function built from its own main for this machine as `make build` builds it for Lambda (`-trimpath -tags lambda.norpc -ldflags=-s -w`), started %d times as a fresh process behind the Lambda Runtime API (package `localstack/lambdart`) with the environment the synthesized template gives it (references pointed at local addresses nothing listens on; the Secrets Manager sources swapped for the repository's files); median of the runs, interleaved with a hello-world Go function started the same way. *init*: process start to the first `next`; *first answer*: to the answer of a first invocation (`{}`: most answer it with an error, which is an answer)\n\n", initRuns)
+	fmt.Fprintf(&b, "- what: each function built from its own main for this machine as `make build` builds it for Lambda (`-trimpath -tags lambda.norpc -ldflags=-s -w`), started %d times as a fresh process behind the Lambda Runtime API (package `localstack/lambdart`) with the environment the synthesized template gives it (resolved by `stack.Environments` against stand-ins at a local address nothing listens on; the Secrets Manager sources swapped for the repository's files); median of the runs, interleaved with a hello-world Go function started the same way. *init*: process start to the first `next`; *first answer*: to the answer of a first invocation (`{}`: most answer it with an error, which is an answer)\n\n", initRuns)
 	b.WriteString("| function | init | first answer | init − hello-world | within 10 ms of hello-world |\n|---|---:|---:|---:|---|\n")
 	for _, name := range names {
 		f := med[name]
@@ -116,76 +116,25 @@ func coldStart(name, bin string, env []string) (lambdart.Init, error) {
 	return inits[0], nil
 }
 
-// templateEnvs is each function's environment (by its functions/<name>
-// folder, from the template's xborder:function tag or logical id) with its
-// references resolved to local stand-ins.
+// templateEnvs is each function's environment as the template gives it
+// (stack.Environments), resolved against stand-in resources at a local
+// address nothing listens on: no function's init may call a service.
 func templateEnvs(path string) (map[string][]string, error) {
-	raw, err := os.ReadFile(path)
+	tmpl, err := stack.ReadTemplate(path)
 	if err != nil {
 		return nil, err
 	}
-	var t struct {
-		Resources map[string]struct {
-			Type       string
-			Properties struct {
-				Environment struct{ Variables map[string]any }
-			}
-		}
-	}
-	if err := json.Unmarshal(raw, &t); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	const nowhere = "http://127.0.0.1:9"
+	res := &stack.Resources{Table: "xborder-orders", TopicARN: "arn:aws:sns:us-east-1:000000000000:order-events", QueueURLs: map[string]string{}}
+	for _, name := range stack.QueueNames(tmpl) {
+		res.QueueURLs[name] = nowhere + "/000000000000/" + name
 	}
 	repo, _ := os.Getwd()
-	base := []string{"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
-		"AWS_ENDPOINT_URL=http://127.0.0.1:9", "AWS_EC2_METADATA_DISABLED=true", "PATH=" + os.Getenv("PATH")}
-	envs := map[string][]string{}
-	for id, r := range t.Resources {
-		if r.Type != "AWS::Lambda::Function" {
-			continue
-		}
-		env := append([]string(nil), base...)
-		for k, v := range r.Properties.Environment.Variables {
-			s, isText := v.(string)
-			switch {
-			case strings.HasPrefix(s, "secretsmanager:") && k == "PARTNERS_SOURCE":
-				s = "file:" + filepath.Join(repo, "localstack", "partners.json")
-			case strings.HasPrefix(s, "secretsmanager:") && k == "CATALOGUE_SOURCE":
-				s = "file:" + filepath.Join(repo, "localstack", "catalogue.json")
-			case k == "STRIPE_SECRET_KEY_SECRET":
-				k, s = "STRIPE_SECRET_KEY", "sk_test_local"
-			case k == "DLQ_URLS" && !isText:
-				continue // a list of queue pairs: the ops API answers 503 without it
-			case !isText:
-				s = "local-" + strings.ToLower(k)
-				if strings.HasSuffix(k, "_URL") || strings.HasSuffix(k, "_URLS") {
-					s = "http://127.0.0.1:9/000000000000/" + strings.ToLower(k)
-				} else if strings.HasSuffix(k, "_ARN") {
-					s = "arn:aws:sns:us-east-1:000000000000:" + strings.ToLower(k)
-					if strings.HasPrefix(k, "STATE_MACHINE") {
-						s = "arn:aws:states:us-east-1:000000000000:stateMachine:local"
-					}
-				}
-			}
-			env = append(env, k+"="+s)
-		}
-		envs[functionFolder(id)] = env
-	}
-	return envs, nil
-}
-
-// functionFolder maps a template's logical id (ScreenFunctionFA4DB95C) to
-// the function's folder (screen).
-func functionFolder(id string) string {
-	name, _, _ := strings.Cut(id, "Function")
-	var b strings.Builder
-	for i, r := range name {
-		if r >= 'A' && r <= 'Z' {
-			if i > 0 {
-				b.WriteByte('-')
-			}
-			r += 'a' - 'A'
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+	return stack.Environments(tmpl, res, "arn:aws:states:us-east-1:000000000000:stateMachine:order-workflow", map[string]string{
+		"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+		"AWS_ENDPOINT_URL": nowhere, "AWS_EC2_METADATA_DISABLED": "true", "PATH": os.Getenv("PATH"),
+		"PARTNERS_SOURCE":   "file:" + filepath.Join(repo, "localstack", "partners.json"),
+		"CATALOGUE_SOURCE":  "file:" + filepath.Join(repo, "localstack", "catalogue.json"),
+		"STRIPE_SECRET_KEY": "sk_test_local", "STRIPE_API_URL": nowhere,
+	})
 }

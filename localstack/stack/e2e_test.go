@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +28,7 @@ import (
 	"github.com/xborder/xborder/shared/auth"
 	"github.com/xborder/xborder/shared/dynamostore"
 	"github.com/xborder/xborder/shared/order"
+	"github.com/xborder/xborder/shared/workflow"
 )
 
 func env(t testing.TB, name string) string {
@@ -45,13 +48,59 @@ func env(t testing.TB, name string) string {
 // started, with a fresh table.
 type testPipeline struct {
 	*Pipeline
-	clients Clients
-	res     *Resources
-	api     *httptest.Server
-	stop    func()
+	clients   Clients
+	res       *Resources
+	api       *httptest.Server
+	processes *Processes
+	stop      func()
 }
 
-func startTestPipeline(t testing.TB, opts ...func(*Options)) *testPipeline {
+// processSteps are the workflow's Lambda steps the shared pipeline runs as
+// processes of their own built mains. The payment steps (authorize,
+// capture, compensate) stay in-process until the payment simulator is a
+// server of its own: a simulator per process could not capture what
+// another authorized, and the audits read its ledger.
+var processSteps = []string{"screen", "reserve-stock", "mark-dispatched"}
+
+// withProcesses builds the function mains and prepares processes for names,
+// with the environment the template gives them on this stack.
+func withProcesses(t testing.TB, tmpl *Template, res *Resources, engineURL string, names []string) (*Processes, func()) {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "xborder-functions-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bins, err := BuildFunctions(context.Background(), "../..", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo, _ := filepath.Abs("../..")
+	envs, err := Environments(tmpl, res, "arn:aws:states:us-east-1:000000000000:stateMachine:"+workflow.StateMachineName, map[string]string{
+		"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_EC2_METADATA_DISABLED": "true",
+		"AWS_ENDPOINT_URL_DYNAMODB": env(t, "AWS_ENDPOINT_URL_DYNAMODB"), "AWS_ENDPOINT_URL_SQS": env(t, "AWS_ENDPOINT_URL_SQS"),
+		"AWS_ENDPOINT_URL_SNS": env(t, "AWS_ENDPOINT_URL_SNS"), "AWS_ENDPOINT_URL_SFN": engineURL,
+		"PARTNERS_SOURCE":  "file:" + filepath.Join(repo, "localstack", "partners.json"),
+		"CATALOGUE_SOURCE": "file:" + filepath.Join(repo, "localstack", "catalogue.json"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chosen := map[string][]string{}
+	for _, n := range names {
+		chosen[n] = envs[n]
+	}
+	logs := func(string) io.Writer { return io.Discard }
+	if os.Getenv("XBORDER_TEST_LOG") != "" {
+		logs = func(string) io.Writer { return os.Stderr }
+	}
+	procs, err := StartProcesses(bins, chosen, 4, logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return procs, func() { procs.Close(); os.RemoveAll(dir) }
+}
+
+func startTestPipeline(t testing.TB, processNames []string, opts ...func(*Options)) *testPipeline {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
@@ -87,6 +136,10 @@ func startTestPipeline(t testing.TB, opts ...func(*Options)) *testPipeline {
 	}
 	engine.Logger = log
 	o := Options{Clients: clients, SFN: sfnClient, Engine: engine, ASL: string(asl), JWTSecret: auth.DevSecret, Logger: log}
+	stopProcesses := func() {}
+	if len(processNames) > 0 {
+		o.Processes, stopProcesses = withProcesses(t, tmpl, res, engineSrv.URL, processNames)
+	}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -95,11 +148,12 @@ func startTestPipeline(t testing.TB, opts ...func(*Options)) *testPipeline {
 		t.Fatal(err)
 	}
 	api := httptest.NewServer(p.API)
-	tp := &testPipeline{Pipeline: p, clients: clients, res: res, api: api}
+	tp := &testPipeline{Pipeline: p, clients: clients, res: res, api: api, processes: o.Processes}
 	tp.stop = func() {
 		api.Close()
 		cancel()
 		p.Wait()
+		stopProcesses()
 		engineSrv.Close()
 		engine.Close()
 		_, _ = clients.DynamoDB.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
@@ -120,7 +174,7 @@ func sharedPipeline(t testing.TB) *testPipeline {
 	t.Helper()
 	sharedOnce.Do(func() {
 		hooks = newPartnerHooks()
-		shared = startTestPipeline(t, func(o *Options) { o.Partners = hooks.directory })
+		shared = startTestPipeline(t, processSteps, func(o *Options) { o.Partners = hooks.directory })
 	})
 	if shared == nil {
 		t.Fatal("the shared pipeline did not start")

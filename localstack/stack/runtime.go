@@ -80,6 +80,10 @@ type Options struct {
 	// receipts it has not delivered yet, so that those of a stack that
 	// died are delivered on its next start; empty keeps them in memory.
 	EPortDir string
+	// Processes, when set, run the workflow's Lambda steps they have a
+	// function for as processes of their own built mains (BuildFunctions,
+	// StartProcesses); the other steps run in-process.
+	Processes *Processes
 }
 
 // Start wires the functions in-process and starts the pollers and the
@@ -94,6 +98,9 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 	s := &steps.Steps{Orders: store, Stock: dynamostore.NewStock(o.DynamoDB, res.Table), Payments: pay,
 		Events: orderevents.Publisher{Client: o.SNS, TopicARN: res.TopicARN}, Logger: log}
 	o.Engine.Invoker = StepFunctions(s)
+	if o.Processes != nil {
+		o.Engine.Invoker = processesFirst{o.Processes, o.Engine.Invoker}
+	}
 	o.Engine.Queues = sfn.SQSSender{Client: o.SQS}
 	p := &Pipeline{}
 	o.Engine.OnStatusChange = func(c sfn.StatusChange) {
