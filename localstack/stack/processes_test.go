@@ -10,10 +10,11 @@ import (
 	"github.com/xborder/xborder/shared/auth"
 )
 
-// TestWorkflowStepsRunAsTheirOwnMains: on the shared pipeline the workflow's
-// screen, reserve-stock and mark-dispatched steps are the built mains of
-// functions/, each a process of its own behind the Lambda Runtime API with
-// the template's environment, and an order goes through them.
+// TestWorkflowStepsRunAsTheirOwnMains: on the shared pipeline the starter
+// and the workflow's screen, reserve-stock and mark-dispatched steps are
+// the built mains of functions/, each a process of its own behind the
+// Lambda Runtime API with the template's environment, and an order goes
+// through them.
 func TestWorkflowStepsRunAsTheirOwnMains(t *testing.T) {
 	tp := sharedPipeline(t)
 	tok, _ := auth.MintLocal(auth.DevSecret, "process-customer", nil, time.Hour, time.Now())

@@ -80,9 +80,10 @@ type Options struct {
 	// receipts it has not delivered yet, so that those of a stack that
 	// died are delivered on its next start; empty keeps them in memory.
 	EPortDir string
-	// Processes, when set, run the workflow's Lambda steps they have a
-	// function for as processes of their own built mains (BuildFunctions,
-	// StartProcesses); the other steps run in-process.
+	// Processes, when set, run the functions they have a pool for — the
+	// workflow's Lambda steps and the SQS consumers — as processes of their
+	// own built mains (BuildFunctions, StartProcesses); the others run
+	// in-process.
 	Processes *Processes
 }
 
@@ -187,6 +188,11 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 			n = 5
 		}
 		handler := lambda.NewHandler(h)
+		if o.Processes != nil {
+			if ph, ok := o.Processes.Handler(m.Function); ok {
+				handler = ph // the function's own main, as a process
+			}
+		}
 		for range n {
 			p.wg.Add(1)
 			pollers.Add(1)
