@@ -76,7 +76,7 @@ func resolve(v any, refs map[string]string) (string, error) {
 		if id, ok := v["Ref"].(string); ok {
 			s, ok := refs[id]
 			if !ok {
-				return "", fmt.Errorf("Ref %s: a resource the local stack does not create", id)
+				return "", fmt.Errorf("a Ref to %s, a resource the local stack does not create", id)
 			}
 			return s, nil
 		}
