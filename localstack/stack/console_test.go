@@ -70,6 +70,10 @@ func TestOpsConsoleRedrivesAStalledOrder(t *testing.T) {
 	}); st != order.StatusStalled {
 		t.Fatalf("the order with tok_transient_5 ended %s, want STALLED", st)
 	}
+	// The status-change rule's function marked it, as its own main.
+	if pool := tp.processes.Pool("mark-stalled"); pool == nil || len(pool.Inits()) == 0 {
+		t.Fatal("mark-stalled did not run as a process")
+	}
 
 	b := browsertest.Start(t, api.URL)
 	q := browsertest.Q

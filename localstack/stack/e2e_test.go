@@ -56,15 +56,16 @@ type testPipeline struct {
 }
 
 // processSteps are the functions the shared pipeline runs as processes of
-// their own built mains: three of the workflow's Lambda steps and the
-// starter (fed by the orders-accepted queue). The payment steps
+// their own built mains: three of the workflow's Lambda steps, the starter
+// (fed by the orders-accepted queue) and mark-stalled (invoked with the
+// status-change rule's EventBridge event). The payment steps
 // (authorize, capture, compensate) stay in-process until the payment
 // simulator is a server of its own: a simulator per process could not
 // capture what another authorized, and the audits read its ledger. The
 // customs and warehouse workers wire their partners' simulators in-process
 // (and China's E-Port is the stack's), the callback-sender the test's
 // partner directory: they wait for the partners as endpoints.
-var processSteps = []string{"screen", "reserve-stock", "mark-dispatched", "starter"}
+var processSteps = []string{"screen", "reserve-stock", "mark-dispatched", "starter", "mark-stalled"}
 
 // withProcesses builds the function mains and prepares processes for names,
 // with the environment the template gives them on this stack.

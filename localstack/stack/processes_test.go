@@ -32,6 +32,9 @@ func TestWorkflowStepsRunAsTheirOwnMains(t *testing.T) {
 		t.Fatalf("order %s: %s, want DISPATCHED", id, status)
 	}
 	for _, name := range processSteps {
+		if name == "mark-stalled" {
+			continue // only a failed execution invokes it (TestOpsConsoleRedrivesAStalledOrder)
+		}
 		pool := tp.processes.Pool(name)
 		if pool == nil {
 			t.Fatalf("no process pool for %s", name)

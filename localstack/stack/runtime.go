@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/xborder/xborder/localstack/lambdart"
 	"github.com/xborder/xborder/localstack/sfn"
 	"github.com/xborder/xborder/shared/auth"
 	"github.com/xborder/xborder/shared/callbacks"
@@ -110,7 +111,7 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 		}
 		// Not on the engine's goroutine: retrying must not hold the
 		// execution (or a StopExecution call) up. It ends with ctx.
-		go markStalled(ctx, s, c, log)
+		go markStalled(ctx, stalledMarker(s, o.Processes), c, log)
 	}
 	sm, err := o.SFN.CreateStateMachine(ctx, &awssfn.CreateStateMachineInput{Name: aws.String(workflow.StateMachineName),
 		Definition: aws.String(o.ASL), RoleArn: aws.String("arn:aws:iam::000000000000:role/order-workflow")})
@@ -239,14 +240,13 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 // its target: a transient failure (the store unavailable) is retried with
 // backoff until it succeeds or the stack stops; then, or for an event
 // lost, the reconciler finds the failed execution and marks its order.
-func markStalled(ctx context.Context, s *steps.Steps, c sfn.StatusChange, log *slog.Logger) {
+func markStalled(ctx context.Context, mark func(context.Context, events.EventBridgeEvent) (retry bool, err error), c sfn.StatusChange, log *slog.Logger) {
 	detail, _ := json.Marshal(c)
 	ev := events.EventBridgeEvent{Source: "aws.states", DetailType: "Step Functions Execution Status Change", Detail: detail}
 	wait := 500 * time.Millisecond
 	for {
-		_, err := s.MarkStalled(ctx, ev)
-		var transient *workflow.TransientError
-		if err == nil || !errors.As(err, &transient) {
+		retry, err := mark(ctx, ev)
+		if err == nil || !retry {
 			if err != nil {
 				log.Error("mark stalled", "execution", c.ExecutionARN, "error", err.Error())
 			}
@@ -259,6 +259,34 @@ func markStalled(ctx context.Context, s *steps.Steps, c sfn.StatusChange, log *s
 		case <-time.After(wait):
 		}
 		wait = min(2*wait, 30*time.Second)
+	}
+}
+
+// stalledMarker is the mark-stalled function as the status-change rule
+// invokes it: its own main as a process when procs has it, in-process
+// otherwise; retry reports an error worth trying again (a TransientError,
+// or an environment lost to a timeout or an exit).
+func stalledMarker(s *steps.Steps, procs *Processes) func(context.Context, events.EventBridgeEvent) (bool, error) {
+	if procs != nil {
+		if pool := procs.Pool(workflow.FnMarkStalled); pool != nil {
+			return func(ctx context.Context, ev events.EventBridgeEvent) (bool, error) {
+				payload, err := json.Marshal(ev)
+				if err != nil {
+					return false, err
+				}
+				_, err = pool.Invoke(ctx, payload)
+				var fe *lambdart.FunctionError
+				if errors.As(err, &fe) {
+					return fe.Type == "TransientError" || fe.Type == "Sandbox.Timedout" || fe.Type == "Runtime.ExitError", err
+				}
+				return err != nil, err
+			}
+		}
+	}
+	return func(ctx context.Context, ev events.EventBridgeEvent) (bool, error) {
+		_, err := s.MarkStalled(ctx, ev)
+		var transient *workflow.TransientError
+		return errors.As(err, &transient), err
 	}
 }
 
