@@ -623,18 +623,14 @@ func (s *Store) History(ctx context.Context, id string) ([]order.Event, error) {
 	byKey := map[string]order.Event{}
 	var first *order.Event
 	if len(out.Item) > 0 {
-		last, err := lastEventOf(out.Item)
+		it, err := unmarshalOrderItem(out.Item)
 		if err != nil {
 			return nil, fmt.Errorf("dynamostore: history of %s: %w", id, err)
 		}
-		if last != nil {
+		if last := it.LastEvent; last != nil {
 			byKey[eventSK(last.Version)] = *last
 			// The intake's event, when the order moved past it without an
-			// item of it (putPreviousEvent).
-			it, err := unmarshalOrderItem(out.Item)
-			if err != nil {
-				return nil, fmt.Errorf("dynamostore: history of %s: %w", id, err)
-			}
+			// item of it (stored.pendingEvent).
 			if it.Intake {
 				ev := firstEvent(&it.Order)
 				first = &ev

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -36,24 +35,6 @@ import (
 // in the order, each earlier one in its own item before the order moves
 // past it, and History merges the two.
 
-// lastEventOf is the latest history event an order item carries; nil for
-// an item written before lastEvent existed (its events are all items).
-func lastEventOf(raw map[string]types.AttributeValue) (*order.Event, error) {
-	full, err := decodeOrderItem(raw)
-	if err != nil {
-		return nil, err
-	}
-	m, ok := full[attrLastEvent].(*types.AttributeValueMemberM)
-	if !ok {
-		return nil, nil
-	}
-	var ev order.Event
-	if err := attributevalue.UnmarshalMap(m.Value, &ev); err != nil {
-		return nil, fmt.Errorf("decode last event: %w", err)
-	}
-	return &ev, nil
-}
-
 // firstEvent is the history event of o's intake as o itself tells it: by
 // its customer (a shopper) or its partner, when it was created. CreateOrder
 // is given the same (order.Accept), and the store then keeps no item of it.
@@ -71,33 +52,49 @@ func sameEvent(a, b order.Event) bool {
 		a.Reason == b.Reason && a.Actor == b.Actor
 }
 
-// attrLastEvent holds the order's latest history event.
-const attrLastEvent = "lastEvent"
+// stored is the order item at the version a change starts from: as stored
+// (the image the change's update is computed against) and decoded, once.
+type stored struct {
+	raw  map[string]types.AttributeValue
+	item orderItem
+}
+
+// pendingEvent is the event the order carries that has no item of its own
+// yet — nil for none, and for the order's intake as the order itself tells
+// it (firstEvent), which History reads off the order.
+func (p stored) pendingEvent() *order.Event {
+	pe := p.item.LastEvent
+	if pe == nil || pe.Version == 1 && p.item.Intake && sameEvent(*pe, firstEvent(&p.item.Order)) {
+		return nil
+	}
+	return pe
+}
 
 // previous returns the order item as stored at version: the image this
 // store kept, or a consistent read. A missing order is order.ErrNotFound,
 // one at another version order.ErrVersionConflict.
-func (s *Store) previous(ctx context.Context, id string, version int64) (map[string]types.AttributeValue, error) {
-	if img := s.images.image(id, version); img != nil {
-		return img, nil
+func (s *Store) previous(ctx context.Context, id string, version int64) (stored, error) {
+	raw := s.images.image(id, version)
+	if raw == nil {
+		out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: itemKey(orderPK(id), orderSK),
+			ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			return stored{}, err
+		}
+		if len(out.Item) == 0 {
+			return stored{}, order.ErrNotFound
+		}
+		raw = out.Item
 	}
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: itemKey(orderPK(id), orderSK),
-		ConsistentRead: aws.Bool(true)})
+	it, err := unmarshalOrderItem(raw)
 	if err != nil {
-		return nil, err
+		return stored{}, err
 	}
-	if len(out.Item) == 0 {
-		return nil, order.ErrNotFound
-	}
-	it, err := unmarshalOrderItem(out.Item)
-	if err != nil {
-		return nil, err
-	}
-	s.images.keep(id, it.Version, out.Item)
+	s.images.keep(id, it.Version, raw)
 	if it.Version != version {
-		return nil, fmt.Errorf("stored at version %d: %w", it.Version, order.ErrVersionConflict)
+		return stored{}, fmt.Errorf("stored at version %d: %w", it.Version, order.ErrVersionConflict)
 	}
-	return out.Item, nil
+	return stored{raw, it}, nil
 }
 
 // eventPut is the put of a history event into its own item: unconditional,
@@ -170,22 +167,11 @@ func (s *Store) count(ctx context.Context, id string, version int64, from, to or
 }
 
 // putPreviousEvent writes the event the order carries at prev into its
-// own item, before the order moves past it — unless it is the order's
-// intake as the order itself tells it (firstEvent), which History reads
-// off the order.
-func (s *Store) putPreviousEvent(ctx context.Context, prev map[string]types.AttributeValue) error {
-	pe, err := lastEventOf(prev)
-	if err != nil || pe == nil {
-		return err
-	}
-	if pe.Version == 1 {
-		it, err := unmarshalOrderItem(prev)
-		if err != nil {
-			return err
-		}
-		if it.Intake && sameEvent(*pe, firstEvent(&it.Order)) {
-			return nil
-		}
+// own item, before the order moves past it.
+func (s *Store) putPreviousEvent(ctx context.Context, prev stored) error {
+	pe := prev.pendingEvent()
+	if pe == nil {
+		return nil
 	}
 	put, err := s.eventPut(*pe)
 	if err != nil {
@@ -198,16 +184,14 @@ func (s *Store) putPreviousEvent(ctx context.Context, prev map[string]types.Attr
 // orderChange is the update of the order item from prev to o with its
 // latest event ev, conditional on prev's version (and ev.From, for a
 // status change), and the item as it will be stored.
-func (s *Store) orderChange(o *order.Order, ev order.Event, prev map[string]types.AttributeValue) (types.TransactWriteItem, map[string]types.AttributeValue, error) {
+func (s *Store) orderChange(o *order.Order, ev order.Event, prev stored) (types.TransactWriteItem, map[string]types.AttributeValue, error) {
 	it := newOrderItem(o, &ev)
-	if old, err := unmarshalOrderItem(prev); err == nil {
-		it.Intake = old.Intake
-	}
+	it.Intake = prev.item.Intake
 	oi, err := marshalOrderItem(it)
 	if err != nil {
 		return types.TransactWriteItem{}, nil, err
 	}
-	return holdStatus(orderWrite(s.table, o.Version-1, prev, oi), ev.From), oi, nil
+	return holdStatus(orderWrite(s.table, o.Version-1, prev.raw, oi), ev.From), oi, nil
 }
 
 // settleItems is SettleReceipt's transaction, in the positions below: the
@@ -222,11 +206,7 @@ func (s *Store) settleItems(ctx context.Context, o *order.Order, ev order.Event,
 		return nil, nil, err
 	}
 	items := []types.TransactWriteItem{settleOrder: w, settleReceipt: receipt}
-	pe, err := lastEventOf(prev)
-	if err != nil {
-		return nil, nil, err
-	}
-	if pe != nil {
+	if pe := prev.pendingEvent(); pe != nil {
 		put, err := s.eventPut(*pe)
 		if err != nil {
 			return nil, nil, err
