@@ -23,6 +23,6 @@ func main() {
 		indexes = strings.Split(v, ",")
 	}
 	stack.New(app, "Xborder", &stack.Props{BinDir: "../bin", Destroy: ctx("removalPolicy") == "destroy",
-		PaymentProvider: ctx("paymentProvider"), StripeSecretName: ctx("stripeSecretName"), TableIndexes: indexes})
+		PaymentProvider: ctx("paymentProvider"), Sandbox: ctx("sandbox"), StripeSecretName: ctx("stripeSecretName"), TableIndexes: indexes})
 	app.Synth(nil)
 }

@@ -3,7 +3,9 @@
 // partners post orders by signed webhook, and operations staff use the ops
 // API (the workflow's executions through STATE_MACHINE_ARN, the dead-letter
 // queues through DLQ_URLS; without them those parts answer 503; China's
-// customs receipts are recorded on the orders in the table).
+// customs receipts are recorded on the orders in the table), and the
+// workflow's partners — customs broker, warehouse, China's E-Port — post
+// their signed notifications (it does not start without their endpoints).
 package main
 
 import (
@@ -18,6 +20,7 @@ import (
 	"github.com/xborder/xborder/shared/customs"
 	"github.com/xborder/xborder/shared/dynamostore"
 	"github.com/xborder/xborder/shared/httpapi"
+	"github.com/xborder/xborder/shared/partnerlink"
 	"github.com/xborder/xborder/shared/queue"
 	"github.com/xborder/xborder/shared/receipts"
 	"github.com/xborder/xborder/shared/stepfunctions"
@@ -30,7 +33,10 @@ func main() {
 	deadLetters := wiring.Must(httpapi.ParseDeadLetters(os.Getenv(httpapi.EnvDeadLetters)))
 	cfg := wiring.Must(wiring.AWSConfig())
 	store := dynamostore.New(wiring.DynamoDB(cfg), table)
-	partners := wiring.Must(wiring.Partners(context.Background(), wiring.SecretsManager(cfg)))
+	ctx, secrets := context.Background(), wiring.SecretsManager(cfg)
+	partners := wiring.Must(wiring.Partners(ctx, secrets))
+	// The workflow's partners post their notifications here, signed.
+	links := wiring.Must(wiring.Endpoints(ctx, secrets, partnerlink.CustomsBroker, partnerlink.Warehouse, partnerlink.ChinaEPort))
 	sfnClient, sqsClient := wiring.SFN(cfg), wiring.SQS(cfg)
 	apiCfg := httpapi.Config{
 		Store:     store,
@@ -49,6 +55,14 @@ func main() {
 		recorder.Wake = queue.Tasks{Sender: queue.Sender{Client: sqsClient, URL: customsQueue.SourceURL}}
 	}
 	apiCfg.Receipts = recorder
+	apiCfg.PartnerLinks = httpapi.PartnerLinks{Secrets: map[string]string{partnerlink.CustomsBroker: links[0].Secret,
+		partnerlink.Warehouse: links[1].Secret, partnerlink.ChinaEPort: links[2].Secret}}
+	if customsQueue, ok := deadLetters[workflow.QueueCustoms]; ok {
+		apiCfg.PartnerLinks.Customs = queue.Tasks{Sender: queue.Sender{Client: sqsClient, URL: customsQueue.SourceURL}}
+	}
+	if warehouseQueue, ok := deadLetters[workflow.QueueWarehouse]; ok {
+		apiCfg.PartnerLinks.Warehouse = queue.Tasks{Sender: queue.Sender{Client: sqsClient, URL: warehouseQueue.SourceURL}}
+	}
 	if arn := os.Getenv(workflow.EnvStateMachineARN); arn != "" {
 		apiCfg.Executions, apiCfg.StateMachineARN = sfnClient, arn
 	}

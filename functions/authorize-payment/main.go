@@ -8,6 +8,6 @@ import (
 )
 
 func main() {
-	s := wiring.Must(wiring.Steps(wiring.Logger()))
+	s := wiring.Must(wiring.PayingSteps(wiring.Logger()))
 	lambda.Start(s.AuthorizePayment)
 }

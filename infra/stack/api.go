@@ -44,6 +44,7 @@ var apiRoutes = []struct {
 	{awsapigatewayv2.HttpMethod_POST, "/v1/quotes", false},
 	{awsapigatewayv2.HttpMethod_GET, "/v1/quotes/{id}", false},
 	{awsapigatewayv2.HttpMethod_POST, "/v1/webhooks/{partner}", true},
+	{awsapigatewayv2.HttpMethod_POST, "/v1/partners/{partner}/notifications", true},
 	// The ops API: behind the JWT authorizer like the rest; the Lambda
 	// lets only the ops group through.
 	{awsapigatewayv2.HttpMethod_GET, "/v1/ops/summary", false},

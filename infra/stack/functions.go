@@ -46,7 +46,7 @@ func timeoutOf(name string) int {
 
 // newFunctions makes the Lambdas (provided.al2023, arm64, X-Ray, a month of
 // logs) with the least each needs: table access, queues, topic.
-func newFunctions(st awscdk.Stack, binDir string, removal awscdk.RemovalPolicy, d *data, m *messaging) *functions {
+func newFunctions(st awscdk.Stack, binDir string, removal awscdk.RemovalPolicy, d *data, m *messaging, sandbox string) *functions {
 	f := &functions{st: st, fn: map[string]awslambda.Function{}, msg: m}
 	for _, name := range AllFunctions {
 		id := pascal(name)
@@ -54,6 +54,9 @@ func newFunctions(st awscdk.Stack, binDir string, removal awscdk.RemovalPolicy, 
 			Retention: awslogs.RetentionDays_ONE_MONTH, RemovalPolicy: removal,
 		})
 		env := map[string]*string{workflow.EnvTable: d.table.TableName()}
+		if sandbox != "" {
+			env["XBORDER_SANDBOX"] = jsii.String(sandbox)
+		}
 		fn := awslambda.NewFunction(st, jsii.String(id+"Function"), &awslambda.FunctionProps{
 			Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
 			Architecture: awslambda.Architecture_ARM_64(),
@@ -127,15 +130,64 @@ func (f *functions) wireCallbacks(d *data) {
 	secret.GrantRead(fn, nil)
 }
 
+// Secrets the partner functions read at cold start, created outside the
+// stack (see infra/README.md): the workflow's partner endpoints (their
+// URLs and signing secrets, partnerlink.Config) and the enterprises China's
+// declarations name.
+const (
+	PartnerEndpointsSecret = "xborder/partner-endpoints"
+	ChinaDeclarantSecret   = "xborder/china-declarant"
+)
+
+// wirePartners gives the functions that reach the workflow's partners —
+// the customs-worker (broker, China's E-Port), the warehouse-worker and
+// the api (which verifies their notifications) — their endpoints, the
+// API's URL to tell partners where to post their notifications, and each
+// worker its own queue, to ask a partner again later about what it answered
+// pending.
+func (f *functions) wirePartners(apiURL *string) {
+	endpoints := awssecretsmanager.Secret_FromSecretNameV2(f.st, jsii.String("PartnerEndpoints"), jsii.String(PartnerEndpointsSecret))
+	for _, name := range []string{workflow.FnAPI, workflow.FnCustomsWorker, workflow.FnWarehouseWorker} {
+		f.fn[name].AddEnvironment(jsii.String("PARTNER_ENDPOINTS_SOURCE"), jsii.String("secretsmanager:"+PartnerEndpointsSecret), nil)
+		endpoints.GrantRead(f.fn[name], nil)
+	}
+	for name, queue := range map[string]string{workflow.FnCustomsWorker: workflow.QueueCustoms, workflow.FnWarehouseWorker: workflow.QueueWarehouse} {
+		fn, q := f.fn[name], f.msg.queues[queue]
+		fn.AddEnvironment(jsii.String("API_URL"), apiURL, nil)
+		env := workflow.EnvCustomsQueueURL
+		if queue == workflow.QueueWarehouse {
+			env = workflow.EnvWarehouseQueueURL
+		}
+		fn.AddEnvironment(jsii.String(env), q.QueueUrl(), nil)
+		q.GrantSendMessages(fn)
+	}
+	declarant := awssecretsmanager.Secret_FromSecretNameV2(f.st, jsii.String("ChinaDeclarant"), jsii.String(ChinaDeclarantSecret))
+	f.fn[workflow.FnCustomsWorker].AddEnvironment(jsii.String("CHINA_DECLARANT_SOURCE"), jsii.String("secretsmanager:"+ChinaDeclarantSecret), nil)
+	declarant.GrantRead(f.fn[workflow.FnCustomsWorker], nil)
+}
+
 // PaymentFunctions are the Lambdas that move money.
 var PaymentFunctions = []string{workflow.FnAuthorizePayment, workflow.FnCapturePayment, workflow.FnCompensate}
 
 // wirePayments tells the payment Lambdas their provider; for Stripe, where
 // the API key is (a Secrets Manager secret they may read, never the key
-// itself in the template or the environment).
-func (f *functions) wirePayments(provider, secretName string) {
+// itself in the template or the environment); for the payment simulator,
+// which only a sandbox deployment may use, its endpoint.
+func (f *functions) wirePayments(provider, secretName, sandbox string) {
 	if provider == "" {
 		provider = "stripe"
+	}
+	switch {
+	case provider == "simulator" && sandbox == "":
+		panic("stack: paymentProvider=simulator moves no money: name the deployment a sandbox (context sandbox=<name>)")
+	case provider == "simulator":
+		endpoints := awssecretsmanager.Secret_FromSecretNameV2(f.st, jsii.String("PaymentSimulatorEndpoint"), jsii.String(PartnerEndpointsSecret))
+		for _, name := range PaymentFunctions {
+			f.fn[name].AddEnvironment(jsii.String("PARTNER_ENDPOINTS_SOURCE"), jsii.String("secretsmanager:"+PartnerEndpointsSecret), nil)
+			endpoints.GrantRead(f.fn[name], nil)
+		}
+	case provider != "stripe":
+		panic("stack: paymentProvider must be stripe or simulator, not " + provider)
 	}
 	if secretName == "" {
 		secretName = "xborder/stripe"

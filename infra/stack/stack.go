@@ -21,9 +21,13 @@ type Props struct {
 	// Destroy makes the table and log groups go with the stack (for test
 	// deployments); by default they are retained.
 	Destroy bool
-	// PaymentProvider is "stripe" (the default) or "simulator" (for
-	// demonstrations: it moves no money).
+	// PaymentProvider is "stripe" (the default) or "simulator" (the
+	// payment simulator's endpoint: it moves no money; a sandbox only).
 	PaymentProvider string
+	// Sandbox names a sandbox deployment (XBORDER_SANDBOX in every
+	// function, in every log line): only a sandbox may use partner
+	// sandboxes or simulators. Empty: production.
+	Sandbox string
 	// StripeSecretName is the Secrets Manager secret with the Stripe API key
 	// (created outside the stack); "xborder/stripe" by default.
 	StripeSecretName string
@@ -41,11 +45,12 @@ func New(scope constructs.Construct, id string, props *Props) awscdk.Stack {
 	}
 	data := newData(st, removal, props.TableIndexes)
 	msg := newMessaging(st)
-	fns := newFunctions(st, props.BinDir, removal, data, msg)
-	fns.wirePayments(props.PaymentProvider, props.StripeSecretName)
+	fns := newFunctions(st, props.BinDir, removal, data, msg, props.Sandbox)
+	fns.wirePayments(props.PaymentProvider, props.StripeSecretName, props.Sandbox)
 	wf := newWorkflow(st, fns, msg, removal)
 	fns.wireWorkflow(wf)
 	api := newAPI(st, fns)
+	fns.wirePartners(api.api.Url())
 	newObservability(st, msg, fns, wf, api)
 
 	out := func(name, value string) {

@@ -38,6 +38,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/xborder/xborder/localstack/services"
 	"github.com/xborder/xborder/localstack/sfn"
 	"github.com/xborder/xborder/localstack/stack"
 	"github.com/xborder/xborder/shared/auth"
@@ -184,23 +185,52 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The partners of `devstack with-services`, over HTTP; they post their
+	// notifications — China's receipts, each a POST to the API in AWS — to
+	// the API, served (and counted) before the pipeline starts.
+	endpoints, err := services.LoadEndpoints(os.Getenv(services.EnvPartnerEndpoints))
+	if err != nil {
+		return nil, fmt.Errorf("capacity: run it through `devstack with-services`, which starts the partner simulators: %w", err)
+	}
+	api := &apiHandler{}
+	if s.API, err = s.serve(s.Recorder.API(api)); err != nil {
+		return nil, err
+	}
 	pctx, cancel := context.WithCancel(context.Background())
 	p, err := stack.Start(pctx, res, stack.Options{Clients: s.Proxied, SFN: proxiedSFN, Engine: s.Engine, ASL: string(asl),
-		JWTSecret: auth.DevSecret, Logger: o.Logger})
+		JWTSecret: auth.DevSecret, Logger: o.Logger, Endpoints: endpoints, APIURL: s.API})
 	if err != nil {
 		cancel()
 		return nil, err
 	}
+	api.set(p.API)
 	s.Pipeline = p
 	s.stop = append(s.stop, func() { cancel(); p.Wait() })
-	// No execution runs yet: the receipts the E-Port delivers from now on
-	// are counted (in AWS each is a POST to the API).
-	p.EPort.Deliver = s.Recorder.Receipts(p.EPort.Deliver)
-	if s.API, err = s.serve(s.Recorder.API(p.API)); err != nil {
-		return nil, err
-	}
 	ok = true
 	return s, nil
+}
+
+// apiHandler serves the API once the pipeline has built it (503 before).
+type apiHandler struct {
+	mu sync.Mutex
+	h  http.Handler
+}
+
+func (a *apiHandler) set(h http.Handler) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.h = h
+}
+
+func (a *apiHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.mu.Lock()
+	h := a.h
+	a.mu.Unlock()
+	if h == nil {
+		http.Error(w, "starting", http.StatusServiceUnavailable)
+		return
+	}
+	h.ServeHTTP(w, r)
 }
 
 // clients reach DynamoDB, SQS, SNS and Step Functions at the endpoints

@@ -428,6 +428,13 @@ func (r *Recorder) API(h http.Handler) http.Handler {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		r.counts.busy++
+		if strings.HasPrefix(req.URL.Path, "/v1/partners/") {
+			// A partner's notification: China's receipts, and the broker's
+			// or the warehouse's answers when they come later.
+			r.counts.Receipts++
+			r.counts.ReceiptTime += time.Since(start)
+			return
+		}
 		r.counts.API++
 		r.counts.APITime += time.Since(start)
 	})

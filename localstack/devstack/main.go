@@ -41,6 +41,8 @@ func main() {
 		err = demo(ctx, os.Args[2:], os.Stdout)
 	case "stepfunctions":
 		err = stepFunctions(ctx, os.Args[2:])
+	case "partner":
+		err = servePartner(ctx, os.Args[2:])
 	case "with-services":
 		code, err = withServices(ctx, os.Args[2:])
 	case "-h", "--help", "help":
@@ -67,6 +69,9 @@ func usage(w io.Writer) {
   devstack demo [-api URL]                   post the demo orders and follow them (make demo)
   devstack stepfunctions [-addr 127.0.0.1:8083] [-lambda URL] [-time-scale F]
                                              serve the local Step Functions engine
+  devstack partner -role ROLE [-addr A] [-secret S] [-journal F] [-delay D] [-target URL]
+                                             serve one partner simulator (customs-broker,
+                                             warehouse, china-eport, payments, stripe-recorder)
   devstack with-services [-tools DIR] -- CMD ARGS...
                                              run CMD with the local services on free
                                              loopback ports (make test)

@@ -80,9 +80,24 @@ func startTestServices(ctx context.Context, tools string) (env []string, stop fu
 		return nil, stop, err
 	}
 	procs = append(procs, sm)
-	fmt.Fprintf(os.Stderr, "devstack: DynamoDB Local at %s, SQS/SNS (fauxqs) at %s, stripe-mock at %s\n", ddb.Endpoint, q.Endpoint, sm.Endpoint)
+	self, err := os.Executable()
+	if err != nil {
+		return nil, stop, err
+	}
+	// The partners decide within the request (an order with a line of
+	// SKU SIM-ANSWER-LATER is answered later, by notification); the
+	// E-Port answers by notification 200 ms after a submission.
+	partners, err := services.Partners{Binary: self, EPortDelay: 200 * time.Millisecond, StripeMock: sm.Endpoint}.Start(ctx)
+	if err != nil {
+		return nil, stop, err
+	}
+	procs = append(procs, partners.Processes...)
+	stopServices := stop
+	fmt.Fprintf(os.Stderr, "devstack: DynamoDB Local at %s, SQS/SNS (fauxqs) at %s, stripe-mock at %s (recorded at %s), partners in %s\n",
+		ddb.Endpoint, q.Endpoint, sm.Endpoint, partners.StripeRecorder, partners.File)
 	return append(localAWSEnv(ddb.Endpoint), "AWS_ENDPOINT_URL_SQS="+q.Endpoint, "AWS_ENDPOINT_URL_SNS="+q.Endpoint,
-		EnvStripeMockURL+"="+sm.Endpoint), stop, nil
+		EnvStripeMockURL+"="+sm.Endpoint, services.EnvPartnerEndpoints+"="+partners.File, services.EnvStripeRecorder+"="+partners.StripeRecorder,
+		services.EnvDevstack+"="+self), func() { stopServices(); partners.Stop() }, nil
 }
 
 // up runs the local stack until ctx ends (Ctrl-C): DynamoDB Local, the
@@ -99,6 +114,7 @@ func up(ctx context.Context, args []string) error {
 	repo := fs.String("repo", ".", "the repository (for testdata/cdk and events/)")
 	callbackAddr := fs.String("callbacks", defaultCallbackAddr, "address of the demo partners' callback receiver")
 	eportDelay := fs.Duration("eport-delay", 500*time.Millisecond, "how long the simulated China E-Port takes to answer")
+	partnerDelay := fs.Duration("partner-delay", time.Second, "how long the simulated customs broker and warehouse take to decide (0: within the request)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -122,6 +138,17 @@ func up(ctx context.Context, args []string) error {
 		return err
 	}
 	defer q.Stop(stopGraceful)
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	// The partners: each simulator a process of its own, state in data/partners.
+	sims, err := services.Partners{Binary: self, StateDir: filepath.Join(*data, "partners"), LogDir: logs,
+		Delay: *partnerDelay, EPortDelay: *eportDelay}.Start(ctx)
+	if err != nil {
+		return err
+	}
+	defer sims.Stop()
 
 	store, err := sfn.OpenStore(filepath.Join(*data, "stepfunctions"))
 	if err != nil {
@@ -192,7 +219,7 @@ func up(ctx context.Context, args []string) error {
 	pctx, stopPipeline := context.WithCancel(context.Background())
 	p, err := stack.Start(pctx, res, stack.Options{Clients: clients, SFN: awssfn.NewFromConfig(awsCfg), Engine: engine,
 		ASL: string(asl), JWTSecret: jwtSecret(), Logger: logger, Partners: partners, Catalogue: catalogue,
-		EPortDelay: *eportDelay, EPortDir: filepath.Join(*data, "eport")})
+		Endpoints: sims.Config, APIURL: "http://" + *apiAddr})
 	if err != nil {
 		stopPipeline()
 		return err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -24,10 +25,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/xborder/xborder/localstack/services"
 	"github.com/xborder/xborder/localstack/sfn"
 	"github.com/xborder/xborder/shared/auth"
 	"github.com/xborder/xborder/shared/dynamostore"
 	"github.com/xborder/xborder/shared/order"
+	"github.com/xborder/xborder/shared/partnerlink"
 	"github.com/xborder/xborder/shared/workflow"
 )
 
@@ -56,20 +59,18 @@ type testPipeline struct {
 }
 
 // processSteps are the functions the shared pipeline runs as processes of
-// their own built mains: three of the workflow's Lambda steps, the starter
-// (fed by the orders-accepted queue) and mark-stalled (invoked with the
-// status-change rule's EventBridge event). The payment steps
-// (authorize, capture, compensate) stay in-process until the payment
-// simulator is a server of its own: a simulator per process could not
-// capture what another authorized, and the audits read its ledger. The
-// customs and warehouse workers wire their partners' simulators in-process
-// (and China's E-Port is the stack's), the callback-sender the test's
-// partner directory: they wait for the partners as endpoints.
-var processSteps = []string{"screen", "reserve-stock", "mark-dispatched", "starter", "mark-stalled"}
+// their own built mains: the workflow's Lambda steps, the starter (fed by
+// the orders-accepted queue), the customs and warehouse workers (fed by
+// theirs, reaching the partner simulators over HTTP) and mark-stalled
+// (invoked with the status-change rule's EventBridge event). The
+// callback-sender stays in-process: it tells the test's own partner
+// directory, which its main reads from a file.
+var processSteps = []string{"screen", "reserve-stock", "authorize-payment", "capture-payment", "mark-dispatched", "compensate",
+	"starter", "customs-worker", "warehouse-worker", "mark-stalled"}
 
 // withProcesses builds the function mains and prepares processes for names,
 // with the environment the template gives them on this stack.
-func withProcesses(t testing.TB, tmpl *Template, res *Resources, engineURL string, names []string) (*Processes, func()) {
+func withProcesses(t testing.TB, tmpl *Template, res *Resources, engineURL, apiURL string, names []string) (*Processes, func()) {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "xborder-functions-")
 	if err != nil {
@@ -86,6 +87,10 @@ func withProcesses(t testing.TB, tmpl *Template, res *Resources, engineURL strin
 		"AWS_ENDPOINT_URL_SNS": env(t, "AWS_ENDPOINT_URL_SNS"), "AWS_ENDPOINT_URL_SFN": engineURL,
 		"PARTNERS_SOURCE":  "file:" + filepath.Join(repo, "localstack", "partners.json"),
 		"CATALOGUE_SOURCE": "file:" + filepath.Join(repo, "localstack", "catalogue.json"),
+		// The partners: the simulators `make test` started, a sandbox.
+		"PARTNER_ENDPOINTS_SOURCE": "file:" + env(t, services.EnvPartnerEndpoints), "XBORDER_SANDBOX": "local",
+		"PAYMENT_PROVIDER": "simulator", "API_URL": apiURL,
+		"CHINA_DECLARANT_SOURCE": "file:" + filepath.Join(repo, "localstack", "china-declarant.json"),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -140,10 +145,17 @@ func startTestPipeline(t testing.TB, processNames []string, opts ...func(*Option
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
 	engine.Logger = log
-	o := Options{Clients: clients, SFN: sfnClient, Engine: engine, ASL: string(asl), JWTSecret: auth.DevSecret, Logger: log}
+	endpoints, err := services.LoadEndpoints(env(t, services.EnvPartnerEndpoints))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The API listens before the pipeline starts: the partners post to it.
+	api := httptest.NewUnstartedServer(nil)
+	o := Options{Clients: clients, SFN: sfnClient, Engine: engine, ASL: string(asl), JWTSecret: auth.DevSecret, Logger: log,
+		Endpoints: endpoints, APIURL: "http://" + api.Listener.Addr().String()}
 	stopProcesses := func() {}
 	if len(processNames) > 0 {
-		o.Processes, stopProcesses = withProcesses(t, tmpl, res, engineSrv.URL, processNames)
+		o.Processes, stopProcesses = withProcesses(t, tmpl, res, engineSrv.URL, o.APIURL, processNames)
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -152,7 +164,8 @@ func startTestPipeline(t testing.TB, processNames []string, opts ...func(*Option
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := httptest.NewServer(p.API)
+	api.Config.Handler = p.API
+	api.Start()
 	tp := &testPipeline{Pipeline: p, clients: clients, res: res, api: api, processes: o.Processes}
 	tp.stop = func() {
 		api.Close()
@@ -295,9 +308,13 @@ func TestPipelineEndToEnd(t *testing.T) {
 	// the workflow saw the cancellation: then all of it went back.
 	var a, captured, voided, refunded int
 	for name, id := range ids {
-		l, ok := p.Payments.Order(id)
-		if !ok {
-			continue
+		l, err := p.Payments.Ledger(ctx, id)
+		var se *partnerlink.StatusError
+		if errors.As(err, &se) && se.Status == http.StatusNotFound {
+			continue // never authorized
+		}
+		if err != nil {
+			t.Fatalf("%s: the payment simulator's ledger: %v", name, err)
 		}
 		if cases[name].cancel {
 			if l.Authorizations > 1 || l.Captures != l.Refunds || l.Authorizations != l.Voids+l.Captures {

@@ -48,6 +48,9 @@ func Environments(t *Template, res *Resources, stateMachineARN string, local map
 		env, _ := r.Properties["Environment"].(map[string]any)
 		given, _ := env["Variables"].(map[string]any)
 		for k, v := range given {
+			if _, replaced := local[k]; replaced {
+				continue // the local stack's own value (an API URL it serves, a source it has)
+			}
 			s, err := resolve(v, refs)
 			if err != nil {
 				return nil, fmt.Errorf("stack: function %s: %s: %w", name, k, err)

@@ -20,7 +20,8 @@ func TestEnvironmentsResolveTheTemplate(t *testing.T) {
 		res.QueueURLs[name] = "http://127.0.0.1:1/000000000000/" + name
 	}
 	sm := "arn:aws:states:us-east-1:000000000000:stateMachine:local"
-	envs, err := Environments(tmpl, res, sm, map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:2", "PARTNERS_SOURCE": "file:partners.json"})
+	envs, err := Environments(tmpl, res, sm, map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:2", "PARTNERS_SOURCE": "file:partners.json",
+		"API_URL": "http://127.0.0.1:3"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,6 +47,15 @@ func TestEnvironmentsResolveTheTemplate(t *testing.T) {
 	var dlqs map[string]struct{ DLQ, Source string }
 	if err := json.Unmarshal([]byte(get("api", "DLQ_URLS")), &dlqs); err != nil || dlqs["customs"].Source != res.QueueURLs["customs"] || !strings.HasPrefix(dlqs["customs"].DLQ, "http://127.0.0.1:1/") {
 		t.Errorf("api DLQ_URLS %q: %v", get("api", "DLQ_URLS"), err)
+	}
+	// The partner workers: the API's URL the local stack serves (the
+	// template's is the deployed API's), their own queue to ask again.
+	if get("customs-worker", "API_URL") != "http://127.0.0.1:3" || get("customs-worker", "CUSTOMS_QUEUE_URL") != res.QueueURLs["customs"] ||
+		get("warehouse-worker", "WAREHOUSE_QUEUE_URL") != res.QueueURLs["warehouse"] {
+		t.Errorf("partner workers: %v %v", envs["customs-worker"], envs["warehouse-worker"])
+	}
+	if _, err := Environments(tmpl, res, sm, nil); err == nil || !strings.Contains(err.Error(), "API_URL") {
+		t.Errorf("the deployed API's URL, unreplaced: %v", err)
 	}
 	if get("screen", "ORDER_EVENTS_TOPIC_ARN") != res.TopicARN {
 		t.Errorf("screen: %v", envs["screen"])

@@ -26,7 +26,8 @@ import (
 	"github.com/xborder/xborder/shared/httpapi"
 	"github.com/xborder/xborder/shared/orderevents"
 	"github.com/xborder/xborder/shared/partner"
-	"github.com/xborder/xborder/shared/payment"
+	"github.com/xborder/xborder/shared/partnerhttp"
+	"github.com/xborder/xborder/shared/partnerlink"
 	"github.com/xborder/xborder/shared/queue"
 	"github.com/xborder/xborder/shared/receipts"
 	"github.com/xborder/xborder/shared/reconciler"
@@ -39,16 +40,15 @@ import (
 
 // Pipeline is the running local pipeline.
 type Pipeline struct {
-	// API is the HTTP API handler (served by the caller).
+	// API is the HTTP API handler (served by the caller, at Options.APIURL).
 	API             *httpapi.API
 	StateMachineARN string
 	Resources       *Resources
 	Steps           *steps.Steps
-	Payments        *payment.Simulator
-	// EPort answers the CEB messages of orders declared to China.
-	EPort *workers.EPortSimulator
-	store *dynamostore.Store
-	wg    sync.WaitGroup
+	// Payments is the payment simulator the steps pay through.
+	Payments partnerhttp.PaymentLink
+	store    *dynamostore.Store
+	wg       sync.WaitGroup
 }
 
 // Options configure the pipeline.
@@ -74,13 +74,12 @@ type Options struct {
 	// CallbackBaseDelay is the callback-sender's backoff unit
 	// (callbacks.DefaultBaseDelay when zero).
 	CallbackBaseDelay time.Duration
-	// EPortDelay is how long the simulated China E-Port takes to answer a
-	// CEB message with its receipts (default 500 ms).
-	EPortDelay time.Duration
-	// EPortDir, when set, is where the simulated China E-Port keeps the
-	// receipts it has not delivered yet, so that those of a stack that
-	// died are delivered on its next start; empty keeps them in memory.
-	EPortDir string
+	// Endpoints are the partners the workflow reaches over HTTP — the
+	// customs broker, the warehouse, China's E-Port and the payment
+	// simulator (services.Partners starts them) — and APIURL is where the
+	// caller serves API, to which they post their notifications.
+	Endpoints partnerlink.Config
+	APIURL    string
 	// Processes, when set, run the functions they have a pool for — the
 	// workflow's Lambda steps and the SQS consumers — as processes of their
 	// own built mains (BuildFunctions, StartProcesses); the others run
@@ -95,7 +94,14 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	pay := payment.NewSimulator()
+	eps, err := o.Endpoints.Require("local", partnerlink.CustomsBroker, partnerlink.Warehouse, partnerlink.ChinaEPort, partnerlink.Payments)
+	if err != nil {
+		return nil, fmt.Errorf("stack: %w", err)
+	}
+	if o.APIURL == "" {
+		return nil, errors.New("stack: Options.APIURL is required: the partners post their notifications to the API")
+	}
+	pay := partnerhttp.PaymentLink{Endpoint: eps[3]}
 	store := dynamostore.New(o.DynamoDB, res.Table)
 	s := &steps.Steps{Orders: store, Stock: dynamostore.NewStock(o.DynamoDB, res.Table), Payments: pay,
 		Events: orderevents.Publisher{Client: o.SNS, TopicARN: res.TopicARN}, Logger: log}
@@ -133,48 +139,37 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 	}
 	sender := &callbacks.Sender{Orders: store, Partners: partners, Queue: o.SQS, QueueURL: res.QueueURLs[workflow.QueuePartnerCallbacks],
 		BaseDelay: o.CallbackBaseDelay, Logger: log}
-	recorder := &receipts.Recorder{Orders: store, Logger: log,
-		Wake: queue.Tasks{Sender: queue.Sender{Client: o.SQS, URL: res.QueueURLs[workflow.QueueCustoms]}}}
+	customsQueue := queue.Tasks{Sender: queue.Sender{Client: o.SQS, URL: res.QueueURLs[workflow.QueueCustoms]}}
+	warehouseQueue := queue.Tasks{Sender: queue.Sender{Client: o.SQS, URL: res.QueueURLs[workflow.QueueWarehouse]}}
+	recorder := &receipts.Recorder{Orders: store, Logger: log, Wake: customsQueue}
 	// (the reconciler below wakes each minute the waits that are due, and every wait at start)
-	eportDelay := o.EPortDelay
-	if eportDelay <= 0 {
-		eportDelay = 500 * time.Millisecond
-	}
-	eport := &workers.EPortSimulator{Delay: eportDelay, Deliver: workers.DeliverTo(recorder), Logger: log, Dir: o.EPortDir}
-	if err := eport.Resume(); err != nil {
-		return nil, fmt.Errorf("stack: %w", err)
-	}
-	customsWorker := workers.NewCustoms(s, tasks, &workers.BrokerSimulator{}, log)
-	customsWorker.SetEPort(eport)
+	customsWorker := workers.NewCustoms(s, tasks, partnerhttp.Broker{Endpoint: eps[0], CallbackURL: partnerlink.CallbackURL(o.APIURL, partnerlink.CustomsBroker)}, log)
+	customsWorker.SetEPort(partnerhttp.EPortLink{Endpoint: eps[2], CallbackURL: partnerlink.CallbackURL(o.APIURL, partnerlink.ChinaEPort)})
+	customsWorker.SetRecheck(customsQueue)
+	dispatch := workers.NewDispatch(s, tasks, partnerhttp.WarehouseLink{Endpoint: eps[1], CallbackURL: partnerlink.CallbackURL(o.APIURL, partnerlink.Warehouse)}, log)
+	dispatch.SetRecheck(warehouseQueue)
 	consumers := map[string]any{
 		workflow.FnStarter:         (&starter.Handler{Executions: o.SFN, StateMachineARN: aws.ToString(sm.StateMachineArn), Orders: store, Logger: log}).Handle,
 		workflow.FnCustomsWorker:   customsWorker.Handle,
-		workflow.FnWarehouseWorker: workers.NewDispatch(s, tasks, &workers.WarehouseSimulator{}, log).Handle,
+		workflow.FnWarehouseWorker: dispatch.Handle,
 		workflow.FnCallbackSender:  sender.Handle,
 	}
 	authn, err := auth.NewLocalHS256(o.JWTSecret)
 	if err != nil {
 		return nil, err
 	}
+	secrets := o.Endpoints.Secrets()
+	delete(secrets, partnerlink.Payments) // the payment provider notifies nothing
 	api := httpapi.New(httpapi.Config{Store: store, Auth: authn, Tasks: tasks, Workflow: accepted,
 		Quoter: customs.Default(), Quotes: store, Partners: partners, Catalogue: o.Catalogue, Logger: log,
 		Executions: o.SFN, StateMachineARN: aws.ToString(sm.StateMachineArn), Queues: o.SQS, DeadLetters: deadLetters(res.QueueURLs),
-		Receipts: recorder})
-	p.API, p.StateMachineARN, p.Resources, p.Steps, p.Payments, p.EPort, p.store = api, aws.ToString(sm.StateMachineArn), res, s, pay, eport, store
+		Receipts:     recorder,
+		PartnerLinks: httpapi.PartnerLinks{Secrets: secrets, Customs: customsQueue, Warehouse: warehouseQueue}})
+	p.API, p.StateMachineARN, p.Resources, p.Steps, p.Payments, p.store = api, aws.ToString(sm.StateMachineArn), res, s, pay, store
 	// Executions that were running when the stack stopped (Engine.Load)
 	// go on, now that their functions and queues are wired, before any
 	// poller or reconcile could answer or start one.
 	o.Engine.Resume()
-	var pollers sync.WaitGroup
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		<-ctx.Done()
-		// Once no poller takes messages any more, the E-Port's last answers
-		// go out: their wake-ups wait on the customs queue for the next start.
-		pollers.Wait()
-		eport.Close()
-	}()
 	wait := o.PollWait
 	if wait <= 0 {
 		wait = time.Second
@@ -196,16 +191,13 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 		}
 		for range n {
 			p.wg.Add(1)
-			pollers.Add(1)
 			go func() {
 				defer p.wg.Done()
-				defer pollers.Done()
 				poll(ctx, o.SQS, res.QueueURLs[m.Queue], m, handler, wait, log)
 			}()
 		}
 	}
-	customsTasks := queue.Tasks{Sender: queue.Sender{Client: o.SQS, URL: res.QueueURLs[workflow.QueueCustoms]}}
-	rec := &reconciler.Handler{Orders: store, Workflow: accepted, Customs: customsTasks, Logger: log,
+	rec := &reconciler.Handler{Orders: store, Workflow: accepted, Customs: customsQueue, Logger: log,
 		Executions: o.SFN, StateMachineARN: p.StateMachineARN, Stalls: s}
 	// On start, hand over every order still RECEIVED, however young: a stop
 	// between intake and hand-over must not leave it waiting for the schedule.

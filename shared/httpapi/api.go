@@ -129,6 +129,11 @@ type Config struct {
 	// the E-Port's data exchange client forwards; without it that endpoint
 	// answers 503.
 	Receipts ReceiptRecorder
+	// PartnerLinks verifies the customs broker's, the warehouse's and the
+	// China E-Port's notifications and wakes the steps they concern
+	// (POST /v1/partners/{partner}/notifications; 404 for a partner
+	// without a secret).
+	PartnerLinks PartnerLinks
 }
 
 // ReceiptRecorder records one CEB receipt message on the orders it
@@ -155,6 +160,7 @@ var Routes = []Route{
 	{http.MethodPost, "/v1/quotes"},
 	{http.MethodGet, "/v1/quotes/{id}"},
 	{http.MethodPost, "/v1/webhooks/{partner}"},
+	{http.MethodPost, "/v1/partners/{partner}/notifications"},
 	{http.MethodGet, "/v1/ops/summary"},
 	{http.MethodGet, "/v1/ops/orders"},
 	{http.MethodGet, "/v1/ops/orders/stuck"},
@@ -171,7 +177,8 @@ var Routes = []Route{
 
 // SignedRoutes prove their caller by signature, not by bearer token (in
 // AWS they have no JWT authorizer), by "METHOD /path".
-var SignedRoutes = map[string]bool{http.MethodPost + " /v1/webhooks/{partner}": true}
+var SignedRoutes = map[string]bool{http.MethodPost + " /v1/webhooks/{partner}": true,
+	http.MethodPost + " /v1/partners/{partner}/notifications": true}
 
 // consolePattern serves the ops console (GET /ops redirects to it).
 const consolePattern = http.MethodGet + " " + opsconsole.Prefix
@@ -223,13 +230,14 @@ func New(cfg Config) *API {
 	}
 	a := &API{cfg: cfg, mux: http.NewServeMux()}
 	handlers := map[Route]http.HandlerFunc{
-		{http.MethodPost, "/v1/orders"}:             a.createOrder,
-		{http.MethodGet, "/v1/orders"}:              a.listOrders,
-		{http.MethodGet, "/v1/orders/{id}"}:         a.getOrder,
-		{http.MethodPost, "/v1/orders/{id}/cancel"}: a.cancelOrder,
-		{http.MethodPost, "/v1/quotes"}:             a.createQuote,
-		{http.MethodGet, "/v1/quotes/{id}"}:         a.getQuote,
-		{http.MethodPost, "/v1/webhooks/{partner}"}: a.partnerWebhook,
+		{http.MethodPost, "/v1/orders"}:                           a.createOrder,
+		{http.MethodGet, "/v1/orders"}:                            a.listOrders,
+		{http.MethodGet, "/v1/orders/{id}"}:                       a.getOrder,
+		{http.MethodPost, "/v1/orders/{id}/cancel"}:               a.cancelOrder,
+		{http.MethodPost, "/v1/quotes"}:                           a.createQuote,
+		{http.MethodGet, "/v1/quotes/{id}"}:                       a.getQuote,
+		{http.MethodPost, "/v1/webhooks/{partner}"}:               a.partnerWebhook,
+		{http.MethodPost, "/v1/partners/{partner}/notifications"}: a.partnerNotification,
 		// The ops API: for the ops group only (403 for anyone else).
 		{http.MethodGet, "/v1/ops/summary"}:                                   a.ops(a.opsSummary),
 		{http.MethodGet, "/v1/ops/orders"}:                                    a.ops(a.opsListOrders),

@@ -11,6 +11,7 @@ import (
 
 	"github.com/xborder/xborder/shared/memstore"
 	"github.com/xborder/xborder/shared/partner"
+	"github.com/xborder/xborder/shared/partnerlink"
 )
 
 // jsonRoute is a route that reads a JSON body, posted to as its callers
@@ -21,7 +22,7 @@ type jsonRoute struct {
 	name  string
 	valid []byte // a body the route accepts…
 	want  int    // …with this status
-	lines string // the key of the body's lines
+	lines string // the key of the body's lines ("": not an order)
 	send  func(body []byte, contentType string) response
 }
 
@@ -48,6 +49,19 @@ func jsonRoutes(t *testing.T, h *webhookHarness) []jsonRoute {
 			signed("market", marketSecret)},
 		{"POST /v1/webhooks/{partner}", "webhook shopify", partnerSample(t, "shopify-orders-create.json"), http.StatusAccepted, "line_items",
 			signed("shop", shopSecret)},
+		// A notification within the rules names an order this store does
+		// not hold: 404, after the body was read.
+		{"POST /v1/partners/{partner}/notifications", "partner notification",
+			[]byte(`{"type": "declaration.updated", "orderId": "01KB0S2H7M9N4P6Q8R1T3V5W7X", "status": "cleared"}`), http.StatusNotFound, "",
+			func(body []byte, ct string) response {
+				hdr := http.Header{}
+				if err := partnerlink.Sign(hdr, fresh(), h.now, body, brokerSecret); err != nil {
+					t.Fatal(err)
+				}
+				return h.do(http.MethodPost, "/v1/partners/customs-broker/notifications", "", body, map[string]string{"Content-Type": ct,
+					partnerlink.HeaderID: hdr.Get(partnerlink.HeaderID), partnerlink.HeaderTimestamp: hdr.Get(partnerlink.HeaderTimestamp),
+					partnerlink.HeaderSignature: hdr.Get(partnerlink.HeaderSignature)})
+			}},
 	}
 }
 
@@ -77,28 +91,43 @@ func TestJSONBodies(t *testing.T) {
 	notObject := "the body must be a JSON object"
 	for _, rt := range jsonRoutes(t, h) {
 		t.Run(rt.name, func(t *testing.T) {
-			for _, tc := range []struct {
+			type bodyCase struct {
 				name, contentType string
 				body              []byte
 				status            int
 				detail            string // what the problem's detail says
-			}{
+			}
+			var ordered []bodyCase
+			if rt.lines != "" {
+				ordered = []bodyCase{
+					{"a duplicate key at the top", "application/json", withFirstKey(rt.valid, `"currency": "USD"`),
+						http.StatusBadRequest, `duplicate key "currency" at /currency: each key may appear once in an object`},
+					{"a duplicate key in a line", "application/json", withSecondSKU(t, rt.valid),
+						http.StatusBadRequest, `duplicate key "sku" at /` + rt.lines + `/1/sku`},
+					{"a duplicate key in another case", "application/json", withFirstKey(rt.valid, `"Currency": "USD"`),
+						http.StatusBadRequest, `duplicate key "currency" at /currency: the object has "Currency" already`},
+					{"invalid UTF-8", "application/json", bytes.Replace(rt.valid, []byte(`"EUR"`), []byte("\"EU\xd2\""), 1),
+						http.StatusBadRequest, "the body is not valid UTF-8"},
+				}
+			} else {
+				ordered = []bodyCase{
+					{"a duplicate key at the top", "application/json", withFirstKey(rt.valid, `"type": "x"`),
+						http.StatusBadRequest, `duplicate key "type" at /type: each key may appear once in an object`},
+					{"a duplicate key in another case", "application/json", withFirstKey(rt.valid, `"Type": "x"`),
+						http.StatusBadRequest, `duplicate key "type" at /type: the object has "Type" already`},
+					{"invalid UTF-8", "application/json", bytes.Replace(rt.valid, []byte(`"cleared"`), []byte("\"clea\xd2\""), 1),
+						http.StatusBadRequest, "the body is not valid UTF-8"},
+				}
+			}
+			for _, tc := range append(ordered, []bodyCase{
 				{"a valid body", "application/json", rt.valid, rt.want, ""},
 				{"charset=UTF-8", "application/json; charset=UTF-8", rt.valid, rt.want, ""},
 				{"charset=utf8", "application/json;charset=utf8", rt.valid, rt.want, ""},
 				{"charset=utf-16", "application/json; charset=utf-16", rt.valid, http.StatusUnsupportedMediaType, "in UTF-8"},
 				{"charset=ISO-8859-1", "application/json; charset=ISO-8859-1", rt.valid, http.StatusUnsupportedMediaType, "in UTF-8"},
 
-				{"a duplicate key at the top", "application/json", withFirstKey(rt.valid, `"currency": "USD"`),
-					http.StatusBadRequest, `duplicate key "currency" at /currency: each key may appear once in an object`},
-				{"a duplicate key in a line", "application/json", withSecondSKU(t, rt.valid),
-					http.StatusBadRequest, `duplicate key "sku" at /` + rt.lines + `/1/sku`},
-				{"a duplicate key in another case", "application/json", withFirstKey(rt.valid, `"Currency": "USD"`),
-					http.StatusBadRequest, `duplicate key "currency" at /currency: the object has "Currency" already`},
 				{"nesting 40 deep", "application/json", withFirstKey(rt.valid, `"x": `+strings.Repeat("[", 40)+strings.Repeat("]", 40)),
 					http.StatusBadRequest, "more than 32 deep (at /x/0/"},
-				{"invalid UTF-8", "application/json", bytes.Replace(rt.valid, []byte(`"EUR"`), []byte("\"EU\xd2\""), 1),
-					http.StatusBadRequest, "the body is not valid UTF-8"},
 
 				{"null", "application/json", []byte(`null`), http.StatusBadRequest, notObject},
 				{"an array", "application/json", []byte(`[]`), http.StatusBadRequest, notObject},
@@ -106,7 +135,7 @@ func TestJSONBodies(t *testing.T) {
 				{"a string", "application/json", []byte(`"x"`), http.StatusBadRequest, notObject},
 				{"a number", "application/json", []byte(`1`), http.StatusBadRequest, notObject},
 				{"true", "application/json", []byte(`true`), http.StatusBadRequest, notObject},
-			} {
+			}...) {
 				t.Run(tc.name, func(t *testing.T) {
 					r := rt.send(tc.body, tc.contentType)
 					switch tc.status {

@@ -56,7 +56,8 @@ func newWebhookHarness(t *testing.T, store storetest.Store) *webhookHarness {
 	now := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
 	queue := &enqueueRecorder{}
 	srv := httptest.NewServer(httpapi.New(httpapi.Config{Store: store, Quotes: store, Auth: authn, Workflow: queue,
-		Quoter: customs.Default(), Partners: testPartners(t), Catalogue: cat, Now: func() time.Time { return now }}))
+		Quoter: customs.Default(), Partners: testPartners(t), Catalogue: cat, Now: func() time.Time { return now },
+		PartnerLinks: httpapi.PartnerLinks{Secrets: map[string]string{"customs-broker": brokerSecret}}}))
 	t.Cleanup(srv.Close)
 	return &webhookHarness{harness: &harness{t: t, srv: srv, queue: queue}, now: now}
 }

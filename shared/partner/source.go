@@ -90,3 +90,10 @@ func readSource(ctx context.Context, source string, secrets SecretReader) ([]byt
 	}
 	return nil, "", fmt.Errorf("partner: source %q is neither %s<path> nor %s<secret name or ARN>", clip(source), SourceFile, SourceSecretsManager)
 }
+
+// ReadSource returns the bytes a configuration source names ("file:<path>"
+// or "secretsmanager:<secret name or ARN>") and where they came from, for
+// errors: the path or the secret's name, never its value.
+func ReadSource(ctx context.Context, source string, secrets SecretReader) ([]byte, string, error) {
+	return readSource(ctx, source, secrets)
+}

@@ -5,12 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/xborder/xborder/shared/workflow"
 )
+
+// maxDelay is SQS's longest message delay.
+const maxDelay = 15 * time.Minute
 
 // Sender sends to one queue.
 type Sender struct {
@@ -24,7 +28,15 @@ func (s Sender) Send(ctx context.Context, v any) error {
 	if err != nil {
 		return fmt.Errorf("queue: encode: %w", err)
 	}
-	if _, err := s.Client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(s.URL), MessageBody: aws.String(string(body))}); err != nil {
+	return s.send(ctx, body, 0)
+}
+
+func (s Sender) send(ctx context.Context, body []byte, delay time.Duration) error {
+	in := &sqs.SendMessageInput{QueueUrl: aws.String(s.URL), MessageBody: aws.String(string(body))}
+	if delay > 0 {
+		in.DelaySeconds = int32(min(delay, maxDelay) / time.Second)
+	}
+	if _, err := s.Client.SendMessage(ctx, in); err != nil {
 		return fmt.Errorf("queue: send to %s: %w", s.URL, err)
 	}
 	return nil
@@ -46,4 +58,14 @@ type Tasks struct{ Sender Sender }
 // Wake sends {orderId, taskToken} to the queue.
 func (t Tasks) Wake(ctx context.Context, orderID, taskToken string) error {
 	return t.Sender.Send(ctx, workflow.TaskMessage{OrderID: orderID, TaskToken: taskToken})
+}
+
+// WakeAfter sends {orderId, taskToken} to the queue, delivered after delay
+// (at most SQS's 15 minutes).
+func (t Tasks) WakeAfter(ctx context.Context, orderID, taskToken string, delay time.Duration) error {
+	body, err := json.Marshal(workflow.TaskMessage{OrderID: orderID, TaskToken: taskToken})
+	if err != nil {
+		return fmt.Errorf("queue: encode: %w", err)
+	}
+	return t.Sender.send(ctx, body, delay)
 }

@@ -48,6 +48,11 @@ type Refused struct{ Reason string }
 
 func (e *Refused) Error() string { return "refused: " + e.Reason }
 
+// ErrPending is a partner's answer that it has the request and decides
+// later: the step waits, woken by the partner's notification or, failing
+// that, by its own recheck (SetRecheck).
+var ErrPending = errors.New("workers: the partner answers later")
+
 // Broker clears an order through customs.
 type Broker interface {
 	// Clear files the declaration and returns its reference; *Refused when
@@ -90,7 +95,22 @@ type worker struct {
 	rearm func(o *order.Order)
 	// now is the clock (time.Now when nil).
 	now func() time.Time
+	// recheck, when set, asks the partner again later about a request it
+	// answered pending (SetRecheck).
+	recheck Recheck
 }
+
+// Recheck sends a step's task message back to its queue after a delay
+// (queue.Tasks.WakeAfter): a durable timer that asks a partner again
+// about a request it answered pending, should its notification not come.
+type Recheck interface {
+	WakeAfter(ctx context.Context, orderID, taskToken string, delay time.Duration) error
+}
+
+// DefaultRecheck is how long a step waits on a pending partner before
+// asking again: well within the steps' heartbeat (900 s), which each
+// recheck renews.
+const DefaultRecheck = 2 * time.Minute
 
 // failure is call's way of failing the task with a named error other than
 // the worker's refusal.
@@ -193,6 +213,19 @@ func (w *worker) one(ctx context.Context, body string) error {
 		}
 		if errors.Is(err, errAnswerLater) {
 			return nil // the order holds the token; whoever answers later wakes the step
+		}
+		if errors.Is(err, ErrPending) {
+			// The partner decides later and notifies; should it not, the
+			// step asks again after DefaultRecheck. Without a recheck the
+			// message comes back after the queue's visibility timeout.
+			if w.recheck == nil {
+				return fmt.Errorf("%s of %s: %w", w.name, o.ID, err)
+			}
+			if err := w.recheck.WakeAfter(ctx, o.ID, msg.TaskToken, DefaultRecheck); err != nil {
+				return fmt.Errorf("recheck %s of %s later: %w", w.name, o.ID, err)
+			}
+			w.log.InfoContext(ctx, "partner answers later", "orderId", o.ID, "worker", w.name)
+			return nil
 		}
 		if errors.Is(err, order.ErrVersionConflict) && w.again(ctx, attempt) {
 			continue
@@ -643,6 +676,10 @@ func appDay(d *chinacustoms.Declaration) string {
 	return d.Inventory.DeclaredAt.In(ceb.ChinaTime).Format("0102")
 }
 
+// SetRecheck sets how the customs step asks the broker again about a
+// declaration it answered pending.
+func (c *Customs) SetRecheck(r Recheck) { c.w.recheck = r }
+
 // Handle consumes the customs queue.
 func (c *Customs) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	return c.w.handle(ctx, ev)
@@ -671,6 +708,10 @@ func NewDispatch(s *steps.Steps, tasks Tasks, wh Warehouse, log *slog.Logger) *D
 		output:  func(tracking string) any { return map[string]string{"trackingNumber": tracking} },
 	}}
 }
+
+// SetRecheck sets how the dispatch step asks the warehouse again about a
+// shipment it answered pending.
+func (d *Dispatch) SetRecheck(r Recheck) { d.w.recheck = r }
 
 // Handle consumes the warehouse queue.
 func (d *Dispatch) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {

@@ -96,3 +96,7 @@ type TaskMessage struct {
 type OrderAccepted struct {
 	OrderID string `json:"orderId"`
 }
+
+// EnvWarehouseQueueURL is the warehouse queue (warehouse-worker: asks the
+// warehouse again, later, about a shipment it answered pending).
+const EnvWarehouseQueueURL = "WAREHOUSE_QUEUE_URL"

@@ -11,15 +11,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/xborder/xborder/shared/partnerhttp"
+	"github.com/xborder/xborder/shared/partnerlink"
 	"github.com/xborder/xborder/shared/payment"
 	"github.com/xborder/xborder/shared/steps"
 )
 
 // Payment configuration.
 const (
-	// EnvPaymentProvider selects the provider: "stripe", or "simulator"
-	// (the default; its ledger lives in the process, so it is for the local
-	// stack, where every step runs in one, and for demonstrations).
+	// EnvPaymentProvider selects the provider, and is required: "stripe",
+	// or "simulator" — the payment simulator server at the "payments"
+	// partner endpoint, in a sandbox deployment only (EnvSandbox).
 	EnvPaymentProvider = "PAYMENT_PROVIDER"
 	// EnvStripeSecretKey is the Stripe API key, for local runs against
 	// stripe-mock or a test account.
@@ -46,8 +48,17 @@ func SecretsManager(cfg aws.Config) *secretsmanager.Client {
 // only for EnvStripeSecret.
 func Payments(ctx context.Context, secrets SecretReader) (steps.Payments, error) {
 	switch p := os.Getenv(EnvPaymentProvider); p {
-	case "", "simulator":
-		return payment.NewSimulator(), nil
+	case "":
+		return nil, fmt.Errorf("wiring: %s is not set: stripe, or simulator in a sandbox deployment", EnvPaymentProvider)
+	case "simulator":
+		if Sandbox() == "" {
+			return nil, fmt.Errorf("wiring: %s=simulator moves no money: allowed only in a deployment that names a sandbox (%s)", EnvPaymentProvider, EnvSandbox)
+		}
+		eps, err := Endpoints(ctx, secrets, partnerlink.Payments)
+		if err != nil {
+			return nil, err
+		}
+		return partnerhttp.PaymentLink{Endpoint: eps[0]}, nil
 	case "stripe":
 		key, err := stripeKey(ctx, secrets)
 		if err != nil {

@@ -15,11 +15,29 @@ import (
 	"github.com/xborder/xborder/shared/workflow"
 )
 
-// Logger is the JSON logger every function uses.
-func Logger() *slog.Logger { return slog.New(slog.NewJSONHandler(os.Stdout, nil)) }
+// Logger is the JSON logger every function uses; in a sandbox deployment
+// every line says which sandbox.
+func Logger() *slog.Logger {
+	l := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	if s := Sandbox(); s != "" {
+		l = l.With("sandbox", s)
+	}
+	return l
+}
 
-// Steps builds the step handlers from the environment.
+// Steps builds the step handlers from the environment, for the steps that
+// move no money (Payments is nil).
 func Steps(logger *slog.Logger) (*steps.Steps, error) {
+	return buildSteps(logger, false)
+}
+
+// PayingSteps builds the step handlers with the payment provider the
+// environment names (Payments): authorize, capture, compensate.
+func PayingSteps(logger *slog.Logger) (*steps.Steps, error) {
+	return buildSteps(logger, true)
+}
+
+func buildSteps(logger *slog.Logger, paying bool) (*steps.Steps, error) {
 	table, err := Env(workflow.EnvTable)
 	if err != nil {
 		return nil, err
@@ -32,18 +50,19 @@ func Steps(logger *slog.Logger) (*steps.Steps, error) {
 	if err != nil {
 		return nil, err
 	}
-	pay, err := Payments(context.Background(), SecretsManager(cfg))
-	if err != nil {
-		return nil, err
-	}
 	db := DynamoDB(cfg)
-	return &steps.Steps{
-		Orders:   dynamostore.New(db, table),
-		Stock:    dynamostore.NewStock(db, table),
-		Payments: pay,
-		Events:   orderevents.Publisher{Client: SNS(cfg), TopicARN: topic},
-		Logger:   logger,
-	}, nil
+	s := &steps.Steps{
+		Orders: dynamostore.New(db, table),
+		Stock:  dynamostore.NewStock(db, table),
+		Events: orderevents.Publisher{Client: SNS(cfg), TopicARN: topic},
+		Logger: logger,
+	}
+	if paying {
+		if s.Payments, err = Payments(context.Background(), SecretsManager(cfg)); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
 }
 
 // Must stops a cold start that cannot be configured.
