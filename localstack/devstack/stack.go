@@ -55,6 +55,16 @@ func localAWSEnv(dynamoEndpoint string) []string {
 	}
 }
 
+// devstackBinary is the devstack binary that serves the partner
+// simulators: this one, or — in a test binary, which is not devstack — the
+// one `devstack with-services` names.
+func devstackBinary() (string, error) {
+	if bin := os.Getenv(services.EnvDevstack); bin != "" {
+		return bin, nil
+	}
+	return os.Executable()
+}
+
 // EnvStripeMockURL tells tests where stripe-mock listens.
 const EnvStripeMockURL = "STRIPE_MOCK_URL"
 
@@ -80,7 +90,7 @@ func startTestServices(ctx context.Context, tools string) (env []string, stop fu
 		return nil, stop, err
 	}
 	procs = append(procs, sm)
-	self, err := os.Executable()
+	self, err := devstackBinary()
 	if err != nil {
 		return nil, stop, err
 	}
@@ -138,7 +148,7 @@ func up(ctx context.Context, args []string) error {
 		return err
 	}
 	defer q.Stop(stopGraceful)
-	self, err := os.Executable()
+	self, err := devstackBinary()
 	if err != nil {
 		return err
 	}

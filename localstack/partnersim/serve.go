@@ -75,6 +75,13 @@ func logged(h http.Handler, log *slog.Logger, role string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			// A request the simulator cannot handle is its bug: a 500, logged, never a dropped connection.
+			if v := recover(); v != nil {
+				log.Error("panic", "role", role, "path", r.URL.Path, "panic", fmt.Sprint(v))
+				problem(w, http.StatusInternalServerError, "internal", "the simulator failed")
+			}
+		}()
 		h.ServeHTTP(sw, r)
 		log.Info("request", "role", role, "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", time.Since(start).Milliseconds())
 	})

@@ -2,8 +2,10 @@ package sfn_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
@@ -18,6 +20,7 @@ import (
 	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"github.com/xborder/xborder/localstack/partnersim"
 	"github.com/xborder/xborder/localstack/sfn"
 	pipeline "github.com/xborder/xborder/localstack/stack"
 	"github.com/xborder/xborder/shared/memstore"
@@ -376,6 +379,26 @@ func BenchmarkProjectWorkflow(b *testing.B) {
 	b.ReportMetric(float64(b.N*transitions)/secs, "transitions/s")
 }
 
+// stripeLedger reads what the recording proxy `make test` puts in front of
+// stripe-mock saw take effect for an order.
+func stripeLedger(t *testing.T, orderID string) partnersim.StripeLedger {
+	t.Helper()
+	base := os.Getenv(stripetest.EnvRecorderURL)
+	if base == "" {
+		t.Fatal("no recording proxy: run the tests through `make test` (" + stripetest.EnvRecorderURL + ")")
+	}
+	resp, err := http.Get(base + partnersim.RecorderPath + orderID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var l partnersim.StripeLedger
+	if err := json.NewDecoder(resp.Body).Decode(&l); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
 // TestWorkflowOnStripe runs the order workflow with the Stripe provider —
 // the official client — against stripe-mock, and counts what reached Stripe
 // for each order, by idempotency key: one authorization and one capture per
@@ -444,6 +467,16 @@ func TestWorkflowOnStripe(t *testing.T) {
 			have := calls{len(keys["authorize"]), len(keys["capture"]), len(keys["void"]), len(keys["refund"])}
 			if have != tc.want {
 				t.Fatalf("Stripe saw %+v (by idempotency key), want %+v", have, tc.want)
+			}
+			// What took effect at Stripe, by the recording proxy in front
+			// of stripe-mock: at most one authorization and one capture,
+			// and, where no fault answered instead of Stripe, what was sent.
+			l := stripeLedger(t, o.ID)
+			if l.Authorizations > 1 || l.Captures > 1 || l.Voids > 1 || l.Refunds > 1 {
+				t.Fatalf("the recording proxy saw %+v", l)
+			}
+			if tc.fault == nil && (calls{l.Authorizations, l.Captures, l.Voids, l.Refunds}) != tc.want {
+				t.Fatalf("the recording proxy saw %+v, want %+v", l, tc.want)
 			}
 		})
 	}

@@ -660,7 +660,7 @@ func (c *Customs) renminbi(o *order.Order, now time.Time) chinacustoms.Converter
 // WaybillNumber is the logistics waybill number of an order, booked with the
 // carrier before customs and kept as the tracking number at dispatch.
 func WaybillNumber(o *order.Order) string {
-	return "XB" + o.ID[len(o.ID)-10:] + o.Destination()
+	return "XB" + o.ID[max(len(o.ID)-10, 0):] + o.Destination()
 }
 
 // MasterWaybillNumber is the master air waybill of the consolidated flight

@@ -18,8 +18,13 @@ import (
 	"testing"
 )
 
-// EnvURL is where `make test` says stripe-mock listens.
-const EnvURL = "STRIPE_MOCK_URL"
+// EnvURL is where `make test` says stripe-mock listens, and EnvRecorderURL
+// where its recording proxy does (localstack/partnersim's StripeRecorder):
+// the requests a Recorder forwards go through the proxy when there is one.
+const (
+	EnvURL         = "STRIPE_MOCK_URL"
+	EnvRecorderURL = "STRIPE_RECORDER_URL"
+)
 
 // Request is one request the client sent.
 type Request struct {
@@ -55,7 +60,10 @@ type Recorder struct {
 // test fails when there is none.
 func New(t testing.TB) *Recorder {
 	t.Helper()
-	base := os.Getenv(EnvURL)
+	base := os.Getenv(EnvRecorderURL)
+	if base == "" {
+		base = os.Getenv(EnvURL)
+	}
 	if base == "" {
 		t.Fatal("no stripe-mock: run the tests through `make test`, which builds and starts it (" + EnvURL + ")")
 	}
