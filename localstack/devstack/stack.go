@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/xborder/xborder/localstack/partnersim"
 	"github.com/xborder/xborder/localstack/services"
 	"github.com/xborder/xborder/localstack/sfn"
 	"github.com/xborder/xborder/localstack/stack"
@@ -53,6 +54,17 @@ func localAWSEnv(dynamoEndpoint string) []string {
 		"AWS_PROFILE=",
 		"AWS_EC2_METADATA_DISABLED=true",
 	}
+}
+
+// partnerLines lists the partner simulators for the banner.
+func partnerLines(s *services.PartnerSet) string {
+	var b strings.Builder
+	for _, name := range partnersim.Roles {
+		if ep, ok := s.Config.Endpoints[name]; ok {
+			fmt.Fprintf(&b, "    %-16s %s\n", name, ep.URL)
+		}
+	}
+	return b.String()
 }
 
 // devstackBinary is the devstack binary that serves the partner
@@ -251,14 +263,15 @@ xborder local stack is up (Ctrl-C stops it; state persists in %s, `+"`make dev-r
   Step Functions   %s   (state machine %s)
   SQS and SNS      %s
   DynamoDB Local   %s   (table %s)
-
+  partners (simulated, sandbox "local", each a process; endpoints in %s, logs in %s):
+%s
   development token for customer "dev-customer" (24 h):
   export TOKEN=%s
 
   another one:     make -s token SUB=alice
   any AWS SDK or CLI: AWS_ENDPOINT_URL_SFN=%s AWS_ENDPOINT_URL_SQS=%s AWS_ENDPOINT_URL_DYNAMODB=%s, any credentials
 
-`, *data, *apiAddr, sfnURL, p.StateMachineARN, q.Endpoint, ddb.Endpoint, localTable, tok, sfnURL, q.Endpoint, ddb.Endpoint)
+`, *data, *apiAddr, sfnURL, p.StateMachineARN, q.Endpoint, ddb.Endpoint, localTable, sims.File, logs, partnerLines(sims), tok, sfnURL, q.Endpoint, ddb.Endpoint)
 
 	select {
 	case <-ctx.Done():
