@@ -319,6 +319,11 @@ func TestPipelineEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: the payment simulator's ledger: %v", name, err)
 		}
+		// Per order, from the simulator's own record: one authorization,
+		// at most one capture, whatever was retried or redelivered.
+		if l.Authorizations != 1 || l.Captures > 1 || l.Voids > 1 || l.Refunds > 1 {
+			t.Errorf("%s: the payment simulator's ledger %+v: want one authorization and at most one capture", name, l)
+		}
 		if cases[name].cancel {
 			if l.Authorizations > 1 || l.Captures != l.Refunds || l.Authorizations != l.Voids+l.Captures {
 				t.Errorf("%s: money not returned after the cancellation: %+v", name, l)

@@ -90,6 +90,19 @@ func TestProductionMainsRefuseWithoutPartners(t *testing.T) {
 		{"customs-worker", []string{"PARTNER_ENDPOINTS_SOURCE=file:" + endpoints, "XBORDER_SANDBOX=ci"}, "no endpoint configured for china-eport"},
 		{"warehouse-worker", []string{"PARTNER_ENDPOINTS_SOURCE=file:" + endpoints, "XBORDER_SANDBOX=ci"}, "no endpoint configured for warehouse"},
 	}
+	// Nor is a simulator compiled into any function: the local stack's
+	// partners are servers of their own.
+	for fn, bin := range bins {
+		out, err := exec.Command("go", "tool", "nm", bin).Output()
+		if err != nil {
+			t.Fatalf("go tool nm %s: %v", fn, err)
+		}
+		for _, sim := range []string{"workers.(*BrokerSimulator)", "workers.(*WarehouseSimulator)", "workers.(*EPortSimulator)", "payment.(*Simulator)", "partnersim."} {
+			if strings.Contains(string(out), sim) {
+				t.Errorf("%s links %s", fn, sim)
+			}
+		}
+	}
 	for _, tc := range cases {
 		cmd := exec.Command(bins[tc.fn])
 		// No Runtime API: a main that got past its init would fail to

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -66,4 +67,37 @@ func MintLocal(secret, sub string, groups []string, ttl time.Duration, now time.
 		claims["cognito:groups"] = groups
 	}
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(secret))
+}
+
+// Claims verifies the request's bearer token as Authenticate does and
+// returns its claims the way API Gateway's JWT authorizer hands them to the
+// function (requestContext.authorizer.jwt.claims): every value a string, an
+// array as "[a b]".
+func (l *LocalHS256) Claims(r *http.Request) (map[string]string, error) {
+	if _, err := l.Authenticate(r); err != nil {
+		return nil, err
+	}
+	_, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	claims := jwt.MapClaims{}
+	if _, err := l.parser.ParseWithClaims(strings.TrimSpace(tok), claims, func(*jwt.Token) (any, error) { return l.secret, nil }); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnauthenticated, err)
+	}
+	out := make(map[string]string, len(claims))
+	for k, v := range claims {
+		switch v := v.(type) {
+		case string:
+			out[k] = v
+		case float64:
+			out[k] = strconv.FormatFloat(v, 'f', -1, 64)
+		case []any:
+			parts := make([]string, 0, len(v))
+			for _, e := range v {
+				parts = append(parts, fmt.Sprint(e))
+			}
+			out[k] = "[" + strings.Join(parts, " ") + "]"
+		default:
+			out[k] = fmt.Sprint(v)
+		}
+	}
+	return out, nil
 }
