@@ -74,21 +74,23 @@ func NewEPort(c Config) (*EPort, error) {
 	}
 	b.notes = newNotifier(c.Secret, b.j, b.log)
 	for _, a := range e.byGUID {
+		var left []note
 		for _, n := range e.notesOf(a, a.At) {
 			if !sent[n.ID] {
-				b.notes.send(n)
+				left = append(left, n)
 			}
 		}
+		b.notes.send(left...)
 	}
 	return e, nil
 }
 
-// notesOf are a's receipts as notifications, due from at, 100 ms apart.
+// notesOf are a's receipts as notifications, due at at, delivered in order.
 func (e *EPort) notesOf(a *cebAnswer, at time.Time) []note {
 	var out []note
 	for i, x := range a.Receipts {
 		body, _ := json.Marshal(partnerlink.Notification{Type: partnerlink.NotifyCEBReceipt, XML: x})
-		out = append(out, note{ID: a.GUID + ":" + strconv.Itoa(i), URL: a.Callback, Body: body, At: at.Add(time.Duration(i) * 100 * time.Millisecond)})
+		out = append(out, note{ID: a.GUID + ":" + strconv.Itoa(i), URL: a.Callback, Body: body, At: at})
 	}
 	return out
 }
@@ -126,12 +128,12 @@ func (e *EPort) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		answers = append(answers, a)
 	}
 	e.mu.Unlock()
-	for i, a := range answers {
-		// Messages a second apart, as customs answers them.
-		for _, n := range e.notesOf(a, due.Add(time.Duration(i)*300*time.Millisecond)) {
-			e.notes.send(n)
-		}
+	// The receipts of the submission in order: message by message.
+	var notes []note
+	for _, a := range answers {
+		notes = append(notes, e.notesOf(a, due)...)
 	}
+	e.notes.send(notes...)
 	answer(w, http.StatusAccepted, partnerlink.CEBAnswer{Accepted: len(sub.Messages)})
 }
 

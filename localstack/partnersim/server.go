@@ -83,7 +83,12 @@ func openJournal(path string, replay func(line []byte) error) (*journal, error) 
 	return &journal{f: f}, nil
 }
 
-func (j *journal) append(v any) error {
+func (j *journal) append(v any) error { return j.write(v, true) }
+
+// appendUnsynced appends v without waiting for the disk.
+func (j *journal) appendUnsynced(v any) error { return j.write(v, false) }
+
+func (j *journal) write(v any, sync bool) error {
 	if j.f == nil {
 		return nil
 	}
@@ -95,6 +100,9 @@ func (j *journal) append(v any) error {
 	defer j.mu.Unlock()
 	if _, err := j.f.Write(append(raw, '\n')); err != nil {
 		return err
+	}
+	if !sync {
+		return nil
 	}
 	return j.f.Sync()
 }
@@ -184,39 +192,55 @@ func newNotifier(secret string, j *journal, log *slog.Logger) *notifier {
 	return &notifier{secret: secret, j: j, log: log, client: &http.Client{Timeout: partnerlink.DefaultTimeout}, stop: make(chan struct{})}
 }
 
-// send delivers n in the background once it is due.
-func (nt *notifier) send(n note) {
+// send delivers notes in the background, in order, each once it is due
+// and the one before it is delivered (or given up on).
+func (nt *notifier) send(notes ...note) {
 	nt.wg.Add(1)
 	go func() {
 		defer nt.wg.Done()
-		if !nt.wait(time.Until(n.At)) {
-			return
-		}
-		wait, refusals := 200*time.Millisecond, 0
-		deadline := time.Now().Add(24 * time.Hour)
-		for time.Now().Before(deadline) {
-			status, err := nt.post(n)
-			switch {
-			case err == nil && status >= 200 && status < 300:
-				if err := nt.j.append(delivered{n.ID}); err != nil {
-					nt.log.Error("journal", "error", err.Error())
-				}
-				return
-			case err == nil && status >= 400 && status < 500 && status != 408 && status != 409 && status != 429:
-				if refusals++; refusals >= 8 {
-					nt.log.Error("notification refused", "id", n.ID, "status", status)
-					_ = nt.j.append(delivered{n.ID})
-					return
-				}
-			case err != nil:
-				nt.log.Warn("notification not delivered", "id", n.ID, "error", err.Error())
-			}
-			if !nt.wait(wait) {
+		for _, n := range notes {
+			if !nt.deliver(n) {
 				return
 			}
-			wait = min(2*wait, 30*time.Second)
 		}
 	}()
+}
+
+// deliver posts n once it is due until it is taken or refused; false when
+// the notifier stops first.
+func (nt *notifier) deliver(n note) bool {
+	if !nt.wait(time.Until(n.At)) {
+		return false
+	}
+	wait, refusals := 200*time.Millisecond, 0
+	deadline := time.Now().Add(24 * time.Hour)
+	for time.Now().Before(deadline) {
+		status, err := nt.post(n)
+		switch {
+		case err == nil && status >= 200 && status < 300:
+			// Not synced: a mark lost to a crash only sends the
+			// notification again, which its receiver takes as a repeat.
+			if err := nt.j.appendUnsynced(delivered{n.ID}); err != nil {
+				nt.log.Error("journal", "error", err.Error())
+			}
+			return true
+		case err == nil && status >= 400 && status < 500 && status != 408 && status != 409 && status != 429:
+			// Refused for what it is — but a receipt may reach the API
+			// before the order's documents are stored: a few tries.
+			if refusals++; refusals >= 8 {
+				nt.log.Error("notification refused", "id", n.ID, "status", status)
+				_ = nt.j.appendUnsynced(delivered{n.ID})
+				return true
+			}
+		case err != nil:
+			nt.log.Warn("notification not delivered", "id", n.ID, "error", err.Error())
+		}
+		if !nt.wait(wait) {
+			return false
+		}
+		wait = min(2*wait, 30*time.Second)
+	}
+	return true
 }
 
 func (nt *notifier) wait(d time.Duration) bool {

@@ -103,7 +103,7 @@ func withProcesses(t testing.TB, tmpl *Template, res *Resources, engineURL, apiU
 	if os.Getenv("XBORDER_TEST_LOG") != "" {
 		logs = func(string) io.Writer { return os.Stderr }
 	}
-	procs, err := StartProcesses(bins, chosen, 4, logs)
+	procs, err := StartProcesses(bins, chosen, 10, logs)
 	if err != nil {
 		t.Fatal(err)
 	}
