@@ -45,7 +45,11 @@ func TestMain(m *testing.M) {
 	// theirs with the development default, whatever the caller's shell
 	// exports (TestToken sets it itself).
 	os.Unsetenv("LOCAL_JWT_SECRET")
-	os.Exit(m.Run())
+	code := m.Run()
+	if builtDir != "" {
+		os.RemoveAll(builtDir)
+	}
+	os.Exit(code)
 }
 
 // crashStack is `make dev` run as a process, on free ports, with its state
@@ -79,7 +83,7 @@ func newCrashStack(t *testing.T) *crashStack {
 		"-dynamodb-port", port(), "-sqs-port", port(), "-callbacks", "127.0.0.1:" + port(),
 		// China's E-Port answers after 3 s: long enough to find orders
 		// waiting for it, short enough to be prompt.
-		"-eport-delay", "3s"}
+		"-eport-delay", "3s", "-functions", builtFunctions(t)}
 	t.Cleanup(func() {
 		if s.cmd != nil {
 			s.kill()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -54,6 +55,54 @@ func localAWSEnv(dynamoEndpoint string) []string {
 		"AWS_PROFILE=",
 		"AWS_EC2_METADATA_DISABLED=true",
 	}
+}
+
+// launchFunctions builds the functions' mains into buildDir — or takes
+// those in prebuilt — and prepares their processes, each function's output
+// appended to logDir/<function>.log.
+func launchFunctions(ctx context.Context, repo, prebuilt, buildDir, logDir string, l stack.Launch) (*stack.Processes, func(), error) {
+	var err error
+	if prebuilt != "" {
+		l.Bins = map[string]string{}
+		mains, _ := filepath.Glob(filepath.Join(repo, "functions", "*", "main.go"))
+		for _, m := range mains {
+			name := filepath.Base(filepath.Dir(m))
+			l.Bins[name] = filepath.Join(prebuilt, name)
+		}
+	} else {
+		fmt.Fprintln(os.Stderr, "devstack: building the functions' mains…")
+		if l.Bins, err = stack.BuildFunctions(ctx, repo, buildDir); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := os.MkdirAll(logDir, 0o755); err != nil {
+		return nil, nil, err
+	}
+	var files []*os.File
+	closeLogs := func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}
+	for name := range l.Bins {
+		f, err := os.OpenFile(filepath.Join(logDir, name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			closeLogs()
+			return nil, nil, err
+		}
+		files = append(files, f)
+	}
+	byName := map[string]io.Writer{}
+	for _, f := range files {
+		byName[strings.TrimSuffix(filepath.Base(f.Name()), ".log")] = f
+	}
+	l.Logs = func(name string) io.Writer { return byName[name] }
+	procs, err := stack.LaunchFunctions(l)
+	if err != nil {
+		closeLogs()
+		return nil, nil, err
+	}
+	return procs, closeLogs, nil
 }
 
 // partnerLines lists the partner simulators for the banner.
@@ -123,8 +172,9 @@ func startTestServices(ctx context.Context, tools string) (env []string, stop fu
 }
 
 // up runs the local stack until ctx ends (Ctrl-C): DynamoDB Local, the
-// SQS/SNS emulator, the Step Functions engine, every function in-process
-// and the API, all from the synthesized template.
+// SQS/SNS emulator, the Step Functions engine, the partner simulators,
+// every function as processes of its own main, and the HTTP API in front
+// of the api function, all from the synthesized template.
 func up(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("up", flag.ContinueOnError)
 	tools := fs.String("tools", ".tools", "where `make tools` installed the services")
@@ -136,9 +186,13 @@ func up(ctx context.Context, args []string) error {
 	repo := fs.String("repo", ".", "the repository (for testdata/cdk and events/)")
 	callbackAddr := fs.String("callbacks", defaultCallbackAddr, "address of the demo partners' callback receiver")
 	eportDelay := fs.Duration("eport-delay", 500*time.Millisecond, "how long the simulated China E-Port takes to answer")
+	functions := fs.String("functions", "", "the functions' built mains (default: built from the repository into DATA/functions)")
 	partnerDelay := fs.Duration("partner-delay", time.Second, "how long the simulated customs broker and warehouse take to decide (0: within the request)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if abs, err := filepath.Abs(*repo); err == nil {
+		*repo = abs // the functions' processes read its files
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	for _, addr := range []string{fmt.Sprintf("127.0.0.1:%d", *dynamoPort), fmt.Sprintf("127.0.0.1:%d", *sqsPort), *sfnAddr, *apiAddr, *callbackAddr} {
@@ -238,10 +292,21 @@ func up(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Every function is its own main, built for this machine, a process
+	// per execution environment behind the Lambda Runtime API, with the
+	// environment the template gives it; its output in logs/functions/.
+	procs, closeLogs, err := launchFunctions(ctx, *repo, *functions, filepath.Join(*data, "functions"), filepath.Join(logs, "functions"),
+		stack.Launch{Template: tmpl, Resources: res, Repo: *repo, Endpoints: sims.File, APIURL: "http://" + *apiAddr,
+			AWS: map[string]string{"DYNAMODB": ddb.Endpoint, "SQS": q.Endpoint, "SNS": q.Endpoint, "SFN": sfnURL}})
+	if err != nil {
+		return err
+	}
+	defer closeLogs()
+	defer procs.Close()
 	pctx, stopPipeline := context.WithCancel(context.Background())
 	p, err := stack.Start(pctx, res, stack.Options{Clients: clients, SFN: awssfn.NewFromConfig(awsCfg), Engine: engine,
 		ASL: string(asl), JWTSecret: jwtSecret(), Logger: logger, Partners: partners, Catalogue: catalogue,
-		Endpoints: sims.Config, APIURL: "http://" + *apiAddr})
+		Endpoints: sims.Config, APIURL: "http://" + *apiAddr, APIRoutes: stack.APIRoutes(tmpl), Processes: procs})
 	if err != nil {
 		stopPipeline()
 		return err
@@ -263,6 +328,7 @@ xborder local stack is up (Ctrl-C stops it; state persists in %s, `+"`make dev-r
   Step Functions   %s   (state machine %s)
   SQS and SNS      %s
   DynamoDB Local   %s   (table %s)
+  functions        each its own main, processes behind the Lambda Runtime API; logs in %s
   partners (simulated, sandbox "local", each a process; endpoints in %s, logs in %s):
 %s
   development token for customer "dev-customer" (24 h):
@@ -271,7 +337,7 @@ xborder local stack is up (Ctrl-C stops it; state persists in %s, `+"`make dev-r
   another one:     make -s token SUB=alice
   any AWS SDK or CLI: AWS_ENDPOINT_URL_SFN=%s AWS_ENDPOINT_URL_SQS=%s AWS_ENDPOINT_URL_DYNAMODB=%s, any credentials
 
-`, *data, *apiAddr, sfnURL, p.StateMachineARN, q.Endpoint, ddb.Endpoint, localTable, sims.File, logs, partnerLines(sims), tok, sfnURL, q.Endpoint, ddb.Endpoint)
+`, *data, *apiAddr, sfnURL, p.StateMachineARN, q.Endpoint, ddb.Endpoint, localTable, filepath.Join(logs, "functions"), sims.File, logs, partnerLines(sims), tok, sfnURL, q.Endpoint, ddb.Endpoint)
 
 	select {
 	case <-ctx.Done():

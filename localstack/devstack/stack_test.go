@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/xborder/xborder/localstack/services"
+	"github.com/xborder/xborder/localstack/stack"
 	"github.com/xborder/xborder/shared/auth"
 )
 
@@ -35,7 +37,7 @@ func TestUpServesAndPersists(t *testing.T) {
 	sfnPort, _ := services.FreePort()
 	api := "127.0.0.1:" + strconv.Itoa(apiPort)
 	args := []string{"-tools", tools, "-data", data, "-api", api, "-dynamodb-port", strconv.Itoa(ddbPort),
-		"-sqs-port", strconv.Itoa(sqsPort), "-sfn", "127.0.0.1:" + strconv.Itoa(sfnPort), "-repo", "../.."}
+		"-sqs-port", strconv.Itoa(sqsPort), "-sfn", "127.0.0.1:" + strconv.Itoa(sfnPort), "-repo", "../..", "-functions", builtFunctions(t)}
 	tok, _ := auth.MintLocal(auth.DevSecret, "dev-test", nil, time.Hour, time.Now())
 
 	start := func() (stop func()) {
@@ -146,6 +148,19 @@ func TestUpServesAndPersists(t *testing.T) {
 			t.Fatalf("the order did not go through the workflow: %s", got.Status)
 		}
 	}
+	// Through the functions' own mains, each a process: each wrote its
+	// log of the order under logs/functions/ (screen and mark-dispatched log
+	// only what goes wrong).
+	for _, fn := range []string{"api", "starter", "reserve-stock", "authorize-payment", "customs-worker", "capture-payment",
+		"warehouse-worker", "reconciler"} {
+		b, err := os.ReadFile(filepath.Join(data, "logs", "functions", fn+".log"))
+		if err != nil || !bytes.Contains(b, []byte(`"sandbox":"local"`)) {
+			t.Errorf("%s: no log of its own process (%v): %.300s", fn, err, b)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(data, "logs", "functions", "api.log")); !bytes.Contains(b, []byte(created.OrderID)) {
+		t.Errorf("the api's process did not log the order %s", created.OrderID)
+	}
 
 	// The engine's service integrations reach the local services: a
 	// dynamodb:putItem task writes into the stack's table.
@@ -211,4 +226,26 @@ func TestToken(t *testing.T) {
 			t.Fatalf("secret %q: the token passes another secret", secret)
 		}
 	}
+}
+
+var (
+	builtOnce sync.Once
+	builtDir  string
+	builtErr  error
+)
+
+// builtFunctions builds the functions' mains once for this package's
+// stacks (`make dev` builds them at every start).
+func builtFunctions(t *testing.T) string {
+	t.Helper()
+	builtOnce.Do(func() {
+		builtDir, builtErr = os.MkdirTemp("", "xborder-devstack-functions-")
+		if builtErr == nil {
+			_, builtErr = stack.BuildFunctions(context.Background(), "../..", builtDir)
+		}
+	})
+	if builtErr != nil {
+		t.Fatal(builtErr)
+	}
+	return builtDir
 }

@@ -33,16 +33,19 @@ const hooksSecret = "e2e-partner-secret-0123456789abcdef"
 type partnerHooks struct {
 	*httptest.Server
 	directory *partner.Directory
-	mu        sync.Mutex
-	byOrder   map[string][]callbacks.Callback
-	problems  []string
+	// raw is the directory's JSON, for the functions run as processes.
+	raw      []byte
+	mu       sync.Mutex
+	byOrder  map[string][]callbacks.Callback
+	problems []string
 }
 
 func newPartnerHooks() *partnerHooks {
 	h := &partnerHooks{byOrder: map[string][]callbacks.Callback{}}
 	h.Server = httptest.NewServer(http.HandlerFunc(h.serve))
-	dir, err := partner.Parse(fmt.Appendf(nil, `{"partners": [{"id": "e2e-shop", "secrets": [%q], "format": "native",
-		"callbackUrl": %q, "tradeModes": ["B2C"]}]}`, hooksSecret, h.URL+"/hooks/xborder"))
+	h.raw = fmt.Appendf(nil, `{"partners": [{"id": "e2e-shop", "secrets": [%q], "format": "native",
+		"callbackUrl": %q, "tradeModes": ["B2C"]}]}`, hooksSecret, h.URL+"/hooks/xborder")
+	dir, err := partner.Parse(h.raw)
 	if err != nil {
 		panic(err)
 	}

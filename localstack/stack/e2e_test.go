@@ -31,7 +31,6 @@ import (
 	"github.com/xborder/xborder/shared/dynamostore"
 	"github.com/xborder/xborder/shared/order"
 	"github.com/xborder/xborder/shared/partnerlink"
-	"github.com/xborder/xborder/shared/workflow"
 )
 
 func env(t testing.TB, name string) string {
@@ -59,14 +58,19 @@ type testPipeline struct {
 }
 
 // processSteps are the functions the shared pipeline runs as processes of
-// their own built mains: the workflow's Lambda steps, the starter (fed by
-// the orders-accepted queue), the customs and warehouse workers (fed by
-// theirs, reaching the partner simulators over HTTP) and mark-stalled
-// (invoked with the status-change rule's EventBridge event). The
-// callback-sender stays in-process: it tells the test's own partner
-// directory, which its main reads from a file.
-var processSteps = []string{"screen", "reserve-stock", "authorize-payment", "capture-payment", "mark-dispatched", "compensate",
-	"starter", "customs-worker", "warehouse-worker", "mark-stalled"}
+// their own built mains: the api behind the HTTP API's emulation (package
+// apigw), the workflow's Lambda steps, the starter (fed by the
+// orders-accepted queue), the customs and warehouse workers (fed by theirs,
+// reaching the partner simulators over HTTP), the callback-sender (telling
+// the test's partners) and mark-stalled (invoked with the status-change
+// rule's EventBridge event) and the reconciler (the schedule's rule, and a
+// catch-up run at start): all thirteen.
+var processSteps = []string{"api", "screen", "reserve-stock", "authorize-payment", "capture-payment", "mark-dispatched", "compensate",
+	"starter", "customs-worker", "warehouse-worker", "callback-sender", "reconciler", "mark-stalled"}
+
+// processPartners is the partner directory the functions run as processes
+// read (PARTNERS_SOURCE): the test's, when it has one.
+var processPartners string
 
 // withProcesses builds the function mains and prepares processes for names,
 // with the environment the template gives them on this stack.
@@ -81,29 +85,14 @@ func withProcesses(t testing.TB, tmpl *Template, res *Resources, engineURL, apiU
 		t.Fatal(err)
 	}
 	repo, _ := filepath.Abs("../..")
-	envs, err := Environments(tmpl, res, "arn:aws:states:us-east-1:000000000000:stateMachine:"+workflow.StateMachineName, map[string]string{
-		"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_EC2_METADATA_DISABLED": "true",
-		"AWS_ENDPOINT_URL_DYNAMODB": env(t, "AWS_ENDPOINT_URL_DYNAMODB"), "AWS_ENDPOINT_URL_SQS": env(t, "AWS_ENDPOINT_URL_SQS"),
-		"AWS_ENDPOINT_URL_SNS": env(t, "AWS_ENDPOINT_URL_SNS"), "AWS_ENDPOINT_URL_SFN": engineURL,
-		"PARTNERS_SOURCE":  "file:" + filepath.Join(repo, "localstack", "partners.json"),
-		"CATALOGUE_SOURCE": "file:" + filepath.Join(repo, "localstack", "catalogue.json"),
-		// The partners: the simulators `make test` started, a sandbox.
-		"PARTNER_ENDPOINTS_SOURCE": "file:" + env(t, services.EnvPartnerEndpoints), "XBORDER_SANDBOX": "local",
-		"PAYMENT_PROVIDER": "simulator", "API_URL": apiURL,
-		"CHINA_DECLARANT_SOURCE": "file:" + filepath.Join(repo, "localstack", "china-declarant.json"),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	chosen := map[string][]string{}
-	for _, n := range names {
-		chosen[n] = envs[n]
-	}
 	logs := func(string) io.Writer { return io.Discard }
 	if os.Getenv("XBORDER_TEST_LOG") != "" {
 		logs = func(string) io.Writer { return os.Stderr }
 	}
-	procs, err := StartProcesses(bins, chosen, 10, logs)
+	procs, err := LaunchFunctions(Launch{Template: tmpl, Resources: res, Bins: bins, Repo: repo, PartnersFile: processPartners,
+		AWS: map[string]string{"DYNAMODB": env(t, "AWS_ENDPOINT_URL_DYNAMODB"), "SQS": env(t, "AWS_ENDPOINT_URL_SQS"),
+			"SNS": env(t, "AWS_ENDPOINT_URL_SNS"), "SFN": engineURL},
+		Endpoints: env(t, services.EnvPartnerEndpoints), APIURL: apiURL, Only: names, Logs: logs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +141,7 @@ func startTestPipeline(t testing.TB, processNames []string, opts ...func(*Option
 	// The API listens before the pipeline starts: the partners post to it.
 	api := httptest.NewUnstartedServer(nil)
 	o := Options{Clients: clients, SFN: sfnClient, Engine: engine, ASL: string(asl), JWTSecret: auth.DevSecret, Logger: log,
-		Endpoints: endpoints, APIURL: "http://" + api.Listener.Addr().String()}
+		Endpoints: endpoints, APIURL: "http://" + api.Listener.Addr().String(), APIRoutes: APIRoutes(tmpl)}
 	stopProcesses := func() {}
 	if len(processNames) > 0 {
 		o.Processes, stopProcesses = withProcesses(t, tmpl, res, engineSrv.URL, o.APIURL, processNames)
@@ -192,6 +181,11 @@ func sharedPipeline(t testing.TB) *testPipeline {
 	t.Helper()
 	sharedOnce.Do(func() {
 		hooks = newPartnerHooks()
+		file := filepath.Join(os.TempDir(), fmt.Sprintf("xborder-e2e-partners-%d.json", os.Getpid()))
+		if err := os.WriteFile(file, hooks.raw, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		processPartners = file
 		shared = startTestPipeline(t, processSteps, func(o *Options) { o.Partners = hooks.directory })
 	})
 	if shared == nil {
@@ -207,6 +201,9 @@ func TestMain(m *testing.M) {
 	}
 	if hooks != nil {
 		hooks.Close()
+	}
+	if processPartners != "" {
+		os.Remove(processPartners)
 	}
 	os.Exit(code)
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/xborder/xborder/localstack/apigw"
 )
 
 // Environments are the functions' environments as the template gives them,
@@ -107,4 +109,20 @@ func QueueNames(t *Template) []string {
 		names = append(names, tag(t.Resources[id], "xborder:queue"))
 	}
 	return names
+}
+
+// APIRoutes are the HTTP API's routes as the template declares them: the
+// route key, and whether the route has no authorizer.
+func APIRoutes(t *Template) []apigw.Route {
+	var out []apigw.Route
+	for _, id := range t.byType("AWS::ApiGatewayV2::Route") {
+		p := t.Resources[id].Properties
+		key, _ := p["RouteKey"].(string)
+		kind, _ := p["AuthorizationType"].(string)
+		if key != "" {
+			out = append(out, apigw.Route{Key: key, Open: kind == "" || kind == "NONE"})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
 }

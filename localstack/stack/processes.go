@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/xborder/xborder/localstack/lambdart"
 	"github.com/xborder/xborder/localstack/sfn"
+	"github.com/xborder/xborder/shared/workflow"
 )
 
 // BuildFunctions builds the mains under repo/functions for this machine as
@@ -85,8 +87,13 @@ func (p *Processes) Handler(name string) (lambda.Handler, bool) {
 	return pool, ok
 }
 
-// Pool is the pool of function name (nil if none).
-func (p *Processes) Pool(name string) *lambdart.Pool { return p.pools[name] }
+// Pool is the pool of function name (nil if none, or no Processes).
+func (p *Processes) Pool(name string) *lambdart.Pool {
+	if p == nil {
+		return nil
+	}
+	return p.pools[name]
+}
 
 // Close stops every process.
 func (p *Processes) Close() {
@@ -107,4 +114,61 @@ func (p processesFirst) Invoke(ctx context.Context, functionARN string, payload 
 		return p.processes.Invoke(ctx, functionARN, payload)
 	}
 	return p.inProcess.Invoke(ctx, functionARN, payload)
+}
+
+// Launch describes the functions of a local stack run as processes of
+// their own mains: where the binaries are, and what their environment
+// points at besides what the template gives them.
+type Launch struct {
+	// Template and Resources resolve the template's environments.
+	Template  *Template
+	Resources *Resources
+	// Bins are the built mains (BuildFunctions), by function.
+	Bins map[string]string
+	// AWS are the local services' endpoints by SDK service id (DYNAMODB,
+	// SQS, SNS, SFN).
+	AWS map[string]string
+	// Repo holds localstack/ (the partner directory, the catalogue and
+	// China's declarant of the local stack).
+	Repo string
+	// PartnersFile, when set, replaces localstack/partners.json.
+	PartnersFile string
+	// Endpoints is the partner simulators' endpoints file; APIURL the API
+	// they post to.
+	Endpoints, APIURL string
+	// Only, when set, names the functions to run (all otherwise).
+	Only []string
+	// Concurrency bounds each function's environments.
+	Concurrency int
+	// Logs gives each function's output a place (discarded when nil).
+	Logs func(name string) io.Writer
+}
+
+// LaunchFunctions prepares the processes of l: each function with the
+// environment the template gives it, pointed at the local services, in the
+// sandbox "local" (its partners the simulators, the payment simulator).
+func LaunchFunctions(l Launch) (*Processes, error) {
+	local := map[string]string{
+		"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "",
+		"AWS_EC2_METADATA_DISABLED": "true",
+		"PARTNERS_SOURCE":           "file:" + cmp.Or(l.PartnersFile, filepath.Join(l.Repo, "localstack", "partners.json")),
+		"CATALOGUE_SOURCE":          "file:" + filepath.Join(l.Repo, "localstack", "catalogue.json"),
+		"PARTNER_ENDPOINTS_SOURCE":  "file:" + l.Endpoints, "XBORDER_SANDBOX": "local", "PAYMENT_PROVIDER": "simulator", "API_URL": l.APIURL,
+		"CHINA_DECLARANT_SOURCE": "file:" + filepath.Join(l.Repo, "localstack", "china-declarant.json"),
+	}
+	for id, url := range l.AWS {
+		local["AWS_ENDPOINT_URL_"+id] = url
+	}
+	envs, err := Environments(l.Template, l.Resources, "arn:aws:states:us-east-1:000000000000:stateMachine:"+workflow.StateMachineName, local)
+	if err != nil {
+		return nil, err
+	}
+	if len(l.Only) > 0 {
+		chosen := map[string][]string{}
+		for _, n := range l.Only {
+			chosen[n] = envs[n]
+		}
+		envs = chosen
+	}
+	return StartProcesses(l.Bins, envs, cmp.Or(l.Concurrency, 10), l.Logs)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/xborder/xborder/localstack/apigw"
 	"github.com/xborder/xborder/localstack/lambdart"
 	"github.com/xborder/xborder/localstack/sfn"
 	"github.com/xborder/xborder/shared/auth"
@@ -40,8 +42,10 @@ import (
 
 // Pipeline is the running local pipeline.
 type Pipeline struct {
-	// API is the HTTP API handler (served by the caller, at Options.APIURL).
-	API             *httpapi.API
+	// API is the HTTP API (served by the caller, at Options.APIURL): the
+	// api function's own main as a process behind API Gateway's emulation
+	// (package apigw) when Options.Processes has it, in-process otherwise.
+	API             http.Handler
 	StateMachineARN string
 	Resources       *Resources
 	Steps           *steps.Steps
@@ -80,6 +84,9 @@ type Options struct {
 	// caller serves API, to which they post their notifications.
 	Endpoints partnerlink.Config
 	APIURL    string
+	// APIRoutes are the HTTP API's routes (APIRoutes of the template), for
+	// the api as a process.
+	APIRoutes []apigw.Route
 	// Processes, when set, run the functions they have a pool for — the
 	// workflow's Lambda steps and the SQS consumers — as processes of their
 	// own built mains (BuildFunctions, StartProcesses); the others run
@@ -166,6 +173,12 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 		Receipts:     recorder,
 		PartnerLinks: httpapi.PartnerLinks{Secrets: secrets, Customs: customsQueue, Warehouse: warehouseQueue}})
 	p.API, p.StateMachineARN, p.Resources, p.Steps, p.Payments, p.store = api, aws.ToString(sm.StateMachineArn), res, s, pay, store
+	if pool := o.Processes.Pool(workflow.FnAPI); pool != nil {
+		if len(o.APIRoutes) == 0 {
+			return nil, errors.New("stack: the api as a process needs Options.APIRoutes (APIRoutes of the template)")
+		}
+		p.API = &apigw.Gateway{Function: pool, Auth: authn, Routes: o.APIRoutes, Logger: log}
+	}
 	// Executions that were running when the stack stopped (Engine.Load)
 	// go on, now that their functions and queues are wired, before any
 	// poller or reconcile could answer or start one.
@@ -199,13 +212,28 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 	}
 	rec := &reconciler.Handler{Orders: store, Workflow: accepted, Customs: customsQueue, Logger: log,
 		Executions: o.SFN, StateMachineARN: p.StateMachineARN, Stalls: s}
-	// On start, hand over every order still RECEIVED, however young: a stop
-	// between intake and hand-over must not leave it waiting for the schedule.
-	// Starting an execution twice is harmless (it is named by the order id).
-	startup := *rec
-	startup.MinAge = time.Nanosecond
-	startup.Ahead = 365 * 24 * time.Hour // every wait, once: a stop may have lost a wake-up
-	if _, err := startup.Reconcile(ctx, events.EventBridgeEvent{}); err != nil {
+	// The schedule's rule: the reconciler's own main as a process when
+	// Processes has it, in-process otherwise.
+	reconcile := func(ctx context.Context, ev events.EventBridgeEvent) error {
+		_, err := rec.Reconcile(ctx, ev)
+		return err
+	}
+	if pool := o.Processes.Pool(workflow.FnReconciler); pool != nil {
+		reconcile = func(ctx context.Context, ev events.EventBridgeEvent) error {
+			payload, err := json.Marshal(ev)
+			if err != nil {
+				return err
+			}
+			_, err = pool.Invoke(ctx, payload)
+			return err
+		}
+	}
+	// On start, a catch-up run: every order still RECEIVED, however young
+	// (a stop between intake and hand-over must not leave it waiting for
+	// the schedule; starting an execution twice is harmless, it is named by
+	// the order id), and every wait once (a stop may have lost a wake-up).
+	catchUp, _ := json.Marshal(reconciler.CatchUp{CatchUp: true})
+	if err := reconcile(ctx, events.EventBridgeEvent{Source: "xborder.local", DetailType: "Catch-up", Detail: catchUp}); err != nil {
 		log.Warn("startup reconcile", "error", err.Error())
 	}
 	p.wg.Add(1)
@@ -218,7 +246,8 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if _, err := rec.Reconcile(ctx, events.EventBridgeEvent{}); err != nil {
+				ev := events.EventBridgeEvent{Source: "aws.events", DetailType: "Scheduled Event", Detail: json.RawMessage("{}"), Time: time.Now().UTC()}
+				if err := reconcile(ctx, ev); err != nil {
 					log.Error("reconcile", "error", err.Error())
 				}
 			}

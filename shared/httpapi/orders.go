@@ -15,6 +15,7 @@ import (
 	"github.com/xborder/xborder/shared/idempotency"
 	"github.com/xborder/xborder/shared/money"
 	"github.com/xborder/xborder/shared/order"
+	"github.com/xborder/xborder/shared/partnerlink"
 )
 
 // orderView is an order as its owner sees it: the payment token is not
@@ -154,7 +155,7 @@ func orderLocation(id string) string { return "/v1/orders/" + id }
 func (a *API) createOrder(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	caller := identity(ctx)
-	key := r.Header.Get("Idempotency-Key")
+	key := partnerlink.Header(r.Header, "Idempotency-Key")
 	if problem := checkIdempotencyKey(key); problem != "" {
 		writeProblem(w, r, Problem{Type: problemBadRequest, Status: http.StatusBadRequest, Detail: problem})
 		return

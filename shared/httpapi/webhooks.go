@@ -9,6 +9,7 @@ import (
 	"github.com/xborder/xborder/shared/idempotency"
 	"github.com/xborder/xborder/shared/order"
 	"github.com/xborder/xborder/shared/partner"
+	"github.com/xborder/xborder/shared/partnerlink"
 )
 
 // Partners finds a partner by the id in the webhook's path.
@@ -42,13 +43,13 @@ func (a *API) partnerWebhook(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	delivery := r.Header.Get(partner.DeliveryHeader)
+	delivery := partnerlink.Header(r.Header, partner.DeliveryHeader)
 	if problem := checkDeliveryID(delivery); problem != "" {
 		writeProblem(w, r, Problem{Type: problemBadRequest, Status: http.StatusBadRequest, Detail: problem})
 		return
 	}
 	now := a.cfg.Now().UTC()
-	if err := partner.Verify(r.Header.Get(partner.SignatureHeader), raw, p.Secrets, now, a.cfg.SignatureTolerance); err != nil {
+	if err := partner.Verify(partnerlink.Header(r.Header, partner.SignatureHeader), raw, p.Secrets, now, a.cfg.SignatureTolerance); err != nil {
 		a.cfg.Logger.InfoContext(ctx, "webhook signature refused", "requestId", requestID(ctx), "partner", p.ID, "error", err.Error())
 		writeProblem(w, r, Problem{Type: problemSignature, Status: http.StatusUnauthorized, Detail: "The signature was not accepted."})
 		return

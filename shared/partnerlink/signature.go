@@ -60,6 +60,13 @@ func mac(key []byte, id string, ts int64, body []byte) []byte {
 	return m.Sum(nil)
 }
 
+// Header is a header's value as its sender wrote it, commas included: API
+// Gateway's payload format 2.0 joins a repeated header with commas, and
+// the Lambda adapter (aws-lambda-go-api-proxy) splits every header on them
+// again, so that "v1,<signature>" arrives as two values, "v1" and the
+// signature — Header.Get would read only the first.
+func Header(h http.Header, name string) string { return strings.Join(h.Values(name), ",") }
+
 // Sign sets the three headers of message id with body at time t, one v1
 // signature per secret.
 func Sign(h http.Header, id string, t time.Time, body []byte, secrets ...string) error {
@@ -85,7 +92,7 @@ func Sign(h http.Header, id string, t time.Time, body []byte, secrets ...string)
 // secrets, and that its timestamp is within tolerance of now; it returns
 // the message id. Every error wraps ErrSignature.
 func Verify(h http.Header, body []byte, now time.Time, tolerance time.Duration, secrets ...string) (string, error) {
-	id, tsText, sigs := h.Get(HeaderID), h.Get(HeaderTimestamp), h.Get(HeaderSignature)
+	id, tsText, sigs := Header(h, HeaderID), h.Get(HeaderTimestamp), Header(h, HeaderSignature)
 	switch {
 	case id == "" || tsText == "" || sigs == "":
 		return "", fmt.Errorf("%w: webhook-id, webhook-timestamp and webhook-signature are required", ErrSignature)

@@ -22,6 +22,7 @@ package reconciler
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -92,10 +93,31 @@ type Report struct {
 	Stalled int `json:"stalled"`
 }
 
+// CatchUp is the detail of an event that asks for a catch-up run: every
+// order still RECEIVED however young, and every wait once, whenever due —
+// what a stack does when it starts again after a stop, and what an
+// operator asks for after an incident
+// (aws lambda invoke --function-name <reconciler> --payload '{"detail":{"catchUp":true}}').
+type CatchUp struct {
+	CatchUp bool `json:"catchUp"`
+}
+
 // Reconcile re-enqueues stranded orders. It fails (and the schedule runs it
 // again) only if it could not list them; a failed hand-over is counted and
-// retried on the next run.
-func (h *Handler) Reconcile(ctx context.Context, _ events.EventBridgeEvent) (Report, error) {
+// retried on the next run. An event whose detail is CatchUp{true} runs as
+// a catch-up.
+func (h *Handler) Reconcile(ctx context.Context, ev events.EventBridgeEvent) (Report, error) {
+	var c CatchUp
+	if len(ev.Detail) > 0 && json.Unmarshal(ev.Detail, &c) == nil && c.CatchUp {
+		catchUp := *h
+		catchUp.MinAge, catchUp.Ahead = time.Nanosecond, 365*24*time.Hour
+		h.Logger.InfoContext(ctx, "catch-up run")
+		return catchUp.reconcile(ctx)
+	}
+	return h.reconcile(ctx)
+}
+
+func (h *Handler) reconcile(ctx context.Context) (Report, error) {
 	now := time.Now()
 	if h.Now != nil {
 		now = h.Now()
