@@ -136,7 +136,13 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
+	// One pipeline at a time on these queues (the stack's tests run theirs).
+	unlock, err := services.LockQueues(sqsURL)
+	if err != nil {
+		return nil, err
+	}
 	s := &Stack{opts: o, Engine: sfn.NewEngine()}
+	s.stop = append(s.stop, unlock)
 	ok := false
 	defer func() {
 		if !ok {
@@ -196,9 +202,31 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if s.API, err = s.serve(s.Recorder.API(api)); err != nil {
 		return nil, err
 	}
+	// The functions are their own mains, processes whose AWS clients reach
+	// the services through the recording proxies, as the stack's are.
+	repo, err := filepath.Abs(o.Repo)
+	if err != nil {
+		return nil, err
+	}
+	binDir, err := os.MkdirTemp("", "xborder-capacity-functions-")
+	if err != nil {
+		return nil, err
+	}
+	s.stop = append(s.stop, func() { os.RemoveAll(binDir) })
+	bins, err := stack.BuildFunctions(ctx, repo, binDir)
+	if err != nil {
+		return nil, err
+	}
+	procs, err := stack.LaunchFunctions(stack.Launch{Template: s.Template, Resources: res, Bins: bins, Repo: repo,
+		AWS:       map[string]string{"DYNAMODB": proxies[0], "SQS": proxies[1], "SNS": proxies[2], "SFN": proxies[3]},
+		Endpoints: os.Getenv(services.EnvPartnerEndpoints), APIURL: s.API, Concurrency: 16})
+	if err != nil {
+		return nil, err
+	}
+	s.stop = append(s.stop, procs.Close)
 	pctx, cancel := context.WithCancel(context.Background())
 	p, err := stack.Start(pctx, res, stack.Options{Clients: s.Proxied, SFN: proxiedSFN, Engine: s.Engine, ASL: string(asl),
-		JWTSecret: auth.DevSecret, Logger: o.Logger, Endpoints: endpoints, APIURL: s.API})
+		JWTSecret: auth.DevSecret, Logger: o.Logger, Endpoints: endpoints, APIURL: s.API, APIRoutes: stack.APIRoutes(s.Template), Processes: procs})
 	if err != nil {
 		cancel()
 		return nil, err

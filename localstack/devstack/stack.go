@@ -279,10 +279,6 @@ func up(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	catalogue, err := partner.LoadCatalogueFile(filepath.Join(*repo, "localstack", "catalogue.json"))
-	if err != nil {
-		return err
-	}
 	stopReceiver, err := callbackReceiver(*callbackAddr, partners, logger)
 	if err != nil {
 		return err
@@ -305,7 +301,7 @@ func up(ctx context.Context, args []string) error {
 	defer procs.Close()
 	pctx, stopPipeline := context.WithCancel(context.Background())
 	p, err := stack.Start(pctx, res, stack.Options{Clients: clients, SFN: awssfn.NewFromConfig(awsCfg), Engine: engine,
-		ASL: string(asl), JWTSecret: jwtSecret(), Logger: logger, Partners: partners, Catalogue: catalogue,
+		ASL: string(asl), JWTSecret: jwtSecret(), Logger: logger,
 		Endpoints: sims.Config, APIURL: "http://" + *apiAddr, APIRoutes: stack.APIRoutes(tmpl), Processes: procs})
 	if err != nil {
 		stopPipeline()

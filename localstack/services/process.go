@@ -173,3 +173,22 @@ func absDir(dir string) (string, error) {
 	}
 	return abs, os.MkdirAll(abs, 0o755)
 }
+
+// LockQueues takes, for the caller's process, the queues of the SQS
+// emulator at endpoint: a local pipeline provisions its queues under the
+// template's names, so two pipelines on one emulator (the test packages
+// `make test` runs in parallel) would take each other's messages. It
+// blocks until no other process holds them; unlock releases them (so does
+// the process's end).
+func LockQueues(endpoint string) (unlock func(), err error) {
+	name := strings.NewReplacer(":", "-", "/", "-").Replace(strings.TrimPrefix(strings.TrimPrefix(endpoint, "http://"), "https://"))
+	f, err := os.OpenFile(filepath.Join(os.TempDir(), "xborder-queues-"+name+".lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("services: lock the queues of %s: %w", endpoint, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("services: lock the queues of %s: %w", endpoint, err)
+	}
+	return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
+}

@@ -22,7 +22,6 @@ import (
 
 	"github.com/xborder/xborder/localstack/partnersim"
 	"github.com/xborder/xborder/localstack/sfn"
-	pipeline "github.com/xborder/xborder/localstack/stack"
 	"github.com/xborder/xborder/shared/memstore"
 	"github.com/xborder/xborder/shared/order"
 	"github.com/xborder/xborder/shared/payment"
@@ -95,7 +94,7 @@ func newStackPaying(t *testing.T, pay steps.Payments) *stack {
 		func(o *awssfn.Options) { o.BaseEndpoint = aws.String(srv.URL) })
 	st := &stack{engine: e, client: client, orders: memstore.New(), stock: memstore.NewStock(), broker: &workers.BrokerSimulator{}}
 	st.steps = &steps.Steps{Orders: st.orders, Stock: st.stock, Payments: pay}
-	fns := pipeline.StepFunctions(st.steps)
+	fns := stepFunctions(st.steps)
 	tasks := stepfunctions.Tasks{Client: client} // workers answer over the API, as in AWS
 	log := slog.New(slog.DiscardHandler)
 	q := &queues{consumers: map[string]func(context.Context, events.SQSEvent) (events.SQSEventResponse, error){
@@ -335,7 +334,7 @@ func BenchmarkProjectWorkflow(b *testing.B) {
 	e := sfn.NewEngine()
 	orders, stock, pay := memstore.New(), memstore.NewStock(), payment.NewSimulator()
 	s := &steps.Steps{Orders: orders, Stock: stock, Payments: pay}
-	fns := pipeline.StepFunctions(s)
+	fns := stepFunctions(s)
 	log := slog.New(slog.DiscardHandler)
 	tasks := directTasks{e}
 	e.Invoker = fns
@@ -480,4 +479,18 @@ func TestWorkflowOnStripe(t *testing.T) {
 			}
 		})
 	}
+}
+
+// stepFunctions registers the workflow's Lambda steps in-process, under the
+// function names the state machine's definition invokes: these tests run
+// the definition against the step handlers themselves.
+func stepFunctions(s *steps.Steps) *sfn.Functions {
+	fns := &sfn.Functions{}
+	fns.Register(workflow.FnScreen, s.Screen)
+	fns.Register(workflow.FnReserveStock, s.ReserveStock)
+	fns.Register(workflow.FnAuthorizePayment, s.AuthorizePayment)
+	fns.Register(workflow.FnCapturePayment, s.CapturePayment)
+	fns.Register(workflow.FnMarkDispatched, s.MarkDispatched)
+	fns.Register(workflow.FnCompensate, s.Compensate)
+	return fns
 }

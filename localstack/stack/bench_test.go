@@ -31,7 +31,7 @@ func BenchmarkPipeline(b *testing.B) {
 	}
 	tok, _ := auth.MintLocal(auth.DevSecret, "bench", nil, time.Hour, time.Now())
 	get := func(id string) (*order.Order, []order.Event) {
-		o, err := tp.Steps.Orders.GetOrder(context.Background(), id)
+		o, err := tp.Pipeline.store.GetOrder(context.Background(), id)
 		if err != nil {
 			return nil, nil
 		}

@@ -110,6 +110,11 @@ func startTestPipeline(t testing.TB, processNames []string, opts ...func(*Option
 		SQS: sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(env(t, "AWS_ENDPOINT_URL_SQS")) }),
 		SNS: sns.NewFromConfig(cfg, func(o *sns.Options) { o.BaseEndpoint = aws.String(env(t, "AWS_ENDPOINT_URL_SNS")) }),
 	}
+	// One pipeline at a time on these queues (make capacity's test runs its own).
+	unlock, err := services.LockQueues(env(t, "AWS_ENDPOINT_URL_SQS"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	engine := sfn.NewEngine()
 	engineSrv := httptest.NewServer(engine.Handler())
 	sfnClient := awssfn.NewFromConfig(cfg, func(o *awssfn.Options) { o.BaseEndpoint = aws.String(engineSrv.URL) })
@@ -163,6 +168,7 @@ func startTestPipeline(t testing.TB, processNames []string, opts ...func(*Option
 		stopProcesses()
 		engineSrv.Close()
 		engine.Close()
+		unlock()
 		_, _ = clients.DynamoDB.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
 	}
 	return tp
@@ -186,7 +192,7 @@ func sharedPipeline(t testing.TB) *testPipeline {
 			t.Fatal(err)
 		}
 		processPartners = file
-		shared = startTestPipeline(t, processSteps, func(o *Options) { o.Partners = hooks.directory })
+		shared = startTestPipeline(t, processSteps)
 	})
 	if shared == nil {
 		t.Fatal("the shared pipeline did not start")

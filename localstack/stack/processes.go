@@ -102,20 +102,6 @@ func (p *Processes) Close() {
 	}
 }
 
-// processesFirst invokes a function's process when there is one, the
-// in-process function otherwise.
-type processesFirst struct {
-	processes *Processes
-	inProcess sfn.Invoker
-}
-
-func (p processesFirst) Invoke(ctx context.Context, functionARN string, payload []byte) ([]byte, error) {
-	if p.processes.Pool(functionARN[strings.LastIndex(functionARN, ":")+1:]) != nil {
-		return p.processes.Invoke(ctx, functionARN, payload)
-	}
-	return p.inProcess.Invoke(ctx, functionARN, payload)
-}
-
 // Launch describes the functions of a local stack run as processes of
 // their own mains: where the binaries are, and what their environment
 // points at besides what the template gives them.

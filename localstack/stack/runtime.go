@@ -22,109 +22,88 @@ import (
 	"github.com/xborder/xborder/localstack/lambdart"
 	"github.com/xborder/xborder/localstack/sfn"
 	"github.com/xborder/xborder/shared/auth"
-	"github.com/xborder/xborder/shared/callbacks"
-	"github.com/xborder/xborder/shared/customs"
 	"github.com/xborder/xborder/shared/dynamostore"
-	"github.com/xborder/xborder/shared/httpapi"
-	"github.com/xborder/xborder/shared/orderevents"
-	"github.com/xborder/xborder/shared/partner"
 	"github.com/xborder/xborder/shared/partnerhttp"
 	"github.com/xborder/xborder/shared/partnerlink"
-	"github.com/xborder/xborder/shared/queue"
-	"github.com/xborder/xborder/shared/receipts"
 	"github.com/xborder/xborder/shared/reconciler"
-	"github.com/xborder/xborder/shared/starter"
-	"github.com/xborder/xborder/shared/stepfunctions"
-	"github.com/xborder/xborder/shared/steps"
-	"github.com/xborder/xborder/shared/workers"
 	"github.com/xborder/xborder/shared/workflow"
 )
 
 // Pipeline is the running local pipeline.
 type Pipeline struct {
 	// API is the HTTP API (served by the caller, at Options.APIURL): the
-	// api function's own main as a process behind API Gateway's emulation
-	// (package apigw) when Options.Processes has it, in-process otherwise.
+	// api function's own main behind API Gateway's emulation (package
+	// apigw).
 	API             http.Handler
 	StateMachineARN string
 	Resources       *Resources
-	Steps           *steps.Steps
-	// Payments is the payment simulator the steps pay through.
+	// Payments is the payment simulator the payment steps pay through (its
+	// ledger, for audits).
 	Payments partnerhttp.PaymentLink
-	store    *dynamostore.Store
-	wg       sync.WaitGroup
+	// store reads the orders, for tests.
+	store *dynamostore.Store
+	wg    sync.WaitGroup
 }
 
 // Options configure the pipeline.
 type Options struct {
 	Clients
-	// SFN is a Step Functions client of Engine's API (starter, workers and
-	// the API's cancellation answer task tokens through it, as in AWS).
-	SFN       *awssfn.Client
-	Engine    *sfn.Engine
-	ASL       string // the concrete definition (testdata/cdk/order-workflow.asl.json)
+	// SFN is a Step Functions client of Engine's API.
+	SFN    *awssfn.Client
+	Engine *sfn.Engine
+	ASL    string // the concrete definition (testdata/cdk/order-workflow.asl.json)
+	// JWTSecret signs the local tokens the HTTP API's authorizer accepts.
 	JWTSecret string
 	Logger    *slog.Logger
 	// PollWait is the pollers' long-poll wait (default 1 s).
 	PollWait time.Duration
 	// Pollers per event source mapping (default 5, as Lambda starts with).
 	Pollers int
-	// Partners are told of their orders' status changes by the
-	// callback-sender (none when nil).
-	Partners *partner.Directory
-	// Catalogue gives partner formats the HS codes, origins and weights
-	// their payloads lack (empty when nil).
-	Catalogue *partner.Catalogue
-	// CallbackBaseDelay is the callback-sender's backoff unit
-	// (callbacks.DefaultBaseDelay when zero).
-	CallbackBaseDelay time.Duration
-	// Endpoints are the partners the workflow reaches over HTTP — the
+	// Endpoints are the partners the functions reach over HTTP (the
 	// customs broker, the warehouse, China's E-Port and the payment
-	// simulator (services.Partners starts them) — and APIURL is where the
+	// simulator; services.Partners starts them), and APIURL is where the
 	// caller serves API, to which they post their notifications.
 	Endpoints partnerlink.Config
 	APIURL    string
-	// APIRoutes are the HTTP API's routes (APIRoutes of the template), for
-	// the api as a process.
+	// APIRoutes are the HTTP API's routes (APIRoutes of the template).
 	APIRoutes []apigw.Route
-	// Processes, when set, run the functions they have a pool for — the
-	// workflow's Lambda steps and the SQS consumers — as processes of their
-	// own built mains (BuildFunctions, StartProcesses); the others run
-	// in-process.
+	// Processes run the thirteen functions, each its own main
+	// (BuildFunctions, LaunchFunctions): there is no other wiring.
 	Processes *Processes
 }
 
-// Start wires the functions in-process and starts the pollers and the
-// reconciler; they stop when ctx ends (then Wait).
+// Start starts the pipeline around the functions' processes — the HTTP
+// API in front of the api, the engine's Lambda tasks, the SQS event source
+// mappings, the status-change rule and the reconciler's schedule — until
+// ctx ends (then Wait).
 func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	eps, err := o.Endpoints.Require("local", partnerlink.CustomsBroker, partnerlink.Warehouse, partnerlink.ChinaEPort, partnerlink.Payments)
+	eps, err := o.Endpoints.Require("local", partnerlink.Payments)
 	if err != nil {
 		return nil, fmt.Errorf("stack: %w", err)
 	}
-	if o.APIURL == "" {
-		return nil, errors.New("stack: Options.APIURL is required: the partners post their notifications to the API")
+	if o.APIURL == "" || len(o.APIRoutes) == 0 {
+		return nil, errors.New("stack: Options.APIURL and APIRoutes are required: the partners post their notifications to the API")
 	}
-	pay := partnerhttp.PaymentLink{Endpoint: eps[3]}
+	for _, fn := range workflow.Functions {
+		if o.Processes.Pool(fn) == nil {
+			return nil, fmt.Errorf("stack: no process for function %s (LaunchFunctions runs them all)", fn)
+		}
+	}
 	store := dynamostore.New(o.DynamoDB, res.Table)
-	s := &steps.Steps{Orders: store, Stock: dynamostore.NewStock(o.DynamoDB, res.Table), Payments: pay,
-		Events: orderevents.Publisher{Client: o.SNS, TopicARN: res.TopicARN}, Logger: log}
-	o.Engine.Invoker = StepFunctions(s)
-	if o.Processes != nil {
-		o.Engine.Invoker = processesFirst{o.Processes, o.Engine.Invoker}
-	}
+	p := &Pipeline{Resources: res, Payments: partnerhttp.PaymentLink{Endpoint: eps[0]}, store: store}
+	o.Engine.Invoker = o.Processes
 	o.Engine.Queues = sfn.SQSSender{Client: o.SQS}
-	p := &Pipeline{}
 	o.Engine.OnStatusChange = func(c sfn.StatusChange) {
 		if c.Status == sfn.StatusSucceeded {
 			return
 		}
 		// Not on the engine's goroutine: retrying must not hold the
 		// execution (or a StopExecution call) up. It ends with ctx.
-		go markStalled(ctx, stalledMarker(s, o.Processes), c, log)
+		go markStalled(ctx, stalledMarker(o.Processes.Pool(workflow.FnMarkStalled)), c, log)
 	}
 	sm, err := o.SFN.CreateStateMachine(ctx, &awssfn.CreateStateMachineInput{Name: aws.String(workflow.StateMachineName),
 		Definition: aws.String(o.ASL), RoleArn: aws.String("arn:aws:iam::000000000000:role/order-workflow")})
@@ -136,49 +115,12 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 		}
 		sm = &awssfn.CreateStateMachineOutput{StateMachineArn: aws.String(arn)}
 	}
-	tasks := stepfunctions.Tasks{Client: o.SFN}
-	accepted := queue.Accepted{Sender: queue.Sender{Client: o.SQS, URL: res.QueueURLs[workflow.QueueOrdersAccepted]}}
-	partners := o.Partners
-	if partners == nil {
-		if partners, err = partner.Parse([]byte(`{"partners": []}`)); err != nil {
-			return nil, err
-		}
-	}
-	sender := &callbacks.Sender{Orders: store, Partners: partners, Queue: o.SQS, QueueURL: res.QueueURLs[workflow.QueuePartnerCallbacks],
-		BaseDelay: o.CallbackBaseDelay, Logger: log}
-	customsQueue := queue.Tasks{Sender: queue.Sender{Client: o.SQS, URL: res.QueueURLs[workflow.QueueCustoms]}}
-	warehouseQueue := queue.Tasks{Sender: queue.Sender{Client: o.SQS, URL: res.QueueURLs[workflow.QueueWarehouse]}}
-	recorder := &receipts.Recorder{Orders: store, Logger: log, Wake: customsQueue}
-	// (the reconciler below wakes each minute the waits that are due, and every wait at start)
-	customsWorker := workers.NewCustoms(s, tasks, partnerhttp.Broker{Endpoint: eps[0], CallbackURL: partnerlink.CallbackURL(o.APIURL, partnerlink.CustomsBroker)}, log)
-	customsWorker.SetEPort(partnerhttp.EPortLink{Endpoint: eps[2], CallbackURL: partnerlink.CallbackURL(o.APIURL, partnerlink.ChinaEPort)})
-	customsWorker.SetRecheck(customsQueue)
-	dispatch := workers.NewDispatch(s, tasks, partnerhttp.WarehouseLink{Endpoint: eps[1], CallbackURL: partnerlink.CallbackURL(o.APIURL, partnerlink.Warehouse)}, log)
-	dispatch.SetRecheck(warehouseQueue)
-	consumers := map[string]any{
-		workflow.FnStarter:         (&starter.Handler{Executions: o.SFN, StateMachineARN: aws.ToString(sm.StateMachineArn), Orders: store, Logger: log}).Handle,
-		workflow.FnCustomsWorker:   customsWorker.Handle,
-		workflow.FnWarehouseWorker: dispatch.Handle,
-		workflow.FnCallbackSender:  sender.Handle,
-	}
+	p.StateMachineARN = aws.ToString(sm.StateMachineArn)
 	authn, err := auth.NewLocalHS256(o.JWTSecret)
 	if err != nil {
 		return nil, err
 	}
-	secrets := o.Endpoints.Secrets()
-	delete(secrets, partnerlink.Payments) // the payment provider notifies nothing
-	api := httpapi.New(httpapi.Config{Store: store, Auth: authn, Tasks: tasks, Workflow: accepted,
-		Quoter: customs.Default(), Quotes: store, Partners: partners, Catalogue: o.Catalogue, Logger: log,
-		Executions: o.SFN, StateMachineARN: aws.ToString(sm.StateMachineArn), Queues: o.SQS, DeadLetters: deadLetters(res.QueueURLs),
-		Receipts:     recorder,
-		PartnerLinks: httpapi.PartnerLinks{Secrets: secrets, Customs: customsQueue, Warehouse: warehouseQueue}})
-	p.API, p.StateMachineARN, p.Resources, p.Steps, p.Payments, p.store = api, aws.ToString(sm.StateMachineArn), res, s, pay, store
-	if pool := o.Processes.Pool(workflow.FnAPI); pool != nil {
-		if len(o.APIRoutes) == 0 {
-			return nil, errors.New("stack: the api as a process needs Options.APIRoutes (APIRoutes of the template)")
-		}
-		p.API = &apigw.Gateway{Function: pool, Auth: authn, Routes: o.APIRoutes, Logger: log}
-	}
+	p.API = &apigw.Gateway{Function: o.Processes.Pool(workflow.FnAPI), Auth: authn, Routes: o.APIRoutes, Logger: log}
 	// Executions that were running when the stack stopped (Engine.Load)
 	// go on, now that their functions and queues are wired, before any
 	// poller or reconcile could answer or start one.
@@ -188,19 +130,13 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 		wait = time.Second
 	}
 	for _, m := range res.Mappings {
-		h, ok := consumers[m.Function]
+		handler, ok := o.Processes.Handler(m.Function)
 		if !ok {
-			return nil, fmt.Errorf("stack: no in-process function %s for queue %s", m.Function, m.Queue)
+			return nil, fmt.Errorf("stack: no process for function %s of queue %s", m.Function, m.Queue)
 		}
 		n := o.Pollers
 		if n <= 0 {
 			n = 5
-		}
-		handler := lambda.NewHandler(h)
-		if o.Processes != nil {
-			if ph, ok := o.Processes.Handler(m.Function); ok {
-				handler = ph // the function's own main, as a process
-			}
 		}
 		for range n {
 			p.wg.Add(1)
@@ -210,23 +146,15 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 			}()
 		}
 	}
-	rec := &reconciler.Handler{Orders: store, Workflow: accepted, Customs: customsQueue, Logger: log,
-		Executions: o.SFN, StateMachineARN: p.StateMachineARN, Stalls: s}
-	// The schedule's rule: the reconciler's own main as a process when
-	// Processes has it, in-process otherwise.
+	// The schedule's rule invokes the reconciler's main.
+	reconcilerPool := o.Processes.Pool(workflow.FnReconciler)
 	reconcile := func(ctx context.Context, ev events.EventBridgeEvent) error {
-		_, err := rec.Reconcile(ctx, ev)
-		return err
-	}
-	if pool := o.Processes.Pool(workflow.FnReconciler); pool != nil {
-		reconcile = func(ctx context.Context, ev events.EventBridgeEvent) error {
-			payload, err := json.Marshal(ev)
-			if err != nil {
-				return err
-			}
-			_, err = pool.Invoke(ctx, payload)
+		payload, err := json.Marshal(ev)
+		if err != nil {
 			return err
 		}
+		_, err = reconcilerPool.Invoke(ctx, payload)
+		return err
 	}
 	// On start, a catch-up run: every order still RECEIVED, however young
 	// (a stop between intake and hand-over must not leave it waiting for
@@ -283,57 +211,22 @@ func markStalled(ctx context.Context, mark func(context.Context, events.EventBri
 	}
 }
 
-// stalledMarker is the mark-stalled function as the status-change rule
-// invokes it: its own main as a process when procs has it, in-process
-// otherwise; retry reports an error worth trying again (a TransientError,
-// or an environment lost to a timeout or an exit).
-func stalledMarker(s *steps.Steps, procs *Processes) func(context.Context, events.EventBridgeEvent) (bool, error) {
-	if procs != nil {
-		if pool := procs.Pool(workflow.FnMarkStalled); pool != nil {
-			return func(ctx context.Context, ev events.EventBridgeEvent) (bool, error) {
-				payload, err := json.Marshal(ev)
-				if err != nil {
-					return false, err
-				}
-				_, err = pool.Invoke(ctx, payload)
-				var fe *lambdart.FunctionError
-				if errors.As(err, &fe) {
-					return fe.Type == "TransientError" || fe.Type == "Sandbox.Timedout" || fe.Type == "Runtime.ExitError", err
-				}
-				return err != nil, err
-			}
-		}
-	}
+// stalledMarker is the mark-stalled function's main as the status-change
+// rule invokes it; retry reports an error worth trying again (a
+// TransientError, or an environment lost to a timeout or an exit).
+func stalledMarker(pool *lambdart.Pool) func(context.Context, events.EventBridgeEvent) (bool, error) {
 	return func(ctx context.Context, ev events.EventBridgeEvent) (bool, error) {
-		_, err := s.MarkStalled(ctx, ev)
-		var transient *workflow.TransientError
-		return errors.As(err, &transient), err
-	}
-}
-
-// deadLetters pairs each queue with its dead-letter queue, which the
-// template names <queue>-dlq, for the ops API.
-func deadLetters(urls map[string]string) map[string]httpapi.QueuePair {
-	out := map[string]httpapi.QueuePair{}
-	for name, url := range urls {
-		if dlq, ok := urls[name+"-dlq"]; ok {
-			out[name] = httpapi.QueuePair{SourceURL: url, DLQURL: dlq}
+		payload, err := json.Marshal(ev)
+		if err != nil {
+			return false, err
 		}
+		_, err = pool.Invoke(ctx, payload)
+		var fe *lambdart.FunctionError
+		if errors.As(err, &fe) {
+			return fe.Type == "TransientError" || fe.Type == "Sandbox.Timedout" || fe.Type == "Runtime.ExitError", err
+		}
+		return err != nil, err
 	}
-	return out
-}
-
-// StepFunctions registers the workflow's Lambda steps in-process, under the
-// function names the state machine's definition invokes.
-func StepFunctions(s *steps.Steps) *sfn.Functions {
-	fns := &sfn.Functions{}
-	fns.Register(workflow.FnScreen, s.Screen)
-	fns.Register(workflow.FnReserveStock, s.ReserveStock)
-	fns.Register(workflow.FnAuthorizePayment, s.AuthorizePayment)
-	fns.Register(workflow.FnCapturePayment, s.CapturePayment)
-	fns.Register(workflow.FnMarkDispatched, s.MarkDispatched)
-	fns.Register(workflow.FnCompensate, s.Compensate)
-	return fns
 }
 
 // Wait blocks until the pollers and the reconciler have stopped.

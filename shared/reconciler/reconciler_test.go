@@ -2,6 +2,7 @@ package reconciler
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -67,6 +68,18 @@ func TestReconcileRequeuesOnlyStrandedOrders(t *testing.T) {
 	sort.Strings(q.ids)
 	if fmt.Sprint(q.ids) != fmt.Sprint(want) {
 		t.Fatal("requeued the wrong orders")
+	}
+
+	// A catch-up run (a stack that starts again, an operator after an
+	// incident) hands over the young order too, and every stranded one.
+	q = &enqueued{}
+	h.Workflow = q
+	detail, _ := json.Marshal(CatchUp{CatchUp: true})
+	if rep, err := h.Reconcile(ctx, events.EventBridgeEvent{Detail: detail}); err != nil || rep.Requeued != 151 {
+		t.Fatalf("catch-up: %+v %v, want 151 requeued (the young one too)", rep, err)
+	}
+	if h.MinAge != 0 || h.Ahead != 0 {
+		t.Fatal("a catch-up run changed the handler")
 	}
 }
 

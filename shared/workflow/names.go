@@ -100,3 +100,7 @@ type OrderAccepted struct {
 // EnvWarehouseQueueURL is the warehouse queue (warehouse-worker: asks the
 // warehouse again, later, about a shipment it answered pending).
 const EnvWarehouseQueueURL = "WAREHOUSE_QUEUE_URL"
+
+// Functions are the thirteen Lambdas, each a main under functions/.
+var Functions = []string{FnAPI, FnStarter, FnReconciler, FnScreen, FnReserveStock, FnAuthorizePayment, FnCapturePayment,
+	FnMarkDispatched, FnCompensate, FnMarkStalled, FnCustomsWorker, FnWarehouseWorker, FnCallbackSender}
