@@ -81,7 +81,11 @@ func newFunctions(st awscdk.Stack, binDir string, removal awscdk.RemovalPolicy, 
 		d.table.GrantReadWriteData(f.fn[name])
 		m.topic.GrantPublish(f.fn[name])
 	}
+	// Screen reads the order and, on a hit, records the matched entry on it
+	// (the previous history event put, the order updated): no delete, no
+	// batch write.
 	d.table.GrantReadData(f.fn[workflow.FnScreen])
+	d.table.Grant(f.fn[workflow.FnScreen], jsii.String("dynamodb:PutItem"), jsii.String("dynamodb:UpdateItem"))
 	// The starter starts no execution for an order the table does not hold.
 	d.table.GrantReadData(f.fn[workflow.FnStarter])
 	d.table.GrantReadWriteData(f.fn[workflow.FnAPI])

@@ -641,3 +641,24 @@ func TestStagedTableIndexes(t *testing.T) {
 	}()
 	newData(awscdk.NewStack(app, jsii.String("Unknown"), nil), awscdk.RemovalPolicy_RETAIN, []string{"byNothing"})
 }
+
+// TestScreenRecordsItsHit: a screening hit is written on the order — the
+// grant Screen had (read only) made that call AccessDenied in AWS, retried
+// as transient until the order stalled instead of ending REJECTED. It may
+// put and update, and still not delete or batch-write.
+func TestScreenRecordsItsHit(t *testing.T) {
+	_, allowed := grantsOf(t, workflow.FnScreen)
+	has := func(action string) bool {
+		return slices.ContainsFunc(allowed, func(a string) bool { return strings.HasPrefix(a, action+" ") })
+	}
+	for _, a := range []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"} {
+		if !has(a) {
+			t.Errorf("screen lacks %s: %v", a, allowed)
+		}
+	}
+	for _, a := range []string{"dynamodb:DeleteItem", "dynamodb:BatchWriteItem"} {
+		if has(a) {
+			t.Errorf("screen may %s: %v", a, allowed)
+		}
+	}
+}
