@@ -62,9 +62,14 @@ const ErrChinaCustomsNoAnswer = "ChinaCustomsNoAnswer"
 // BusinessErrors are caught into compensation.
 var BusinessErrors = []string{ErrRejected, ErrPaymentDeclined, ErrCustomsRejected, ErrOrderCancelled, ErrOrderFailed}
 
-// TransientErrors are retried: ours, and the Lambda service's own.
+// TransientErrors are retried: ours, the Lambda service's own, and an
+// execution environment lost mid-invocation — it ran out of memory, crashed
+// or was killed (Runtime.ExitError), or ran out of time (Sandbox.Timedout):
+// every step is idempotent, so running it again in a fresh environment is
+// safe, and a step that keeps failing so still stalls the order after the
+// retries.
 var TransientErrors = []string{ErrTransient, "Lambda.ServiceException", "Lambda.AWSLambdaException",
-	"Lambda.SdkClientException", "Lambda.TooManyRequestsException"}
+	"Lambda.SdkClientException", "Lambda.TooManyRequestsException", "Runtime.ExitError", "Sandbox.Timedout"}
 
 // terminal maps each business error to the status it ends the order in.
 var terminal = map[string]order.Status{
