@@ -130,11 +130,19 @@ func templateEnvs(path string) (map[string][]string, error) {
 		res.QueueURLs[name] = nowhere + "/000000000000/" + name
 	}
 	repo, _ := os.Getwd()
+	// The partners' endpoints as a file of stand-ins at the same address.
+	endpoints := filepath.Join(os.TempDir(), "xborder-init-endpoints.json")
+	stand := `{"url": "` + nowhere + `", "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}`
+	if err := os.WriteFile(endpoints, []byte(`{"customs-broker": `+stand+`, "warehouse": `+stand+`, "china-eport": `+stand+`}`), 0o600); err != nil {
+		return nil, err
+	}
 	return stack.Environments(tmpl, res, "arn:aws:states:us-east-1:000000000000:stateMachine:order-workflow", map[string]string{
 		"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
 		"AWS_ENDPOINT_URL": nowhere, "AWS_EC2_METADATA_DISABLED": "true", "PATH": os.Getenv("PATH"),
 		"PARTNERS_SOURCE":   "file:" + filepath.Join(repo, "localstack", "partners.json"),
 		"CATALOGUE_SOURCE":  "file:" + filepath.Join(repo, "localstack", "catalogue.json"),
 		"STRIPE_SECRET_KEY": "sk_test_local", "STRIPE_API_URL": nowhere,
+		"PARTNER_ENDPOINTS_SOURCE": "file:" + endpoints, "API_URL": nowhere,
+		"CHINA_DECLARANT_SOURCE": "file:" + filepath.Join(repo, "localstack", "china-declarant.json"),
 	})
 }
