@@ -1,0 +1,96 @@
+package iam
+
+import (
+	"os"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestMatch(t *testing.T) {
+	for _, c := range []struct {
+		pattern, s string
+		want       bool
+	}{
+		{"*", "anything:at/all", true},
+		{"dynamodb:*Item", "dynamodb:GetItem", true},
+		{"dynamodb:Get?tem", "dynamodb:GetItem", true},
+		{"arn:aws:dynamodb:*:*:table/t/index/*", "arn:aws:dynamodb:us-east-1:0:table/t/index/byStatus", true},
+		{"arn:aws:dynamodb:us-east-1:0:table/t", "arn:aws:dynamodb:us-east-1:0:table/t/index/x", false},
+		{"a*b*c", "axxbyyc", true},
+		{"a*b*c", "axxbyy", false},
+		{"", "", true},
+		{"", "x", false},
+	} {
+		if got := Match(c.pattern, c.s); got != c.want {
+			t.Errorf("Match(%q, %q) = %v", c.pattern, c.s, got)
+		}
+	}
+}
+
+// TestTheTemplatesGrants: the roles of the synthesized template, resolved
+// to the local stack's ARNs, allow what each function needs and no more.
+func TestTheTemplatesGrants(t *testing.T) {
+	raw, err := os.ReadFile("../../testdata/cdk/template.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	arns, err := LocalARNs(raw, "xborder-orders", "order-workflow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := FromTemplate(raw, arns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := "arn:aws:dynamodb:us-east-1:000000000000:table/xborder-orders"
+	queue := func(name string) string { return "arn:aws:sqs:us-east-1:000000000000:" + name }
+	for _, c := range []struct {
+		fn, action, resource string
+		want                 bool
+	}{
+		{"screen", "dynamodb:GetItem", table, true},
+		{"screen", "dynamodb:PutItem", table, true},
+		{"screen", "dynamodb:DeleteItem", table, false},
+		{"starter", "dynamodb:GetItem", table, true},
+		{"starter", "dynamodb:PutItem", table, false},
+		{"api", "dynamodb:Query", table + "/index/byStatusSince", true},
+		{"api", "sqs:SendMessage", queue("orders-accepted"), true},
+		{"api", "states:DescribeExecution", "arn:aws:states:us-east-1:000000000000:execution:order-workflow:01KB0S2H7M9N4P6Q8R1T3V5W7X", true},
+		{"api", "states:StartExecution", "arn:aws:states:us-east-1:000000000000:stateMachine:order-workflow", false},
+		{"starter", "states:StartExecution", "arn:aws:states:us-east-1:000000000000:stateMachine:order-workflow", true},
+		{"mark-dispatched", "sqs:SendMessage", queue("orders-accepted"), false},
+		{"customs-worker", "sqs:SendMessage", queue("customs"), true},
+		{"warehouse-worker", "sqs:SendMessage", queue("warehouse"), true},
+		{"warehouse-worker", "sqs:SendMessage", queue("customs"), false},
+		{"reserve-stock", "sns:Publish", "arn:aws:sns:us-east-1:000000000000:order-events", true},
+		{"screen", "sns:Publish", "arn:aws:sns:us-east-1:000000000000:order-events", false},
+		{"nobody", "dynamodb:GetItem", table, false},
+	} {
+		if got := p.Allowed(c.fn, c.action, c.resource); got != c.want {
+			t.Errorf("%s %s on %s: %v, want %v", c.fn, c.action, c.resource, got, c.want)
+		}
+	}
+	if g := p.Grants("screen"); !slices.ContainsFunc(g, func(s string) bool { return strings.HasPrefix(s, "dynamodb:PutItem ") }) {
+		t.Errorf("screen's grants: %v", g)
+	}
+}
+
+// TestDenyWins: an explicit Deny beats any Allow; a Condition is never
+// assumed to hold.
+func TestDenyWins(t *testing.T) {
+	raw := []byte(`{"Resources": {
+	  "Fn": {"Type": "AWS::Lambda::Function", "Properties": {"Role": {"Fn::GetAtt": ["Role", "Arn"]}, "Tags": [{"Key": "xborder:function", "Value": "f"}]}},
+	  "P": {"Type": "AWS::IAM::Policy", "Properties": {"Roles": [{"Ref": "Role"}], "PolicyDocument": {"Statement": [
+	    {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+	    {"Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "arn:aws:s3:::b/*"},
+	    {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*", "Condition": {"StringEquals": {"kms:ViaService": "x"}}}]}}}}}`)
+	p, err := FromTemplate(raw, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Allowed("f", "s3:GetObject", "arn:aws:s3:::b/k") || p.Allowed("f", "s3:DeleteObject", "arn:aws:s3:::b/k") ||
+		!p.Allowed("f", "S3:deleteobject", "arn:aws:s3:::c/k") || p.Allowed("f", "kms:Decrypt", "arn:aws:kms:us-east-1:0:key/k") {
+		t.Fatal("deny, case or condition evaluated wrongly")
+	}
+}
