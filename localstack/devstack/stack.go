@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/xborder/xborder/localstack/iam"
 	"github.com/xborder/xborder/localstack/partnersim"
 	"github.com/xborder/xborder/localstack/services"
 	"github.com/xborder/xborder/localstack/sfn"
@@ -27,6 +28,7 @@ import (
 	"github.com/xborder/xborder/shared/auth"
 	"github.com/xborder/xborder/shared/dynamostore"
 	"github.com/xborder/xborder/shared/partner"
+	"github.com/xborder/xborder/shared/workflow"
 )
 
 // The local stack is one fixed account and region, like LocalStack.
@@ -55,6 +57,34 @@ func localAWSEnv(dynamoEndpoint string) []string {
 		"AWS_PROFILE=",
 		"AWS_EC2_METADATA_DISABLED=true",
 	}
+}
+
+// dynamoUnderIAM serves, on a free loopback port, a proxy to DynamoDB
+// Local that refuses what a function's role in the template does not allow.
+func dynamoUnderIAM(templatePath, table, upstream string) (string, func(), error) {
+	raw, err := os.ReadFile(templatePath)
+	if err != nil {
+		return "", nil, err
+	}
+	arns, err := iam.LocalARNs(raw, table, workflow.StateMachineName)
+	if err != nil {
+		return "", nil, err
+	}
+	policies, err := iam.FromTemplate(raw, arns)
+	if err != nil {
+		return "", nil, err
+	}
+	proxy, err := iam.NewDynamoDB(policies, upstream)
+	if err != nil {
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: proxy, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
 }
 
 // launchFunctions builds the functions' mains into buildDir — or takes
@@ -291,9 +321,16 @@ func up(ctx context.Context, args []string) error {
 	// Every function is its own main, built for this machine, a process
 	// per execution environment behind the Lambda Runtime API, with the
 	// environment the template gives it; its output in logs/functions/.
+	// Their DynamoDB calls go through a proxy that checks each against the
+	// function's role in the template (package iam).
+	checked, stopIAM, err := dynamoUnderIAM(filepath.Join(*repo, "testdata", "cdk", "template.json"), res.Table, ddb.Endpoint)
+	if err != nil {
+		return err
+	}
+	defer stopIAM()
 	procs, closeLogs, err := launchFunctions(ctx, *repo, *functions, filepath.Join(*data, "functions"), filepath.Join(logs, "functions"),
 		stack.Launch{Template: tmpl, Resources: res, Repo: *repo, Endpoints: sims.File, APIURL: "http://" + *apiAddr,
-			AWS: map[string]string{"DYNAMODB": ddb.Endpoint, "SQS": q.Endpoint, "SNS": q.Endpoint, "SFN": sfnURL}})
+			AWS: map[string]string{"DYNAMODB": checked, "SQS": q.Endpoint, "SNS": q.Endpoint, "SFN": sfnURL}})
 	if err != nil {
 		return err
 	}

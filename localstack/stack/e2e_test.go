@@ -25,12 +25,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/xborder/xborder/localstack/iam"
 	"github.com/xborder/xborder/localstack/services"
 	"github.com/xborder/xborder/localstack/sfn"
 	"github.com/xborder/xborder/shared/auth"
 	"github.com/xborder/xborder/shared/dynamostore"
 	"github.com/xborder/xborder/shared/order"
 	"github.com/xborder/xborder/shared/partnerlink"
+	"github.com/xborder/xborder/shared/workflow"
 )
 
 func env(t testing.TB, name string) string {
@@ -68,6 +70,9 @@ type testPipeline struct {
 var processSteps = []string{"api", "screen", "reserve-stock", "authorize-payment", "capture-payment", "mark-dispatched", "compensate",
 	"starter", "customs-worker", "warehouse-worker", "callback-sender", "reconciler", "mark-stalled"}
 
+// dynamoIAM checks the functions' DynamoDB calls against their roles.
+var dynamoIAM *iam.DynamoDB
+
 // processPartners is the partner directory the functions run as processes
 // read (PARTNERS_SOURCE): the test's, when it has one.
 var processPartners string
@@ -89,14 +94,32 @@ func withProcesses(t testing.TB, tmpl *Template, res *Resources, engineURL, apiU
 	if os.Getenv("XBORDER_TEST_LOG") != "" {
 		logs = func(string) io.Writer { return os.Stderr }
 	}
+	// Every DynamoDB call a function makes is checked against its role in
+	// the template (package iam).
+	raw, err := os.ReadFile("../../testdata/cdk/template.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	arns, err := iam.LocalARNs(raw, res.Table, workflow.StateMachineName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	policies, err := iam.FromTemplate(raw, arns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dynamoIAM, err = iam.NewDynamoDB(policies, env(t, "AWS_ENDPOINT_URL_DYNAMODB")); err != nil {
+		t.Fatal(err)
+	}
+	checked := httptest.NewServer(dynamoIAM)
 	procs, err := LaunchFunctions(Launch{Template: tmpl, Resources: res, Bins: bins, Repo: repo, PartnersFile: processPartners,
-		AWS: map[string]string{"DYNAMODB": env(t, "AWS_ENDPOINT_URL_DYNAMODB"), "SQS": env(t, "AWS_ENDPOINT_URL_SQS"),
+		AWS: map[string]string{"DYNAMODB": checked.URL, "SQS": env(t, "AWS_ENDPOINT_URL_SQS"),
 			"SNS": env(t, "AWS_ENDPOINT_URL_SNS"), "SFN": engineURL},
 		Endpoints: env(t, services.EnvPartnerEndpoints), APIURL: apiURL, Only: names, Logs: logs})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return procs, func() { procs.Close(); os.RemoveAll(dir) }
+	return procs, func() { procs.Close(); checked.Close(); os.RemoveAll(dir) }
 }
 
 func startTestPipeline(t testing.TB, processNames []string, opts ...func(*Options)) *testPipeline {
@@ -340,6 +363,10 @@ func TestPipelineEndToEnd(t *testing.T) {
 			a, captured, voided, refunded)
 	}
 	queuesDrain(ctx, t, clients, res)
+	// Under the template's IAM: no function's DynamoDB call was refused.
+	if denied := dynamoIAM.Denied(); len(denied) > 0 {
+		t.Errorf("AccessDenied under the template's roles: %v", denied)
+	}
 }
 
 // queuesDrain fails unless every queue, partner-callbacks included (its

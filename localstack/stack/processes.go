@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/xborder/xborder/localstack/iam"
 	"github.com/xborder/xborder/localstack/lambdart"
 	"github.com/xborder/xborder/localstack/sfn"
 	"github.com/xborder/xborder/shared/workflow"
@@ -148,6 +149,16 @@ func LaunchFunctions(l Launch) (*Processes, error) {
 	envs, err := Environments(l.Template, l.Resources, "arn:aws:states:us-east-1:000000000000:stateMachine:"+workflow.StateMachineName, local)
 	if err != nil {
 		return nil, err
+	}
+	// Each function signs its AWS calls with credentials of its own, an
+	// access key id that names it: the IAM-checking proxies (package iam)
+	// know the caller by it.
+	for fn, env := range envs {
+		for i, kv := range env {
+			if strings.HasPrefix(kv, "AWS_ACCESS_KEY_ID=") {
+				env[i] = "AWS_ACCESS_KEY_ID=" + iam.KeyFor(fn)
+			}
+		}
 	}
 	if len(l.Only) > 0 {
 		chosen := map[string][]string{}
