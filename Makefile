@@ -152,6 +152,13 @@ bench: tools devstack build $(ALSF_STAMP) ## the benchmarks (DynamoDB Local, lan
 CAPACITY_N ?= 500
 CAPACITY   = $(DEVSTACK) with-services -tools $(TOOLS) -- $(GO) run ./localstack/benchreport -capacity $(CAPACITY_N) -out BENCHMARKS.md
 
+# make iam-report: the end-to-end tests under the template's IAM, then per
+# function the DynamoDB grants its role has and whether any call used them.
+.PHONY: iam-report
+iam-report: tools devstack ## the functions' DynamoDB grants used and never used by the end-to-end tests (docs/iam-report.md)
+	$(DEVSTACK) with-services -tools $(TOOLS) -- env XBORDER_IAM_REPORT=$(CURDIR)/docs/iam-report.md $(GO) test -count=1 -run 'TestPipelineEndToEnd|TestChina|TestPartnerCallbacks|TestOpsConsole|TestWorkflowSteps' ./localstack/stack
+	@cat docs/iam-report.md
+
 .PHONY: capacity
 capacity: tools devstack ## DynamoDB units, transitions, invocations, $ and quota headroom per order of each sample path (CAPACITY_N=500) into docs/capacity.md and BENCHMARKS.md
 	$(CAPACITY)

@@ -325,3 +325,41 @@ func LocalARNs(raw []byte, table, stateMachine string) (map[string]string, error
 	}
 	return out, nil
 }
+
+// Report is, per function, its grants on service ("dynamodb") and whether
+// the calls recorded in used ("action resource", as DynamoDB.Used lists
+// them) ever needed each: least privilege in both directions — a call
+// refused shows in Denied, a grant never used here is a candidate to drop.
+func (p *Policies) Report(service string, used map[string][]string) string {
+	fns := make([]string, 0, len(p.byFunction))
+	for fn := range p.byFunction {
+		fns = append(fns, fn)
+	}
+	sort.Strings(fns)
+	var b strings.Builder
+	for _, fn := range fns {
+		var grants []string
+		for _, g := range p.Grants(fn) {
+			if strings.HasPrefix(g, service+":") {
+				grants = append(grants, g)
+			}
+		}
+		if len(grants) == 0 && len(used[fn]) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n%s\n", fn)
+		for _, g := range grants {
+			action, pattern, _ := strings.Cut(g, " ")
+			mark := "never used"
+			for _, u := range used[fn] {
+				ua, ur, _ := strings.Cut(u, " ")
+				if Match(strings.ToLower(action), strings.ToLower(ua)) && Match(pattern, ur) {
+					mark = "used"
+					break
+				}
+			}
+			fmt.Fprintf(&b, "  %-10s %s\n", mark, g)
+		}
+	}
+	return b.String()
+}

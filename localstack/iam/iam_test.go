@@ -94,3 +94,20 @@ func TestDenyWins(t *testing.T) {
 		t.Fatal("deny, case or condition evaluated wrongly")
 	}
 }
+
+// TestReport: a grant a call needed is "used", one none did "never used".
+func TestReport(t *testing.T) {
+	raw := []byte(`{"Resources": {
+	  "Fn": {"Type": "AWS::Lambda::Function", "Properties": {"Role": {"Fn::GetAtt": ["Role", "Arn"]}, "Tags": [{"Key": "xborder:function", "Value": "f"}]}},
+	  "P": {"Type": "AWS::IAM::Policy", "Properties": {"Roles": [{"Ref": "Role"}], "PolicyDocument": {"Statement": [
+	    {"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:DeleteItem"], "Resource": "arn:aws:dynamodb:us-east-1:0:table/t"},
+	    {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}]}}}}}`)
+	p, err := FromTemplate(raw, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := p.Report("dynamodb", map[string][]string{"f": {"dynamodb:GetItem arn:aws:dynamodb:us-east-1:0:table/t"}})
+	if !strings.Contains(r, "used       dynamodb:GetItem") || !strings.Contains(r, "never used dynamodb:DeleteItem") || strings.Contains(r, "sqs:") {
+		t.Fatalf("report:\n%s", r)
+	}
+}

@@ -225,6 +225,18 @@ func sharedPipeline(t testing.TB) *testPipeline {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	// make iam-report: what the functions' DynamoDB calls used of their
+	// roles, and what they never did.
+	if path := os.Getenv("XBORDER_IAM_REPORT"); path != "" && dynamoIAM != nil {
+		report := "# DynamoDB grants used by the end-to-end tests (make iam-report)\n\nPer function, each grant its role has on DynamoDB in the synthesized template, and whether a call of the tests needed it. Refused calls: " +
+			fmt.Sprint(len(dynamoIAM.Denied())) + ".\n\n```" + dynamoIAM.Policies.Report("dynamodb", dynamoIAM.Used()) + "```\n"
+		if shared != nil {
+			report = strings.ReplaceAll(report, shared.res.Table, "<table>")
+		}
+		if err := os.WriteFile(path, []byte(report), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "iam report:", err)
+		}
+	}
 	if shared != nil {
 		shared.stop()
 	}
