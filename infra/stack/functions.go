@@ -25,11 +25,7 @@ var functionTimeouts = map[string]int{
 }
 
 // AllFunctions lists every Lambda, by its folder under functions/.
-var AllFunctions = []string{
-	workflow.FnAPI, workflow.FnStarter, workflow.FnReconciler, workflow.FnScreen, workflow.FnReserveStock,
-	workflow.FnAuthorizePayment, workflow.FnCapturePayment, workflow.FnMarkDispatched, workflow.FnCompensate,
-	workflow.FnMarkStalled, workflow.FnCustomsWorker, workflow.FnWarehouseWorker, workflow.FnCallbackSender,
-}
+var AllFunctions = workflow.Functions
 
 type functions struct {
 	st  awscdk.Stack

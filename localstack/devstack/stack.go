@@ -28,7 +28,6 @@ import (
 	"github.com/xborder/xborder/shared/auth"
 	"github.com/xborder/xborder/shared/dynamostore"
 	"github.com/xborder/xborder/shared/partner"
-	"github.com/xborder/xborder/shared/workflow"
 )
 
 // The local stack is one fixed account and region, like LocalStack.
@@ -62,19 +61,7 @@ func localAWSEnv(dynamoEndpoint string) []string {
 // dynamoUnderIAM serves, on a free loopback port, a proxy to DynamoDB
 // Local that refuses what a function's role in the template does not allow.
 func dynamoUnderIAM(templatePath, table, upstream string) (string, func(), error) {
-	raw, err := os.ReadFile(templatePath)
-	if err != nil {
-		return "", nil, err
-	}
-	arns, err := iam.LocalARNs(raw, table, workflow.StateMachineName)
-	if err != nil {
-		return "", nil, err
-	}
-	policies, err := iam.FromTemplate(raw, arns)
-	if err != nil {
-		return "", nil, err
-	}
-	proxy, err := iam.NewDynamoDB(policies, upstream)
+	proxy, err := iam.DynamoDBFor(templatePath, table, upstream)
 	if err != nil {
 		return "", nil, err
 	}

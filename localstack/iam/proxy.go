@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -162,4 +163,23 @@ func (d *DynamoDB) Denied() []string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return append([]string(nil), d.denied...)
+}
+
+// DynamoDBFor is the proxy to DynamoDB Local at upstream with the
+// policies of the template at templatePath, resolved to the local stack's
+// table and state machine.
+func DynamoDBFor(templatePath, table, upstream string) (*DynamoDB, error) {
+	raw, err := os.ReadFile(templatePath)
+	if err != nil {
+		return nil, fmt.Errorf("iam: %w", err)
+	}
+	arns, err := LocalARNs(raw, table, workflow.StateMachineName)
+	if err != nil {
+		return nil, err
+	}
+	p, err := FromTemplate(raw, arns)
+	if err != nil {
+		return nil, err
+	}
+	return NewDynamoDB(p, upstream)
 }

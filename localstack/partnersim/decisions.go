@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -64,39 +65,27 @@ type deciding struct {
 	delay   time.Duration
 	notify  string // the notification type
 	pending func(orderID string) any
-	decide  func(body []byte) (orderID, callback, status string, answer any, err error)
-	// later reports whether the request's order asks to be answered later.
-	later func(body []byte) bool
+	decide  func(body []byte) (outcome, error)
 }
 
-func newDeciding(c Config, notify string, pending func(string) any,
-	decide func([]byte) (string, string, string, any, error)) (*deciding, error) {
+// outcome is what a simulator decided of one request.
+type outcome struct {
+	orderID, callback, status string
+	answer                    any
+	// later: the request's order asks to be answered later (AnswerLaterSKU).
+	later bool
+}
+
+func newDeciding(c Config, notify string, pending func(string) any, decide func([]byte) (outcome, error)) (*deciding, error) {
 	b, err := c.base()
 	if err != nil {
 		return nil, err
 	}
 	d := &deciding{base: b, byID: map[string]*decision{}, delay: c.Delay, notify: notify, pending: pending, decide: decide}
-	sent := map[string]bool{}
-	b.j, err = openJournal(c.Journal, func(line []byte) error {
-		var x struct {
-			decision
-			delivered
-		}
-		if err := json.Unmarshal(line, &x); err != nil {
-			return err
-		}
-		if x.Delivered != "" {
-			sent[x.Delivered] = true
-			return nil
-		}
-		dec := x.decision
-		d.byID[dec.ID] = &dec
-		return nil
-	})
+	sent, err := open(b, c, func(dec decision) { d.byID[dec.ID] = &dec })
 	if err != nil {
 		return nil, err
 	}
-	b.notes = newNotifier(c.Secret, b.j, b.log)
 	for _, dec := range d.byID {
 		if n, ok := d.noteOf(dec); ok && !sent[n.ID] {
 			b.notes.send(n)
@@ -130,7 +119,7 @@ func (d *deciding) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	dec, known := d.byID[id]
 	d.mu.Unlock()
 	if !known {
-		orderID, callback, status, ans, err := d.decide(body)
+		out, err := d.decide(body)
 		var bad *errBadRequest
 		switch {
 		case errors.As(err, &bad):
@@ -143,13 +132,13 @@ func (d *deciding) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			problem(w, http.StatusInternalServerError, "internal", err.Error())
 			return
 		}
-		raw, _ := json.Marshal(ans)
+		raw, _ := json.Marshal(out.answer)
 		delay := d.delay
-		if delay == 0 && d.later != nil && d.later(body) {
+		if delay == 0 && out.later {
 			delay = LaterDelay
 		}
 		now := d.now().UTC()
-		fresh := &decision{ID: id, OrderID: orderID, Status: status, Answer: raw, DecidedAt: now, RevealAt: now.Add(delay), Callback: callback}
+		fresh := &decision{ID: id, OrderID: out.orderID, Status: out.status, Answer: raw, DecidedAt: now, RevealAt: now.Add(delay), Callback: out.callback}
 		d.mu.Lock()
 		if dec, known = d.byID[id]; !known {
 			if err := d.j.append(fresh); err != nil {
@@ -191,45 +180,41 @@ func NewBroker(c Config) (*Broker, error) {
 		func(id string) any {
 			return partnerlink.DeclarationAnswer{OrderID: id, Status: partnerlink.StatusPending}
 		},
-		func(body []byte) (string, string, string, any, error) {
+		func(body []byte) (outcome, error) {
 			var req partnerlink.DeclarationRequest
 			if err := decode(body, &req); err != nil || req.Declaration == nil || req.OrderID == "" || req.OrderID != req.Declaration.OrderID {
-				return "", "", "", nil, &errBadRequest{"want a DeclarationRequest whose orderId is its declaration's"}
+				return outcome{}, &errBadRequest{"want a DeclarationRequest whose orderId is its declaration's"}
 			}
-			return decideDeclaration(sim, &req)
+			skus := make([]string, len(req.Declaration.Lines))
+			for i, l := range req.Declaration.Lines {
+				skus[i] = l.SKU
+			}
+			ref, err := sim.Clear(context.Background(), req.Declaration)
+			out := outcome{orderID: req.OrderID, callback: req.CallbackURL, later: slices.Contains(skus, AnswerLaterSKU)}
+			var refused *workers.Refused
+			switch {
+			case errors.As(err, &refused):
+				out.status, out.answer = partnerlink.StatusRefused, partnerlink.DeclarationAnswer{OrderID: req.OrderID, Status: partnerlink.StatusRefused, Reason: refused.Reason}
+			case err != nil:
+				return outcome{}, simulated(err)
+			default:
+				out.status, out.answer = partnerlink.StatusCleared, partnerlink.DeclarationAnswer{OrderID: req.OrderID, Status: partnerlink.StatusCleared, Reference: ref}
+			}
+			return out, nil
 		})
 	if err != nil {
 		return nil, err
 	}
-	d.later = func(body []byte) bool {
-		var req partnerlink.DeclarationRequest
-		if json.Unmarshal(body, &req) != nil || req.Declaration == nil {
-			return false
-		}
-		for _, l := range req.Declaration.Lines {
-			if l.SKU == AnswerLaterSKU {
-				return true
-			}
-		}
-		return false
-	}
 	return &Broker{d}, nil
 }
 
-func decideDeclaration(sim *workers.BrokerSimulator, req *partnerlink.DeclarationRequest) (string, string, string, any, error) {
-	ref, err := sim.Clear(context.Background(), req.Declaration)
-	var refused *workers.Refused
-	switch {
-	case errors.Is(err, workers.ErrSimulatedOutage):
-		return "", "", "", nil, errOutage
-	case errors.As(err, &refused):
-		return req.OrderID, req.CallbackURL, partnerlink.StatusRefused,
-			partnerlink.DeclarationAnswer{OrderID: req.OrderID, Status: partnerlink.StatusRefused, Reason: refused.Reason}, nil
-	case err != nil:
-		return "", "", "", nil, err
+// simulated is a simulator's failure as the server answers it: an outage
+// (503, try again) or its own error (500).
+func simulated(err error) error {
+	if errors.Is(err, workers.ErrSimulatedOutage) {
+		return errOutage
 	}
-	return req.OrderID, req.CallbackURL, partnerlink.StatusCleared,
-		partnerlink.DeclarationAnswer{OrderID: req.OrderID, Status: partnerlink.StatusCleared, Reference: ref}, nil
+	return err
 }
 
 // Warehouse is the overseas warehouse and its carrier: it ships or refuses
@@ -242,43 +227,32 @@ func NewWarehouse(c Config) (*Warehouse, error) {
 	sim := &workers.WarehouseSimulator{}
 	d, err := newDeciding(c, partnerlink.NotifyShipment,
 		func(id string) any { return partnerlink.ShipmentAnswer{OrderID: id, Status: partnerlink.StatusPending} },
-		func(body []byte) (string, string, string, any, error) {
+		func(body []byte) (outcome, error) {
 			var req partnerlink.ShipmentRequest
 			if err := decode(body, &req); err != nil || req.OrderID == "" || req.Waybill == "" || len(req.Lines) == 0 {
-				return "", "", "", nil, &errBadRequest{"want a ShipmentRequest with an orderId, a waybill and lines"}
+				return outcome{}, &errBadRequest{"want a ShipmentRequest with an orderId, a waybill and lines"}
 			}
 			o := &order.Order{ID: req.OrderID}
 			for _, l := range req.Lines {
 				o.Lines = append(o.Lines, order.Line{SKU: l.SKU, Quantity: l.Quantity})
 			}
 			_, err := sim.Ship(context.Background(), o)
+			out := outcome{orderID: req.OrderID, callback: req.CallbackURL,
+				later: slices.ContainsFunc(req.Lines, func(l partnerlink.ShipmentLine) bool { return l.SKU == AnswerLaterSKU })}
 			var refused *workers.Refused
 			switch {
-			case errors.Is(err, workers.ErrSimulatedOutage):
-				return "", "", "", nil, errOutage
 			case errors.As(err, &refused):
-				return req.OrderID, req.CallbackURL, partnerlink.StatusRefused,
-					partnerlink.ShipmentAnswer{OrderID: req.OrderID, Status: partnerlink.StatusRefused, Reason: refused.Reason}, nil
+				out.status, out.answer = partnerlink.StatusRefused, partnerlink.ShipmentAnswer{OrderID: req.OrderID, Status: partnerlink.StatusRefused, Reason: refused.Reason}
 			case err != nil:
-				return "", "", "", nil, err
+				return outcome{}, simulated(err)
+			default:
+				out.status, out.answer = partnerlink.StatusShipped, partnerlink.ShipmentAnswer{OrderID: req.OrderID, Status: partnerlink.StatusShipped,
+					Parcels: []partnerlink.Parcel{{TrackingNumber: req.Waybill, Carrier: "XB Express (simulated)"}}}
 			}
-			return req.OrderID, req.CallbackURL, partnerlink.StatusShipped, partnerlink.ShipmentAnswer{OrderID: req.OrderID, Status: partnerlink.StatusShipped,
-				Parcels: []partnerlink.Parcel{{TrackingNumber: req.Waybill, Carrier: "XB Express (simulated)"}}}, nil
+			return out, nil
 		})
 	if err != nil {
 		return nil, err
-	}
-	d.later = func(body []byte) bool {
-		var req partnerlink.ShipmentRequest
-		if json.Unmarshal(body, &req) != nil {
-			return false
-		}
-		for _, l := range req.Lines {
-			if l.SKU == AnswerLaterSKU {
-				return true
-			}
-		}
-		return false
 	}
 	return &Warehouse{d}, nil
 }

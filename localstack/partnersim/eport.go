@@ -52,27 +52,10 @@ func NewEPort(c Config) (*EPort, error) {
 		delay = 500 * time.Millisecond
 	}
 	e := &EPort{base: b, delay: delay, byGUID: map[string]*cebAnswer{}}
-	sent := map[string]bool{}
-	b.j, err = openJournal(c.Journal, func(line []byte) error {
-		var x struct {
-			cebAnswer
-			delivered
-		}
-		if err := json.Unmarshal(line, &x); err != nil {
-			return err
-		}
-		if x.Delivered != "" {
-			sent[x.Delivered] = true
-			return nil
-		}
-		a := x.cebAnswer
-		e.byGUID[a.GUID] = &a
-		return nil
-	})
+	sent, err := open(b, c, func(a cebAnswer) { e.byGUID[a.GUID] = &a })
 	if err != nil {
 		return nil, err
 	}
-	b.notes = newNotifier(c.Secret, b.j, b.log)
 	for _, a := range e.byGUID {
 		var left []note
 		for _, n := range e.notesOf(a, a.At) {

@@ -140,6 +140,33 @@ func (b *base) verified(w http.ResponseWriter, r *http.Request) ([]byte, string,
 	return body, id, true
 }
 
+// open replays the journal of c — each record into keep, each delivered
+// mark into the set it returns — and starts the notifier on it.
+func open[T any](b *base, c Config, keep func(T)) (sent map[string]bool, err error) {
+	sent = map[string]bool{}
+	b.j, err = openJournal(c.Journal, func(line []byte) error {
+		var mark delivered
+		if err := json.Unmarshal(line, &mark); err != nil {
+			return err
+		}
+		if mark.Delivered != "" {
+			sent[mark.Delivered] = true
+			return nil
+		}
+		var rec T
+		if err := json.Unmarshal(line, &rec); err != nil {
+			return err
+		}
+		keep(rec)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	b.notes = newNotifier(c.Secret, b.j, b.log)
+	return sent, nil
+}
+
 // decode reads a JSON body strictly.
 func decode(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))

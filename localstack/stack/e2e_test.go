@@ -32,7 +32,6 @@ import (
 	"github.com/xborder/xborder/shared/dynamostore"
 	"github.com/xborder/xborder/shared/order"
 	"github.com/xborder/xborder/shared/partnerlink"
-	"github.com/xborder/xborder/shared/workflow"
 )
 
 func env(t testing.TB, name string) string {
@@ -96,19 +95,7 @@ func withProcesses(t testing.TB, tmpl *Template, res *Resources, engineURL, apiU
 	}
 	// Every DynamoDB call a function makes is checked against its role in
 	// the template (package iam).
-	raw, err := os.ReadFile("../../testdata/cdk/template.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	arns, err := iam.LocalARNs(raw, res.Table, workflow.StateMachineName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	policies, err := iam.FromTemplate(raw, arns)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if dynamoIAM, err = iam.NewDynamoDB(policies, env(t, "AWS_ENDPOINT_URL_DYNAMODB")); err != nil {
+	if dynamoIAM, err = iam.DynamoDBFor("../../testdata/cdk/template.json", res.Table, env(t, "AWS_ENDPOINT_URL_DYNAMODB")); err != nil {
 		t.Fatal(err)
 	}
 	checked := httptest.NewServer(dynamoIAM)

@@ -54,6 +54,13 @@ func (e *StatusError) Error() string {
 	return fmt.Sprintf("partnerlink: %s answered %d %s %s", e.Path, e.Status, e.Problem.Code, e.Problem.Detail)
 }
 
+func (e Endpoint) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
 func (e Endpoint) client() *http.Client {
 	if e.HTTP != nil {
 		return e.HTTP
@@ -91,11 +98,7 @@ func (e Endpoint) Post(ctx context.Context, path, id string, in, out any) error 
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
-	now := time.Now
-	if e.Now != nil {
-		now = e.Now
-	}
-	if err := Sign(req.Header, id, now(), body, e.Secret); err != nil {
+	if err := Sign(req.Header, id, e.now(), body, e.Secret); err != nil {
 		return err
 	}
 	return e.do(req, path, out)
@@ -109,7 +112,8 @@ func (e Endpoint) Get(ctx context.Context, path string, out any) error {
 		return fmt.Errorf("partnerlink: %s: %w", path, err)
 	}
 	req.Header.Set("Accept", "application/json")
-	if err := Sign(req.Header, fmt.Sprintf("get:%d", time.Now().UnixNano()), time.Now(), nil, e.Secret); err != nil {
+	now := e.now()
+	if err := Sign(req.Header, fmt.Sprintf("get:%d", now.UnixNano()), now, nil, e.Secret); err != nil {
 		return err
 	}
 	return e.do(req, path, out)
