@@ -58,20 +58,41 @@ func localAWSEnv(dynamoEndpoint string) []string {
 	}
 }
 
-// dynamoUnderIAM serves, on a free loopback port, a proxy to DynamoDB
-// Local that refuses what a function's role in the template does not allow.
-func dynamoUnderIAM(templatePath, table, upstream string) (string, func(), error) {
-	proxy, err := iam.DynamoDBFor(templatePath, table, upstream)
-	if err != nil {
-		return "", nil, err
-	}
+// serveLoopback serves h on a free loopback port.
+func serveLoopback(h http.Handler) (string, func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, err
 	}
-	srv := &http.Server{Handler: proxy, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
+}
+
+// checkedServices serves the checker's proxies to DynamoDB Local and to
+// the queue and topic emulator.
+func checkedServices(c *iam.Checker, dynamo, queues string) (string, string, func(), error) {
+	var urls []string
+	var stops []func()
+	stop := func() {
+		for _, s := range stops {
+			s()
+		}
+	}
+	for _, upstream := range []string{dynamo, queues} {
+		h, err := c.Proxy(upstream)
+		if err != nil {
+			stop()
+			return "", "", nil, err
+		}
+		u, s, err := serveLoopback(h)
+		if err != nil {
+			stop()
+			return "", "", nil, err
+		}
+		urls, stops = append(urls, u), append(stops, s)
+	}
+	return urls[0], urls[1], stop, nil
 }
 
 // launchFunctions builds the functions' mains into buildDir — or takes
@@ -255,11 +276,26 @@ func up(ctx context.Context, args []string) error {
 	if err := engine.Load(); err != nil {
 		return err
 	}
+	// Every AWS call a function makes is checked against its role in the
+	// template (package iam): the engine's API here, DynamoDB Local and the
+	// queue emulator behind proxies below.
+	checker, err := iam.ForTemplate(filepath.Join(*repo, "testdata", "cdk", "template.json"), localTable)
+	if err != nil {
+		return err
+	}
+	checker.TaskTokens, checker.Log = engine.TokenStateMachine, logger
+	rawTemplate, err := os.ReadFile(filepath.Join(*repo, "testdata", "cdk", "template.json"))
+	if err != nil {
+		return err
+	}
+	if err := checker.Secrets(rawTemplate); err != nil {
+		return err
+	}
 	sfnLn, err := net.Listen("tcp", *sfnAddr)
 	if err != nil {
 		return err
 	}
-	sfnSrv := &http.Server{Handler: engine.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	sfnSrv := &http.Server{Handler: checker.Wrap(engine.Handler()), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = sfnSrv.Serve(sfnLn) }()
 	sfnURL := "http://" + *sfnAddr
 
@@ -308,16 +344,17 @@ func up(ctx context.Context, args []string) error {
 	// Every function is its own main, built for this machine, a process
 	// per execution environment behind the Lambda Runtime API, with the
 	// environment the template gives it; its output in logs/functions/.
-	// Their DynamoDB calls go through a proxy that checks each against the
-	// function's role in the template (package iam).
-	checked, stopIAM, err := dynamoUnderIAM(filepath.Join(*repo, "testdata", "cdk", "template.json"), res.Table, ddb.Endpoint)
+	// Their DynamoDB, SQS and SNS calls go through proxies that check each
+	// against the function's role in the template, as its Step Functions
+	// calls do.
+	checkedDynamo, checkedQueues, stopIAM, err := checkedServices(checker, ddb.Endpoint, q.Endpoint)
 	if err != nil {
 		return err
 	}
 	defer stopIAM()
 	procs, closeLogs, err := launchFunctions(ctx, *repo, *functions, filepath.Join(*data, "functions"), filepath.Join(logs, "functions"),
 		stack.Launch{Template: tmpl, Resources: res, Repo: *repo, Endpoints: sims.File, APIURL: "http://" + *apiAddr,
-			AWS: map[string]string{"DYNAMODB": checked, "SQS": q.Endpoint, "SNS": q.Endpoint, "SFN": sfnURL}})
+			AWS: map[string]string{"DYNAMODB": checkedDynamo, "SQS": checkedQueues, "SNS": checkedQueues, "SFN": sfnURL}})
 	if err != nil {
 		return err
 	}
@@ -326,7 +363,8 @@ func up(ctx context.Context, args []string) error {
 	pctx, stopPipeline := context.WithCancel(context.Background())
 	p, err := stack.Start(pctx, res, stack.Options{Clients: clients, SFN: awssfn.NewFromConfig(awsCfg), Engine: engine,
 		ASL: string(asl), JWTSecret: jwtSecret(), Logger: logger,
-		Endpoints: sims.Config, APIURL: "http://" + *apiAddr, APIRoutes: stack.APIRoutes(tmpl), Processes: procs})
+		Endpoints: sims.Config, APIURL: "http://" + *apiAddr, APIRoutes: stack.APIRoutes(tmpl), Processes: procs,
+		MappingSQS: stack.SQSAs(checkedQueues)})
 	if err != nil {
 		stopPipeline()
 		return err

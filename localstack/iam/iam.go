@@ -326,11 +326,12 @@ func LocalARNs(raw []byte, table, stateMachine string) (map[string]string, error
 	return out, nil
 }
 
-// Report is, per function, its grants on service ("dynamodb") and whether
-// the calls recorded in used ("action resource", as DynamoDB.Used lists
-// them) ever needed each: least privilege in both directions — a call
-// refused shows in Denied, a grant never used here is a candidate to drop.
-func (p *Policies) Report(service string, used map[string][]string) string {
+// Report is, per function, each grant of its role and whether a recorded
+// call (used: "action resource", as Checker.Used lists them) needed it —
+// least privilege in both directions: a refused call shows in Denied, a
+// grant never used is a candidate to drop. kept explains, by "function
+// action" (or "* action"), why a grant no test call used stays.
+func (p *Policies) Report(used map[string][]string, kept map[string]string) string {
 	fns := make([]string, 0, len(p.byFunction))
 	for fn := range p.byFunction {
 		fns = append(fns, fn)
@@ -338,12 +339,7 @@ func (p *Policies) Report(service string, used map[string][]string) string {
 	sort.Strings(fns)
 	var b strings.Builder
 	for _, fn := range fns {
-		var grants []string
-		for _, g := range p.Grants(fn) {
-			if strings.HasPrefix(g, service+":") {
-				grants = append(grants, g)
-			}
-		}
+		grants := p.Grants(fn)
 		if len(grants) == 0 && len(used[fn]) == 0 {
 			continue
 		}
@@ -358,8 +354,21 @@ func (p *Policies) Report(service string, used map[string][]string) string {
 					break
 				}
 			}
-			fmt.Fprintf(&b, "  %-10s %s\n", mark, g)
+			why := ""
+			if mark != "used" {
+				if w := cmpOr(kept[fn+" "+action], kept["* "+action]); w != "" {
+					mark, why = "kept", " — "+w
+				}
+			}
+			fmt.Fprintf(&b, "  %-10s %s%s\n", mark, g, why)
 		}
 	}
 	return b.String()
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }

@@ -95,7 +95,8 @@ func TestDenyWins(t *testing.T) {
 	}
 }
 
-// TestReport: a grant a call needed is "used", one none did "never used".
+// TestReport: a grant a call needed is "used", one none did "never used"
+// unless a reason keeps it, on every service.
 func TestReport(t *testing.T) {
 	raw := []byte(`{"Resources": {
 	  "Fn": {"Type": "AWS::Lambda::Function", "Properties": {"Role": {"Fn::GetAtt": ["Role", "Arn"]}, "Tags": [{"Key": "xborder:function", "Value": "f"}]}},
@@ -106,8 +107,47 @@ func TestReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := p.Report("dynamodb", map[string][]string{"f": {"dynamodb:GetItem arn:aws:dynamodb:us-east-1:0:table/t"}})
-	if !strings.Contains(r, "used       dynamodb:GetItem") || !strings.Contains(r, "never used dynamodb:DeleteItem") || strings.Contains(r, "sqs:") {
+	r := p.Report(map[string][]string{"f": {"dynamodb:GetItem arn:aws:dynamodb:us-east-1:0:table/t"}}, map[string]string{"f sqs:SendMessage": "a reason"})
+	if !strings.Contains(r, "used       dynamodb:GetItem") || !strings.Contains(r, "never used dynamodb:DeleteItem") || !strings.Contains(r, "kept       sqs:SendMessage * — a reason") {
 		t.Fatalf("report:\n%s", r)
+	}
+}
+
+// TestSecretsAreCheckedStatically: a secret a function's environment names
+// is readable under its role in the template; one it is not granted is
+// refused, and recorded so.
+func TestSecretsAreCheckedStatically(t *testing.T) {
+	raw, err := os.ReadFile("../../testdata/cdk/template.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ForTemplateJSON(raw, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Secrets(raw); err != nil {
+		t.Fatal(err)
+	}
+	if d := c.Denied(); len(d) != 0 {
+		t.Errorf("secrets the environment names but the role cannot read: %v", d)
+	}
+	used := strings.Join(c.Used()["customs-worker"], "\n")
+	for _, s := range []string{"secret:xborder/partner-endpoints-", "secret:xborder/china-declarant-"} {
+		if !strings.Contains(used, "secretsmanager:GetSecretValue arn:aws:secretsmanager:us-east-1:000000000000:"+s) {
+			t.Errorf("customs-worker reads %s: used %s", s, used)
+		}
+	}
+	// The warehouse-worker's role never names China's declarant: a
+	// template whose environment gave it that secret would be refused.
+	mixed := strings.Replace(string(raw), `"STRIPE_SECRET_KEY_SECRET": "xborder/stripe"`, `"STRIPE_SECRET_KEY_SECRET": "xborder/china-declarant"`, 1)
+	if mixed == string(raw) {
+		t.Fatal("no STRIPE_SECRET_KEY_SECRET in the template")
+	}
+	c, _ = ForTemplateJSON([]byte(mixed), "t")
+	if err := c.Secrets([]byte(mixed)); err != nil {
+		t.Fatal(err)
+	}
+	if d := c.Denied(); len(d) != 1 || !strings.Contains(d[0], "secretsmanager:GetSecretValue") || !strings.Contains(d[0], "china-declarant") {
+		t.Errorf("denied %v, want the payment function's read of china-declarant", d)
 	}
 }

@@ -449,7 +449,7 @@ func (e *Engine) Load() error {
 		if r.x.Status == StatusRunning {
 			r.x.resumeToken, r.x.resumeEntered, r.x.resuming = r.resumeToken, r.tokenEntered, true
 			if r.resumeToken != "" {
-				e.tokens[r.resumeToken] = &waiter{ch: make(chan tokenResult, 16)}
+				e.tokens[r.resumeToken] = &waiter{ch: make(chan tokenResult, 16), machine: r.x.MachineARN}
 			}
 			e.pending = append(e.pending, r)
 		}

@@ -47,6 +47,9 @@ type tokenResult struct {
 type waiter struct {
 	ch   chan tokenResult
 	done bool
+	// machine is the ARN of the state machine whose execution waits: what
+	// IAM checks a SendTask* call with this token against.
+	machine string
 }
 
 func (e *Engine) newToken() string {
@@ -58,13 +61,13 @@ func (e *Engine) newToken() string {
 // registerToken makes token answerable. A restored execution's token is
 // registered by Load, before anything can answer it: the answers that come
 // before the execution resumes wait in its channel.
-func (e *Engine) registerToken(token string) *waiter {
+func (e *Engine) registerToken(token, machine string) *waiter {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if w, ok := e.tokens[token]; ok {
 		return w
 	}
-	w := &waiter{ch: make(chan tokenResult, 16)}
+	w := &waiter{ch: make(chan tokenResult, 16), machine: machine}
 	e.tokens[token] = w
 	return w
 }
@@ -75,6 +78,17 @@ func (e *Engine) closeToken(token string) {
 	if w, ok := e.tokens[token]; ok {
 		w.done = true
 	}
+}
+
+// TokenStateMachine is the ARN of the state machine whose execution a
+// task token was given to ("" for a token the engine never gave).
+func (e *Engine) TokenStateMachine(token string) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if w, ok := e.tokens[token]; ok {
+		return w.machine
+	}
+	return ""
 }
 
 // answer delivers a SendTask* call to the waiting task.
@@ -187,7 +201,7 @@ func (e *Engine) invoke(ctx context.Context, x *execution, s *State, in, stateIn
 	e.event(x, "TaskStarted", map[string]any{"resourceType": service, "resource": sched["resource"]})
 	var w *waiter
 	if wait {
-		w = e.registerToken(token)
+		w = e.registerToken(token, x.MachineARN)
 		defer e.closeToken(token)
 		e.persistToken(x, s, token)
 	}
@@ -356,7 +370,7 @@ func (e *Engine) resumeWait(ctx context.Context, x *execution, s *State, entered
 	if s.Heartbeat != nil {
 		heartbeat = *s.Heartbeat
 	}
-	w := e.registerToken(token)
+	w := e.registerToken(token, x.MachineARN)
 	defer e.closeToken(token)
 	e.persistToken(x, s, token)
 	// TimeoutSeconds counts from the state's entry, before the restart.

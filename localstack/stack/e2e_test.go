@@ -55,7 +55,9 @@ type testPipeline struct {
 	res       *Resources
 	api       *httptest.Server
 	processes *Processes
-	stop      func()
+	// iam checks every AWS call of the functions against their roles.
+	iam  *iam.Checker
+	stop func()
 }
 
 // processSteps are the functions the shared pipeline runs as processes of
@@ -69,16 +71,16 @@ type testPipeline struct {
 var processSteps = []string{"api", "screen", "reserve-stock", "authorize-payment", "capture-payment", "mark-dispatched", "compensate",
 	"starter", "customs-worker", "warehouse-worker", "callback-sender", "reconciler", "mark-stalled"}
 
-// dynamoIAM checks the functions' DynamoDB calls against their roles.
-var dynamoIAM *iam.DynamoDB
-
 // processPartners is the partner directory the functions run as processes
 // read (PARTNERS_SOURCE): the test's, when it has one.
 var processPartners string
 
 // withProcesses builds the function mains and prepares processes for names,
 // with the environment the template gives them on this stack.
-func withProcesses(t testing.TB, tmpl *Template, res *Resources, engineURL, apiURL string, names []string) (*Processes, func()) {
+// Every AWS call a function makes — DynamoDB, SQS, SNS, Step Functions —
+// is checked by checker against its role in the template (package iam);
+// its event source mappings poll as the function, through the same check.
+func withProcesses(t testing.TB, tmpl *Template, res *Resources, checker *iam.Checker, engineURL, apiURL string, names []string) (*Processes, func(*Options), func()) {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "xborder-functions-")
 	if err != nil {
@@ -93,20 +95,23 @@ func withProcesses(t testing.TB, tmpl *Template, res *Resources, engineURL, apiU
 	if os.Getenv("XBORDER_TEST_LOG") != "" {
 		logs = func(string) io.Writer { return os.Stderr }
 	}
-	// Every DynamoDB call a function makes is checked against its role in
-	// the template (package iam).
-	if dynamoIAM, err = iam.DynamoDBFor("../../testdata/cdk/template.json", res.Table, env(t, "AWS_ENDPOINT_URL_DYNAMODB")); err != nil {
+	dynamo, err := checker.Proxy(env(t, "AWS_ENDPOINT_URL_DYNAMODB"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	checked := httptest.NewServer(dynamoIAM)
+	queues, err := checker.Proxy(env(t, "AWS_ENDPOINT_URL_SQS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkedDynamo, checkedQueues := httptest.NewServer(dynamo), httptest.NewServer(queues)
 	procs, err := LaunchFunctions(Launch{Template: tmpl, Resources: res, Bins: bins, Repo: repo, PartnersFile: processPartners,
-		AWS: map[string]string{"DYNAMODB": checked.URL, "SQS": env(t, "AWS_ENDPOINT_URL_SQS"),
-			"SNS": env(t, "AWS_ENDPOINT_URL_SNS"), "SFN": engineURL},
+		AWS:       map[string]string{"DYNAMODB": checkedDynamo.URL, "SQS": checkedQueues.URL, "SNS": checkedQueues.URL, "SFN": engineURL},
 		Endpoints: env(t, services.EnvPartnerEndpoints), APIURL: apiURL, Only: names, Logs: logs})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return procs, func() { procs.Close(); checked.Close(); os.RemoveAll(dir) }
+	mappings := func(o *Options) { o.MappingSQS = SQSAs(checkedQueues.URL) }
+	return procs, mappings, func() { procs.Close(); checkedDynamo.Close(); checkedQueues.Close(); os.RemoveAll(dir) }
 }
 
 func startTestPipeline(t testing.TB, processNames []string, opts ...func(*Options)) *testPipeline {
@@ -126,13 +131,22 @@ func startTestPipeline(t testing.TB, processNames []string, opts ...func(*Option
 		t.Fatal(err)
 	}
 	engine := sfn.NewEngine()
-	engineSrv := httptest.NewServer(engine.Handler())
+	table := fmt.Sprintf("xborder-e2e-%d", time.Now().UnixNano())
+	checker, err := iam.ForTemplate("../../testdata/cdk/template.json", table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checker.TaskTokens = engine.TokenStateMachine
+	rawTemplate, _ := os.ReadFile("../../testdata/cdk/template.json")
+	if err := checker.Secrets(rawTemplate); err != nil {
+		t.Fatal(err)
+	}
+	engineSrv := httptest.NewServer(checker.Wrap(engine.Handler()))
 	sfnClient := awssfn.NewFromConfig(cfg, func(o *awssfn.Options) { o.BaseEndpoint = aws.String(engineSrv.URL) })
 	tmpl, err := ReadTemplate("../../testdata/cdk/template.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	table := fmt.Sprintf("xborder-e2e-%d", time.Now().UnixNano())
 	res, err := Provision(ctx, tmpl, clients, table)
 	if err != nil {
 		t.Fatal(err)
@@ -159,7 +173,9 @@ func startTestPipeline(t testing.TB, processNames []string, opts ...func(*Option
 		Endpoints: endpoints, APIURL: "http://" + api.Listener.Addr().String(), APIRoutes: APIRoutes(tmpl)}
 	stopProcesses := func() {}
 	if len(processNames) > 0 {
-		o.Processes, stopProcesses = withProcesses(t, tmpl, res, engineSrv.URL, o.APIURL, processNames)
+		var mappings func(*Options)
+		o.Processes, mappings, stopProcesses = withProcesses(t, tmpl, res, checker, engineSrv.URL, o.APIURL, processNames)
+		mappings(&o)
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -170,7 +186,7 @@ func startTestPipeline(t testing.TB, processNames []string, opts ...func(*Option
 	}
 	api.Config.Handler = p.API
 	api.Start()
-	tp := &testPipeline{Pipeline: p, clients: clients, res: res, api: api, processes: o.Processes}
+	tp := &testPipeline{Pipeline: p, clients: clients, res: res, api: api, processes: o.Processes, iam: checker}
 	tp.stop = func() {
 		api.Close()
 		cancel()
@@ -214,12 +230,8 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	// make iam-report: what the functions' DynamoDB calls used of their
 	// roles, and what they never did.
-	if path := os.Getenv("XBORDER_IAM_REPORT"); path != "" && dynamoIAM != nil {
-		report := "# DynamoDB grants used by the end-to-end tests (make iam-report)\n\nPer function, each grant its role has on DynamoDB in the synthesized template, and whether a call of the tests needed it. Refused calls: " +
-			fmt.Sprint(len(dynamoIAM.Denied())) + ".\n\n```" + dynamoIAM.Policies.Report("dynamodb", dynamoIAM.Used()) + "```\n"
-		if shared != nil {
-			report = strings.ReplaceAll(report, shared.res.Table, "<table>")
-		}
+	if path := os.Getenv("XBORDER_IAM_REPORT"); path != "" && shared != nil {
+		report := strings.ReplaceAll(iamReport(shared.iam), shared.res.Table, "<table>")
 		if err := os.WriteFile(path, []byte(report), 0o644); err != nil {
 			fmt.Fprintln(os.Stderr, "iam report:", err)
 		}
@@ -236,9 +248,21 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// iamReport is make iam-report's docs/iam-report.md: per function, every
+// grant of its role and whether a call of the tests (or, for Secrets
+// Manager, its environment) needed it.
+func iamReport(c *iam.Checker) string {
+	return "# Grants used by the end-to-end tests (make iam-report)\n\n" +
+		"Per function, each grant its role has in the synthesized template (DynamoDB, SQS, SNS, Step Functions, Secrets Manager) " +
+		"and whether a call of the end-to-end tests needed it — `used`, `never used`, or `kept` with the reason a grant no test " +
+		"call used stays. Secrets Manager is checked statically: each secret a function's environment names. Refused calls: " +
+		fmt.Sprint(len(c.Denied())) + ".\n\n```" + c.Policies.Report(c.Used(), iam.Kept) + "```\n"
+}
+
 func TestPipelineEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	tp := sharedPipeline(t)
+	deniedBefore := len(tp.iam.Denied())
 	p, clients, res, api := tp.Pipeline, tp.clients, tp.res, tp.api
 	if len(res.QueueURLs) != 9 || len(res.Mappings) != 4 || res.TopicARN == "" { // four queues, their DLQs, mark-stalled-dlq
 		t.Fatalf("provisioned %+v", res)
@@ -362,8 +386,8 @@ func TestPipelineEndToEnd(t *testing.T) {
 			a, captured, voided, refunded)
 	}
 	queuesDrain(ctx, t, clients, res)
-	// Under the template's IAM: no function's DynamoDB call was refused.
-	if denied := dynamoIAM.Denied(); len(denied) > 0 {
+	// Under the template's IAM: no function's call was refused.
+	if denied := tp.iam.Denied()[deniedBefore:]; len(denied) > 0 {
 		t.Errorf("AccessDenied under the template's roles: %v", denied)
 	}
 }

@@ -11,6 +11,9 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/xborder/xborder/localstack/iam"
 	"github.com/xborder/xborder/localstack/lambdart"
@@ -168,4 +171,14 @@ func LaunchFunctions(l Launch) (*Processes, error) {
 		envs = chosen
 	}
 	return StartProcesses(l.Bins, envs, cmp.Or(l.Concurrency, 10), l.Logs)
+}
+
+// SQSAs gives each function's event source mapping an SQS client at
+// endpoint that signs with the function's own credentials (iam.KeyFor), as
+// Lambda polls with the function's role (Options.MappingSQS).
+func SQSAs(endpoint string) func(function string) *sqs.Client {
+	return func(function string) *sqs.Client {
+		cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(iam.KeyFor(function), "local", "")}
+		return sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(endpoint) })
+	}
 }

@@ -70,6 +70,10 @@ type Options struct {
 	// Processes run the thirteen functions, each its own main
 	// (BuildFunctions, LaunchFunctions): there is no other wiring.
 	Processes *Processes
+	// MappingSQS, when set, is the SQS client the event source mapping of
+	// function polls with. Lambda polls with the function's execution role:
+	// the IAM-checking proxy sees those calls as the function's.
+	MappingSQS func(function string) *sqs.Client
 }
 
 // Start starts the pipeline around the functions' processes — the HTTP
@@ -138,11 +142,15 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 		if n <= 0 {
 			n = 5
 		}
+		c := o.SQS
+		if o.MappingSQS != nil {
+			c = o.MappingSQS(m.Function)
+		}
 		for range n {
 			p.wg.Add(1)
 			go func() {
 				defer p.wg.Done()
-				poll(ctx, o.SQS, res.QueueURLs[m.Queue], m, handler, wait, log)
+				poll(ctx, c, res.QueueURLs[m.Queue], m, handler, wait, log)
 			}()
 		}
 	}

@@ -1,0 +1,90 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xborder/xborder/localstack/iam"
+	"github.com/xborder/xborder/shared/auth"
+	"github.com/xborder/xborder/shared/dynamostore"
+	"github.com/xborder/xborder/shared/order"
+)
+
+// TestAGrantTakenOutEndsTheOrderAsTheFailureTableSays proves the IAM
+// check live end to end, on the screening hit that motivated it. Under
+// the template's roles a hit ends REJECTED with the matched entry stored
+// on the order. With screen's dynamodb:UpdateItem taken out of a copy of
+// the template, its write is AccessDenied — what the read-only grant it
+// once had would have done in AWS — and the order ends as the failure
+// table says of an error that is no business refusal: the step retries,
+// the execution fails, the order is STALLED, with nothing recorded.
+func TestAGrantTakenOutEndsTheOrderAsTheFailureTableSays(t *testing.T) {
+	ctx := context.Background()
+	tp := sharedPipeline(t)
+	tok, _ := auth.MintLocal(auth.DevSecret, "iam-customer", nil, time.Hour, time.Now())
+	raw, err := os.ReadFile("../../events/orders/mobile-b2c-de.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hit := []byte(strings.Replace(string(raw), `"hsCode": "851830"`, `"hsCode": "930320"`, 1)) // arms: restricted in Germany
+	run := time.Now().UnixNano()
+	store := dynamostore.New(tp.clients.DynamoDB, tp.res.Table)
+	ended := func(name string) *order.Order {
+		t.Helper()
+		id := apiCall(t, tp.api.URL, tok, http.MethodPost, "/v1/orders", hit, fmt.Sprintf("iam-%s-%d", name, run))["orderId"].(string)
+		deadline := time.Now().Add(90 * time.Second)
+		for {
+			o, err := store.GetOrder(ctx, id)
+			if err == nil && (o.Status.Terminal() || o.Status == order.StatusStalled) {
+				return o
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: order %s not ended after 90 s (%v)", name, id, err)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+
+	denied := len(tp.iam.Denied())
+	o := ended("granted")
+	if o.Status != order.StatusRejected || o.Reason != "restricted_goods" || o.Screening == nil {
+		t.Fatalf("a screening hit under the template: %s %q, entry %+v; want REJECTED restricted_goods with the entry", o.Status, o.Reason, o.Screening)
+	}
+	if d := tp.iam.Denied()[denied:]; len(d) > 0 {
+		t.Fatalf("refused under the template: %v", d)
+	}
+
+	tmpl, err := os.ReadFile("../../testdata/cdk/template.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	without, err := iam.TemplateWithout(tmpl, "screen", "dynamodb:UpdateItem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := iam.ForTemplateJSON(without, tp.res.Table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	restore := tp.iam.Use(c.Policies)
+	o = ended("taken-out")
+	restore()
+	if o.Status != order.StatusStalled || o.Screening != nil {
+		t.Errorf("a screening hit without screen's UpdateItem: %s, entry %+v; want STALLED with nothing recorded", o.Status, o.Screening)
+	}
+	d := tp.iam.Denied()[denied:]
+	if !slices.ContainsFunc(d, func(s string) bool { return strings.HasPrefix(s, "screen dynamodb:UpdateItem ") }) {
+		t.Errorf("refused %v, want screen's dynamodb:UpdateItem", d)
+	}
+	for _, s := range d {
+		if !strings.HasPrefix(s, "screen dynamodb:UpdateItem ") {
+			t.Errorf("refused besides screen's UpdateItem: %s", s)
+		}
+	}
+}
