@@ -153,9 +153,9 @@ CAPACITY_N ?= 500
 CAPACITY   = $(DEVSTACK) with-services -tools $(TOOLS) -- $(GO) run ./localstack/benchreport -capacity $(CAPACITY_N) -out BENCHMARKS.md
 
 # make iam-report: the end-to-end tests under the template's IAM, then per
-# function the DynamoDB grants its role has and whether any call used them.
+# function every grant its role has and whether any call used it.
 .PHONY: iam-report
-iam-report: tools devstack ## the functions' DynamoDB grants used and never used by the end-to-end tests (docs/iam-report.md)
+iam-report: tools devstack ## each function's grants (DynamoDB, SQS, SNS, Step Functions, Secrets Manager) and whether the end-to-end tests used them (docs/iam-report.md)
 	$(DEVSTACK) with-services -tools $(TOOLS) -- env XBORDER_IAM_REPORT=$(CURDIR)/docs/iam-report.md $(GO) test -count=1 -run 'TestPipelineEndToEnd|TestChina|TestPartnerCallbacks|TestOpsConsole|TestWorkflowSteps' ./localstack/stack
 	@cat docs/iam-report.md
 

@@ -6,7 +6,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/xborder/xborder/shared/auth"
@@ -102,12 +101,11 @@ func newAPI(st awscdk.Stack, f *functions) *apiParts {
 	}
 	// Partners and their product catalogue: secrets the api Lambda reads
 	// at cold start (created outside the stack, see the README).
-	for _, s := range []struct{ id, env, name string }{
-		{"PartnersSecret", "PARTNERS_SOURCE", PartnersSecret}, {"CatalogueSecret", "CATALOGUE_SOURCE", CatalogueSecret},
+	for _, s := range []struct{ env, name string }{
+		{"PARTNERS_SOURCE", PartnersSecret}, {"CATALOGUE_SOURCE", CatalogueSecret},
 	} {
-		secret := awssecretsmanager.Secret_FromSecretNameV2(st, jsii.String(s.id), jsii.String(s.name))
 		f.fn[workflow.FnAPI].AddEnvironment(jsii.String(s.env), jsii.String("secretsmanager:"+s.name), nil)
-		secret.GrantRead(f.fn[workflow.FnAPI], nil)
+		f.readSecret(f.fn[workflow.FnAPI], s.name)
 	}
 	return &apiParts{api: api, pool: pool, client: client}
 }

@@ -9,9 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdadestinations"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/xborder/xborder/shared/httpapi"
@@ -74,40 +72,29 @@ func newFunctions(st awscdk.Stack, binDir string, removal awscdk.RemovalPolicy, 
 		f.fn[name].AddEnvironment(jsii.String(workflow.EnvTopicARN), m.topic.TopicArn(), nil)
 	}
 	for _, name := range publishers {
-		d.table.GrantReadWriteData(f.fn[name])
 		m.topic.GrantPublish(f.fn[name])
 	}
-	// Screen reads the order and, on a hit, records the matched entry on it
-	// (the previous history event put, the order updated): no delete, no
-	// batch write.
-	d.table.GrantReadData(f.fn[workflow.FnScreen])
-	d.table.Grant(f.fn[workflow.FnScreen], jsii.String("dynamodb:PutItem"), jsii.String("dynamodb:UpdateItem"))
-	// The starter starts no execution for an order the table does not hold.
-	d.table.GrantReadData(f.fn[workflow.FnStarter])
-	d.table.GrantReadWriteData(f.fn[workflow.FnAPI])
+	// Each function's table actions (grants.go). Screen among them reads
+	// the order and, on a hit, records the matched entry on it: no delete,
+	// no batch write.
+	f.grantTable(d)
 	// The reconciler marks the orders of executions that failed unseen
 	// STALLED: it writes them and announces the change.
-	d.table.GrantReadWriteData(f.fn[workflow.FnReconciler])
 	f.fn[workflow.FnReconciler].AddEnvironment(jsii.String(workflow.EnvTopicARN), m.topic.TopicArn(), nil)
 	m.topic.GrantPublish(f.fn[workflow.FnReconciler])
 	accepted := m.queues[workflow.QueueOrdersAccepted]
 	for _, name := range []string{workflow.FnAPI, workflow.FnReconciler} {
 		f.fn[name].AddEnvironment(jsii.String(workflow.EnvQueueURL), accepted.QueueUrl(), nil)
-		accepted.GrantSendMessages(f.fn[name])
+		sendTo(f.fn[name], accepted)
 	}
-	source := func(fn, queue string, batch int) {
-		f.fn[fn].AddEventSource(awslambdaeventsources.NewSqsEventSource(m.queues[queue], &awslambdaeventsources.SqsEventSourceProps{
-			BatchSize: jsii.Number(float64(batch)), ReportBatchItemFailures: jsii.Bool(true),
-		}))
-	}
-	source(workflow.FnStarter, workflow.QueueOrdersAccepted, 10)
-	source(workflow.FnCustomsWorker, workflow.QueueCustoms, 5)
-	source(workflow.FnWarehouseWorker, workflow.QueueWarehouse, 5)
-	source(workflow.FnCallbackSender, workflow.QueuePartnerCallbacks, 5)
+	f.consume(workflow.FnStarter, workflow.QueueOrdersAccepted, 10)
+	f.consume(workflow.FnCustomsWorker, workflow.QueueCustoms, 5)
+	f.consume(workflow.FnWarehouseWorker, workflow.QueueWarehouse, 5)
+	f.consume(workflow.FnCallbackSender, workflow.QueuePartnerCallbacks, 5)
 	// The reconciler wakes the customs steps waiting for China's customs.
 	customs := m.queues[workflow.QueueCustoms]
 	f.fn[workflow.FnReconciler].AddEnvironment(jsii.String(workflow.EnvCustomsQueueURL), customs.QueueUrl(), nil)
-	customs.GrantSendMessages(f.fn[workflow.FnReconciler])
+	sendTo(f.fn[workflow.FnReconciler], customs)
 	f.wireCallbacks(d)
 	awsevents.NewRule(st, jsii.String("ReconcileEveryMinute"), &awsevents.RuleProps{
 		Schedule: awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(1))),
@@ -122,12 +109,10 @@ func newFunctions(st awscdk.Stack, binDir string, removal awscdk.RemovalPolicy, 
 // Secrets Manager secret: it holds the partners' signing secrets).
 func (f *functions) wireCallbacks(d *data) {
 	fn, q := f.fn[workflow.FnCallbackSender], f.msg.queues[workflow.QueuePartnerCallbacks]
-	d.table.GrantReadWriteData(fn)
 	fn.AddEnvironment(jsii.String("CALLBACK_QUEUE_URL"), q.QueueUrl(), nil)
 	q.Grant(fn, jsii.String("sqs:ChangeMessageVisibility"))
-	secret := awssecretsmanager.Secret_FromSecretNameV2(f.st, jsii.String("CallbackPartnersSecret"), jsii.String(PartnersSecret))
 	fn.AddEnvironment(jsii.String("PARTNERS_SOURCE"), jsii.String("secretsmanager:"+PartnersSecret), nil)
-	secret.GrantRead(fn, nil)
+	f.readSecret(fn, PartnersSecret)
 }
 
 // Secrets the partner functions read at cold start, created outside the
@@ -146,10 +131,9 @@ const (
 // worker its own queue, to ask a partner again later about what it answered
 // pending.
 func (f *functions) wirePartners(apiURL *string) {
-	endpoints := awssecretsmanager.Secret_FromSecretNameV2(f.st, jsii.String("PartnerEndpoints"), jsii.String(PartnerEndpointsSecret))
 	for _, name := range []string{workflow.FnAPI, workflow.FnCustomsWorker, workflow.FnWarehouseWorker} {
 		f.fn[name].AddEnvironment(jsii.String("PARTNER_ENDPOINTS_SOURCE"), jsii.String("secretsmanager:"+PartnerEndpointsSecret), nil)
-		endpoints.GrantRead(f.fn[name], nil)
+		f.readSecret(f.fn[name], PartnerEndpointsSecret)
 	}
 	for name, queue := range map[string]string{workflow.FnCustomsWorker: workflow.QueueCustoms, workflow.FnWarehouseWorker: workflow.QueueWarehouse} {
 		fn, q := f.fn[name], f.msg.queues[queue]
@@ -159,11 +143,10 @@ func (f *functions) wirePartners(apiURL *string) {
 			env = workflow.EnvWarehouseQueueURL
 		}
 		fn.AddEnvironment(jsii.String(env), q.QueueUrl(), nil)
-		q.GrantSendMessages(fn)
+		sendTo(fn, q)
 	}
-	declarant := awssecretsmanager.Secret_FromSecretNameV2(f.st, jsii.String("ChinaDeclarant"), jsii.String(ChinaDeclarantSecret))
 	f.fn[workflow.FnCustomsWorker].AddEnvironment(jsii.String("CHINA_DECLARANT_SOURCE"), jsii.String("secretsmanager:"+ChinaDeclarantSecret), nil)
-	declarant.GrantRead(f.fn[workflow.FnCustomsWorker], nil)
+	f.readSecret(f.fn[workflow.FnCustomsWorker], ChinaDeclarantSecret)
 }
 
 // PaymentFunctions are the Lambdas that move money.
@@ -181,10 +164,9 @@ func (f *functions) wirePayments(provider, secretName, sandbox string) {
 	case provider == "simulator" && sandbox == "":
 		panic("stack: paymentProvider=simulator moves no money: name the deployment a sandbox (context sandbox=<name>)")
 	case provider == "simulator":
-		endpoints := awssecretsmanager.Secret_FromSecretNameV2(f.st, jsii.String("PaymentSimulatorEndpoint"), jsii.String(PartnerEndpointsSecret))
 		for _, name := range PaymentFunctions {
 			f.fn[name].AddEnvironment(jsii.String("PARTNER_ENDPOINTS_SOURCE"), jsii.String("secretsmanager:"+PartnerEndpointsSecret), nil)
-			endpoints.GrantRead(f.fn[name], nil)
+			f.readSecret(f.fn[name], PartnerEndpointsSecret)
 		}
 	case provider != "stripe":
 		panic("stack: paymentProvider must be stripe or simulator, not " + provider)
@@ -192,15 +174,11 @@ func (f *functions) wirePayments(provider, secretName, sandbox string) {
 	if secretName == "" {
 		secretName = "xborder/stripe"
 	}
-	var secret awssecretsmanager.ISecret
-	if provider == "stripe" {
-		secret = awssecretsmanager.Secret_FromSecretNameV2(f.st, jsii.String("StripeApiKey"), jsii.String(secretName))
-	}
 	for _, name := range PaymentFunctions {
 		f.fn[name].AddEnvironment(jsii.String("PAYMENT_PROVIDER"), jsii.String(provider), nil)
-		if secret != nil {
+		if provider == "stripe" {
 			f.fn[name].AddEnvironment(jsii.String("STRIPE_SECRET_KEY_SECRET"), jsii.String(secretName), nil)
-			secret.GrantRead(f.fn[name], nil)
+			f.readSecret(f.fn[name], secretName)
 		}
 	}
 }
@@ -209,9 +187,12 @@ func (f *functions) wirePayments(provider, secretName, sandbox string) {
 func (f *functions) wireWorkflow(wf *workflowParts) {
 	f.fn[workflow.FnStarter].AddEnvironment(jsii.String(workflow.EnvStateMachineARN), wf.machine.StateMachineArn(), nil)
 	wf.machine.GrantStartExecution(f.fn[workflow.FnStarter])
-	for _, name := range []string{workflow.FnCustomsWorker, workflow.FnWarehouseWorker, workflow.FnAPI} {
+	for _, name := range []string{workflow.FnCustomsWorker, workflow.FnWarehouseWorker} {
 		wf.machine.GrantTaskResponse(f.fn[name])
 	}
+	// The api fails the task a cancelled order waits on; it never succeeds
+	// one nor beats its heart.
+	wf.machine.Grant(f.fn[workflow.FnAPI], jsii.String("states:SendTaskFailure"))
 	f.wireOps(wf)
 	awsevents.NewRule(f.st, jsii.String("ExecutionStalled"), &awsevents.RuleProps{
 		EventPattern: &awsevents.EventPattern{
@@ -258,7 +239,7 @@ func (f *functions) wireOps(wf *workflowParts) {
 		pairs[name] = map[string]any{"source": q.QueueUrl(), "dlq": dlq.QueueUrl()}
 		dlq.Grant(api, jsii.String("sqs:ReceiveMessage"), jsii.String("sqs:ChangeMessageVisibility"), jsii.String("sqs:DeleteMessage"),
 			jsii.String("sqs:GetQueueAttributes"))
-		q.GrantSendMessages(api)
+		sendTo(api, q)
 	}
 	api.AddEnvironment(jsii.String(httpapi.EnvDeadLetters), f.st.ToJsonString(pairs, nil), nil)
 }

@@ -12,6 +12,7 @@ package iam
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -329,9 +330,11 @@ func LocalARNs(raw []byte, table, stateMachine string) (map[string]string, error
 // Report is, per function, each grant of its role and whether a recorded
 // call (used: "action resource", as Checker.Used lists them) needed it —
 // least privilege in both directions: a refused call shows in Denied, a
-// grant never used is a candidate to drop. kept explains, by "function
-// action" (or "* action"), why a grant no test call used stays.
-func (p *Policies) Report(used map[string][]string, kept map[string]string) string {
+// grant never used is a candidate to drop. A grant no call used is
+// "callable" when the function's code can call the action (callable, by
+// function: CallableIn its binary), or "kept" with the reason kept gives,
+// by "function action" (or "* action"); else "never used".
+func (p *Policies) Report(used, callable map[string][]string, kept map[string]string) string {
 	fns := make([]string, 0, len(p.byFunction))
 	for fn := range p.byFunction {
 		fns = append(fns, fn)
@@ -355,10 +358,12 @@ func (p *Policies) Report(used map[string][]string, kept map[string]string) stri
 				}
 			}
 			why := ""
-			if mark != "used" {
-				if w := cmpOr(kept[fn+" "+action], kept["* "+action]); w != "" {
-					mark, why = "kept", " — "+w
-				}
+			switch {
+			case mark == "used":
+			case slices.Contains(callable[fn], action):
+				mark = "callable"
+			case cmpOr(kept[fn+" "+action], kept["* "+action]) != "":
+				mark, why = "kept", " — "+cmpOr(kept[fn+" "+action], kept["* "+action])
 			}
 			fmt.Fprintf(&b, "  %-10s %s%s\n", mark, g, why)
 		}

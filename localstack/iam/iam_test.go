@@ -107,8 +107,12 @@ func TestReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := p.Report(map[string][]string{"f": {"dynamodb:GetItem arn:aws:dynamodb:us-east-1:0:table/t"}}, map[string]string{"f sqs:SendMessage": "a reason"})
+	r := p.Report(map[string][]string{"f": {"dynamodb:GetItem arn:aws:dynamodb:us-east-1:0:table/t"}}, nil, map[string]string{"f sqs:SendMessage": "a reason"})
 	if !strings.Contains(r, "used       dynamodb:GetItem") || !strings.Contains(r, "never used dynamodb:DeleteItem") || !strings.Contains(r, "kept       sqs:SendMessage * — a reason") {
+		t.Fatalf("report:\n%s", r)
+	}
+	r = p.Report(nil, map[string][]string{"f": {"dynamodb:DeleteItem"}}, nil)
+	if !strings.Contains(r, "callable   dynamodb:DeleteItem") || !strings.Contains(r, "never used dynamodb:GetItem") {
 		t.Fatalf("report:\n%s", r)
 	}
 }
@@ -149,5 +153,20 @@ func TestSecretsAreCheckedStatically(t *testing.T) {
 	}
 	if d := c.Denied(); len(d) != 1 || !strings.Contains(d[0], "secretsmanager:GetSecretValue") || !strings.Contains(d[0], "china-declarant") {
 		t.Errorf("denied %v, want the payment function's read of china-declarant", d)
+	}
+}
+
+// TestCallable: the SDK operations in a symbol table, as IAM actions.
+func TestCallable(t *testing.T) {
+	nm := []byte(`  9a0f0 T github.com/aws/aws-sdk-go-v2/service/dynamodb.(*Client).GetItem
+  9a1f0 T github.com/aws/aws-sdk-go-v2/service/dynamodb.(*Client).TransactWriteItems
+  9a2f0 T github.com/aws/aws-sdk-go-v2/service/dynamodb.(*Client).DescribeEndpoints
+  9a3f0 T github.com/aws/aws-sdk-go-v2/service/sqs.(*Client).DeleteMessageBatch
+  9a4f0 T github.com/aws/aws-sdk-go-v2/service/sfn.(*Client).SendTaskFailure
+  9a5f0 T github.com/aws/aws-sdk-go-v2/service/sqs.(*Client).SendMessage.func1
+  9a6f0 T github.com/aws/aws-sdk-go-v2/service/sns.(*Client).Publish`)
+	got := strings.Join(Callable(nm), " ")
+	if want := "dynamodb:GetItem dynamodb:PutItem dynamodb:UpdateItem sns:Publish sqs:DeleteMessage states:SendTaskFailure"; got != want {
+		t.Errorf("Callable = %s, want %s", got, want)
 	}
 }

@@ -77,6 +77,9 @@ var processPartners string
 
 // withProcesses builds the function mains and prepares processes for names,
 // with the environment the template gives them on this stack.
+// builtMains are the function binaries the shared pipeline runs.
+var builtMains map[string]string
+
 // Every AWS call a function makes — DynamoDB, SQS, SNS, Step Functions —
 // is checked by checker against its role in the template (package iam);
 // its event source mappings poll as the function, through the same check.
@@ -110,6 +113,7 @@ func withProcesses(t testing.TB, tmpl *Template, res *Resources, checker *iam.Ch
 	if err != nil {
 		t.Fatal(err)
 	}
+	builtMains = bins
 	mappings := func(o *Options) { o.MappingSQS = SQSAs(checkedQueues.URL) }
 	return procs, mappings, func() { procs.Close(); checkedDynamo.Close(); checkedQueues.Close(); os.RemoveAll(dir) }
 }
@@ -231,8 +235,11 @@ func TestMain(m *testing.M) {
 	// make iam-report: what the functions' DynamoDB calls used of their
 	// roles, and what they never did.
 	if path := os.Getenv("XBORDER_IAM_REPORT"); path != "" && shared != nil {
-		report := strings.ReplaceAll(iamReport(shared.iam), shared.res.Table, "<table>")
-		if err := os.WriteFile(path, []byte(report), 0o644); err != nil {
+		report, err := iamReport(shared.iam)
+		if err == nil {
+			err = os.WriteFile(path, []byte(strings.ReplaceAll(report, shared.res.Table, "<table>")), 0o644)
+		}
+		if err != nil {
 			fmt.Fprintln(os.Stderr, "iam report:", err)
 		}
 	}
@@ -251,12 +258,32 @@ func TestMain(m *testing.M) {
 // iamReport is make iam-report's docs/iam-report.md: per function, every
 // grant of its role and whether a call of the tests (or, for Secrets
 // Manager, its environment) needed it.
-func iamReport(c *iam.Checker) string {
+func iamReport(c *iam.Checker) (string, error) {
+	callable, err := callableByFunction()
+	if err != nil {
+		return "", err
+	}
 	return "# Grants used by the end-to-end tests (make iam-report)\n\n" +
 		"Per function, each grant its role has in the synthesized template (DynamoDB, SQS, SNS, Step Functions, Secrets Manager) " +
-		"and whether a call of the end-to-end tests needed it — `used`, `never used`, or `kept` with the reason a grant no test " +
-		"call used stays. Secrets Manager is checked statically: each secret a function's environment names. Refused calls: " +
-		fmt.Sprint(len(c.Denied())) + ".\n\n```" + c.Policies.Report(c.Used(), iam.Kept) + "```\n"
+		"and whether a call of the end-to-end tests needed it: `used`; `callable` when no test call did but the function's code " +
+		"can call the action (its binary links the SDK operation); `kept` with the reason, for calls the Lambda service makes " +
+		"with the function's role; `never used` otherwise (none should be). Secrets Manager is checked statically: each secret " +
+		"a function's environment names. Refused calls: " + fmt.Sprint(len(c.Denied())) + ".\n\n```" +
+		c.Policies.Report(c.Used(), callable, iam.Kept) + "```\n", nil
+}
+
+// callableByFunction is, per function, the AWS actions its built main can
+// call (iam.CallableIn).
+func callableByFunction() (map[string][]string, error) {
+	out := map[string][]string{}
+	for fn, bin := range builtMains {
+		actions, err := iam.CallableIn(context.Background(), bin)
+		if err != nil {
+			return nil, err
+		}
+		out[fn] = actions
+	}
+	return out, nil
 }
 
 func TestPipelineEndToEnd(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"github.com/xborder/xborder/shared/auth"
 	"github.com/xborder/xborder/shared/dynamostore"
 	"github.com/xborder/xborder/shared/order"
+	"github.com/xborder/xborder/shared/workflow"
 )
 
 // TestAGrantTakenOutEndsTheOrderAsTheFailureTableSays proves the IAM
@@ -85,6 +86,37 @@ func TestAGrantTakenOutEndsTheOrderAsTheFailureTableSays(t *testing.T) {
 	for _, s := range d {
 		if !strings.HasPrefix(s, "screen dynamodb:UpdateItem ") {
 			t.Errorf("refused besides screen's UpdateItem: %s", s)
+		}
+	}
+}
+
+// TestEveryGrantIsOneTheCodeCanCall: least privilege from the other side.
+// Each action a function's role grants in the template is one its built
+// main can call (its binary links the SDK operation), or one the Lambda
+// service calls with the role, for the reason iam.Kept gives; and no
+// action is a wildcard.
+func TestEveryGrantIsOneTheCodeCanCall(t *testing.T) {
+	tp := sharedPipeline(t)
+	callable, err := callableByFunction()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(callable) != len(workflow.Functions) {
+		t.Fatalf("callable actions of %d functions, want %d", len(callable), len(workflow.Functions))
+	}
+	for _, fn := range workflow.Functions {
+		grants := tp.iam.Policies.Grants(fn)
+		if len(grants) == 0 {
+			t.Errorf("%s: no grants read from the template", fn)
+		}
+		for _, g := range grants {
+			action, _, _ := strings.Cut(g, " ")
+			switch {
+			case strings.ContainsAny(action, "*?"):
+				t.Errorf("%s: a wildcard action: %s", fn, g)
+			case !slices.Contains(callable[fn], action) && iam.Kept[fn+" "+action] == "" && iam.Kept["* "+action] == "":
+				t.Errorf("%s may %s, which its code never calls (it can call %v)", fn, g, callable[fn])
+			}
 		}
 	}
 }

@@ -247,6 +247,12 @@ func (p *Pipeline) Wait() { p.wg.Wait() }
 // queue — the emulator applies the queue's redrive policy.
 func poll(ctx context.Context, c *sqs.Client, url string, m Mapping, h lambda.Handler, wait time.Duration, log *slog.Logger) {
 	seconds := int32(max(wait/time.Second, 1))
+	// Lambda reads the queue's attributes (its visibility timeout, its
+	// redrive policy) when the mapping starts, with the function's role.
+	if _, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameAll}}); err != nil && ctx.Err() == nil {
+		log.Warn("the event source mapping cannot read its queue's attributes", "queue", m.Queue, "function", m.Function, "error", err.Error())
+	}
 	for ctx.Err() == nil {
 		// The long poll is not cut short when the stack stops: an abandoned
 		// one would still take a message sent meanwhile and hide it for the
