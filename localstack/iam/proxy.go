@@ -256,16 +256,15 @@ func (c *Checker) statesCalls(op string, body []byte) []call {
 	_ = json.Unmarshal(body, &in)
 	resource := cmp.Or(in.ExecutionArn, in.StateMachineArn)
 	if in.TaskToken != "" {
-		if c.TaskTokens == nil {
-			resource = ""
-		} else {
+		resource = ""
+		if c.TaskTokens != nil {
 			resource = c.TaskTokens(in.TaskToken)
 		}
 		if resource == "" {
-			// A token the engine never gave names no state machine; the
-			// engine answers TaskDoesNotExist, as AWS does, after IAM
-			// allowed the action somewhere.
-			resource = arn("states", "stateMachine:*")
+			// A token no engine gave names no state machine to check
+			// against: the engine refuses it (InvalidToken or
+			// TaskDoesNotExist), as AWS does.
+			return nil
 		}
 	}
 	return []call{{"states:" + op, resource}}

@@ -278,3 +278,26 @@ func TestStatusChangeNotifications(t *testing.T) {
 		t.Fatal("no status change")
 	}
 }
+
+// TestTaskTokensNameTheirStateMachine: a task token names the state
+// machine whose execution it was given to, known or forgotten by the
+// engine (what IAM checks SendTask* calls against); a token no engine gave
+// names none.
+func TestTaskTokensNameTheirStateMachine(t *testing.T) {
+	e := NewEngine()
+	defer e.Close()
+	arn := "arn:aws:states:us-east-1:000000000000:stateMachine:order-workflow"
+	token := e.newToken(arn)
+	if got := e.TokenStateMachine(token); got != arn {
+		t.Errorf("a forgotten token names %q, want %q", got, arn)
+	}
+	e.registerToken(token, arn)
+	if got := e.TokenStateMachine(token); got != arn {
+		t.Errorf("a waiting token names %q, want %q", got, arn)
+	}
+	for _, bad := range []string{"", "not-a-token", "bm90LWFuLWFybg.xyz"} {
+		if got := e.TokenStateMachine(bad); got != "" {
+			t.Errorf("token %q names %q", bad, got)
+		}
+	}
+}

@@ -219,7 +219,7 @@ func (e *Engine) runState(ctx context.Context, x *execution, s *State, raw any) 
 			_, wait := splitResource(s.Resource)
 			token := ""
 			if wait {
-				token = e.newToken()
+				token = e.newToken(x.MachineARN)
 				if resumed := e.takeResumeToken(x); resumed != "" {
 					return e.resumeWait(ctx, x, s, entered, retryCount, resumed)
 				}

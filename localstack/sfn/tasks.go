@@ -52,10 +52,14 @@ type waiter struct {
 	machine string
 }
 
-func (e *Engine) newToken() string {
+// newToken is a task token for an execution of machine: the machine's ARN
+// and 48 random bytes, each base64url, joined by a dot. Like AWS's tokens
+// it names its state machine whether the engine still knows it or not (an
+// answer after a restart, or long after the task ended), for IAM.
+func (e *Engine) newToken(machine string) string {
 	b := make([]byte, 48)
 	_, _ = randRead(b)
-	return base64.RawURLEncoding.EncodeToString(b)
+	return base64.RawURLEncoding.EncodeToString([]byte(machine)) + "." + base64.RawURLEncoding.EncodeToString(b)
 }
 
 // registerToken makes token answerable. A restored execution's token is
@@ -81,14 +85,20 @@ func (e *Engine) closeToken(token string) {
 }
 
 // TokenStateMachine is the ARN of the state machine whose execution a
-// task token was given to ("" for a token the engine never gave).
+// task token was given to ("" for a token no engine gave).
 func (e *Engine) TokenStateMachine(token string) string {
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	if w, ok := e.tokens[token]; ok {
+	w, ok := e.tokens[token]
+	e.mu.Unlock()
+	if ok {
 		return w.machine
 	}
-	return ""
+	prefix, _, found := strings.Cut(token, ".")
+	arn, err := base64.RawURLEncoding.DecodeString(prefix)
+	if !found || err != nil || !strings.HasPrefix(string(arn), "arn:aws:states:") {
+		return ""
+	}
+	return string(arn)
 }
 
 // answer delivers a SendTask* call to the waiting task.
