@@ -224,8 +224,8 @@ dev-reset: ## wipe the local stack's saved state
 	rm -rf $(LOCAL)
 
 .PHONY: token
-token: devstack ## print a development token (SUB=alice GROUPS=ops)
-	@$(DEVSTACK) token -sub $(or $(SUB),dev-customer) $(if $(GROUPS),-groups $(GROUPS))
+token: devstack ## print a development token (SUB=alice GROUPS=ops|ops-read, or SCOPE=xborder-ops/receipts.write for the E-Port forwarder)
+	@$(DEVSTACK) token -sub $(or $(SUB),dev-customer) $(if $(GROUPS),-groups $(GROUPS)) $(if $(SCOPE),-scope '$(SCOPE)')
 
 .PHONY: clean
 clean: ## remove build output (keeps .tools and .local)

@@ -181,8 +181,27 @@ func demo(ctx context.Context, args []string, out io.Writer) error {
 		time.Sleep(150 * time.Millisecond)
 	}
 	fmt.Fprintln(out)
-	err = report(out, manifest.Orders)
+	// The report shows what an operator sees — the merchant's customs cost,
+	// China's supervision mode — which the owner's view leaves out.
 	opsToken, _ := auth.MintLocal(jwtSecret(), "demo-operator", []string{auth.GroupOps}, time.Hour, time.Now())
+	for _, o := range manifest.Orders {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, *api+"/v1/ops/orders/"+o.id, nil)
+		req.Header.Set("Authorization", "Bearer "+opsToken)
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		var detail struct {
+			Order map[string]any `json:"order"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&detail)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK || detail.Order == nil {
+			return fmt.Errorf("the operators' view of %s: %d %v", o.id, resp.StatusCode, err)
+		}
+		o.current = detail.Order
+	}
+	err = report(out, manifest.Orders)
 	chinaDeclarations(ctx, out, client, *api, opsToken, manifest.Orders)
 	return err
 }

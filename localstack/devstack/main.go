@@ -82,7 +82,8 @@ func usage(w io.Writer) {
 func token(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
 	sub := fs.String("sub", "dev-customer", "subject (customer id)")
-	groups := fs.String("groups", "", "comma-separated Cognito groups, e.g. ops")
+	groups := fs.String("groups", "", "comma-separated Cognito groups: ops (acting operators), ops-read (read-only)")
+	scope := fs.String("scope", "", "space-separated scopes of a machine token, e.g. "+auth.ScopeReceipts+" (the E-Port receipt forwarder)")
 	ttl := fs.Duration("ttl", 24*time.Hour, "lifetime")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -91,7 +92,7 @@ func token(args []string, out io.Writer) error {
 	if *groups != "" {
 		gs = strings.Split(*groups, ",")
 	}
-	tok, err := auth.MintLocal(jwtSecret(), *sub, gs, *ttl, time.Now())
+	tok, err := auth.MintLocalClaims(jwtSecret(), *sub, gs, strings.Fields(*scope), *ttl, time.Now())
 	if err != nil {
 		return err
 	}

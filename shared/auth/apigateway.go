@@ -27,5 +27,5 @@ func (APIGatewayClaims) Authenticate(r *http.Request) (Identity, error) {
 	if !ok {
 		g = claims["groups"]
 	}
-	return Identity{Subject: sub, Groups: parseGroups(g)}, nil
+	return Identity{Subject: sub, Groups: parseGroups(g), Scopes: parseScopes(claims["scope"])}, nil
 }

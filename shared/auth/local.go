@@ -54,17 +54,31 @@ func (l *LocalHS256) Authenticate(r *http.Request) (Identity, error) {
 	if !ok {
 		g = claims["groups"]
 	}
-	return Identity{Subject: sub, Groups: parseGroups(g)}, nil
+	return Identity{Subject: sub, Groups: parseGroups(g), Scopes: parseScopes(claims["scope"])}, nil
 }
 
 // MintLocal signs a development token for the local authorizer.
 func MintLocal(secret, sub string, groups []string, ttl time.Duration, now time.Time) (string, error) {
+	return MintLocalClaims(secret, sub, groups, nil, ttl, now)
+}
+
+// MintLocalClaims is MintLocal with scopes (a client-credentials token's
+// "scope" claim) and any other claims.
+func MintLocalClaims(secret, sub string, groups, scopes []string, ttl time.Duration, now time.Time, extra ...map[string]any) (string, error) {
 	if sub == "" {
 		return "", errors.New("auth: a token needs a subject")
 	}
 	claims := jwt.MapClaims{"sub": sub, "iat": now.Unix(), "exp": now.Add(ttl).Unix(), "token_use": "access"}
 	if len(groups) > 0 {
 		claims["cognito:groups"] = groups
+	}
+	if len(scopes) > 0 {
+		claims["scope"] = strings.Join(scopes, " ")
+	}
+	for _, m := range extra {
+		for k, v := range m {
+			claims[k] = v
+		}
 	}
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(secret))
 }

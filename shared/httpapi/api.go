@@ -238,19 +238,20 @@ func New(cfg Config) *API {
 		{http.MethodGet, "/v1/quotes/{id}"}:                       a.getQuote,
 		{http.MethodPost, "/v1/webhooks/{partner}"}:               a.partnerWebhook,
 		{http.MethodPost, "/v1/partners/{partner}/notifications"}: a.partnerNotification,
-		// The ops API: for the ops group only (403 for anyone else).
-		{http.MethodGet, "/v1/ops/summary"}:                                   a.ops(a.opsSummary),
-		{http.MethodGet, "/v1/ops/orders"}:                                    a.ops(a.opsListOrders),
-		{http.MethodGet, "/v1/ops/orders/stuck"}:                              a.ops(a.opsStuckOrders),
-		{http.MethodGet, "/v1/ops/orders/{id}"}:                               a.ops(a.opsGetOrder),
-		{http.MethodGet, "/v1/ops/orders/{id}/declarations"}:                  a.ops(a.opsDeclarations),
-		{http.MethodGet, "/v1/ops/orders/{id}/declarations/{messageType}"}:    a.ops(a.opsDeclaration),
-		{http.MethodPost, "/v1/ops/customs/receipts"}:                         a.ops(a.opsCustomsReceipt),
-		{http.MethodPost, "/v1/ops/orders/{id}/redrive"}:                      a.ops(a.opsRedrive),
-		{http.MethodPost, "/v1/ops/orders/{id}/cancel"}:                       a.ops(a.opsCancel),
-		{http.MethodGet, "/v1/ops/dlqs"}:                                      a.ops(a.opsDLQs),
-		{http.MethodGet, "/v1/ops/dlqs/{queue}/messages"}:                     a.ops(a.opsPeekDLQ),
-		{http.MethodPost, "/v1/ops/dlqs/{queue}/messages/{messageId}/replay"}: a.ops(a.opsReplay),
+		// The ops API: each route for the role RouteRoles names (403 for
+		// anyone else).
+		{http.MethodGet, "/v1/ops/summary"}:                                   a.opsSummary,
+		{http.MethodGet, "/v1/ops/orders"}:                                    a.opsListOrders,
+		{http.MethodGet, "/v1/ops/orders/stuck"}:                              a.opsStuckOrders,
+		{http.MethodGet, "/v1/ops/orders/{id}"}:                               a.opsGetOrder,
+		{http.MethodGet, "/v1/ops/orders/{id}/declarations"}:                  a.opsDeclarations,
+		{http.MethodGet, "/v1/ops/orders/{id}/declarations/{messageType}"}:    a.opsDeclaration,
+		{http.MethodPost, "/v1/ops/customs/receipts"}:                         a.opsCustomsReceipt,
+		{http.MethodPost, "/v1/ops/orders/{id}/redrive"}:                      a.opsRedrive,
+		{http.MethodPost, "/v1/ops/orders/{id}/cancel"}:                       a.opsCancel,
+		{http.MethodGet, "/v1/ops/dlqs"}:                                      a.opsDLQs,
+		{http.MethodGet, "/v1/ops/dlqs/{queue}/messages"}:                     a.opsPeekDLQ,
+		{http.MethodPost, "/v1/ops/dlqs/{queue}/messages/{messageId}/replay"}: a.opsReplay,
 	}
 	for _, rt := range Routes {
 		a.mux.HandleFunc(rt.Method+" "+rt.Path, handlers[rt])
@@ -313,6 +314,11 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="xborder"`)
 			writeProblem(w, r, Problem{Type: problemUnauthorized, Status: http.StatusUnauthorized,
 				Detail: "A valid bearer token is required."})
+			return
+		}
+		if detail := RoleOf(pattern).refuses(id); detail != "" {
+			a.cfg.Logger.InfoContext(ctx, "forbidden", "requestId", rid, "route", pattern)
+			writeProblem(w, r, Problem{Type: problemForbidden, Status: http.StatusForbidden, Detail: detail})
 			return
 		}
 		r = r.WithContext(context.WithValue(ctx, keyIdentity, id))

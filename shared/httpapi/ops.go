@@ -14,13 +14,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/xborder/xborder/shared/auth"
 	"github.com/xborder/xborder/shared/money"
 	"github.com/xborder/xborder/shared/order"
 )
 
-// The ops API (/v1/ops/…) is for operations staff: tokens whose groups
-// include auth.GroupOps. It shows orders by status and the stuck ones, one
+// The ops API (/v1/ops/…) is for operations staff, each route for the role
+// RouteRoles gives it (reading: groups ops or ops-read; acting: ops; the
+// receipts route: ops or the E-Port forwarder's scope). It shows orders by status and the stuck ones, one
 // order beside its workflow execution, and the dead-letter queues; it
 // redrives stalled executions, cancels orders and replays dead letters,
 // each action recorded in the order's history as "ops:<sub>".
@@ -51,17 +51,6 @@ const DefaultStuckMinutes = 15
 const maxStuckMinutes = 7 * 24 * 60
 
 // ops lets only the ops group through.
-func (a *API) ops(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if !identity(r.Context()).InGroup(auth.GroupOps) {
-			writeProblem(w, r, Problem{Type: problemForbidden, Status: http.StatusForbidden,
-				Detail: `The ops API is for operations staff: the token's groups must include "ops".`})
-			return
-		}
-		h(w, r)
-	}
-}
-
 // opsActor is who an operator's action is recorded as.
 func opsActor(ctx context.Context) string { return "ops:" + identity(ctx).Subject }
 

@@ -84,6 +84,12 @@ func (a *API) opsDeclaration(w http.ResponseWriter, r *http.Request) {
 		a.internalError(w, r, "get customs message", err)
 		return
 	}
+	// The message carries the buyer's identity number in full: each
+	// download is recorded, with who and when, in the audit log (the
+	// number itself never is).
+	a.cfg.Logger.InfoContext(r.Context(), "identity number disclosed", "audit", "customs-message-download",
+		"operator", identity(r.Context()).Subject, "orderId", o.ID, "messageType", m.Type,
+		"at", a.cfg.Now().UTC().Format(time.RFC3339Nano), "requestId", requestID(r.Context()))
 	h := w.Header()
 	h.Set("Content-Type", "application/xml; charset=utf-8")
 	h.Set("Content-Length", strconv.Itoa(len(m.XML)))

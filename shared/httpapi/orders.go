@@ -19,46 +19,75 @@ import (
 )
 
 // orderView is an order as its owner sees it: the payment token is not
-// echoed back, and the buyer's identity number shows its last four
-// characters only (see customsOf).
+// echoed back, and what is the merchant's or the operators' business stays
+// out — the merchant's customs cost, the filing's internals (China's
+// supervision mode, submissions and receipts, the declaration filed, the
+// broker's reference), the list entry of a screening hit, and who among
+// the operators acted (an event by an operator says "ops"). The ops views
+// (opsOrderView) keep them all.
 type orderView struct {
 	*order.Order
 	Payment paymentView `json:"payment"`
 	// Screening is the list entry that refused the order: an operator's to
 	// see, never the customer's (a denied-party match is not disclosed).
-	Screening *struct{} `json:"screening,omitempty"`
-	// Customs and Callbacks show, with the order's own fields, what is kept
-	// beside it: the declaration filed, what the partner was told.
-	Customs   *customsView          `json:"customs,omitempty"`
-	Callbacks *order.CallbackRecord `json:"callbacks,omitempty"`
-	History   []order.Event         `json:"history,omitempty"`
-	Links     map[string]any        `json:"links"`
+	Screening          *struct{}             `json:"screening,omitempty"`
+	CustomsDeclaration *struct{}             `json:"customsDeclaration,omitempty"`
+	Customs            *shopperCustoms       `json:"customs,omitempty"`
+	Callbacks          *order.CallbackRecord `json:"callbacks,omitempty"`
+	History            []order.Event         `json:"history,omitempty"`
+	Links              map[string]any        `json:"links"`
 }
 
 type paymentView struct {
 	Method string `json:"method"`
 }
 
+// shopperCustoms is what the shopper sees of customs: the duties, taxes
+// and fees quoted at checkout and assessed for the order (the shopper never
+// pays more than quoted).
+type shopperCustoms struct {
+	QuoteID  string               `json:"quoteId,omitempty"`
+	Quoted   *order.LandedCharges `json:"quoted,omitempty"`
+	Assessed *order.LandedCharges `json:"assessed,omitempty"`
+}
+
 // customsView is an order's customs record with the declaration the
-// customs step filed, a document kept beside the order.
+// customs step filed, a document kept beside the order: the ops views'.
 type customsView struct {
 	*order.CustomsRecord
 	Declaration json.RawMessage `json:"declaration,omitempty"`
 }
 
-// beside is what the views show of what is kept beside an order rather
-// than in it.
+// beside is what the owner's view shows of what is kept beside an order
+// rather than in it.
 type beside struct {
-	declaration json.RawMessage
-	callbacks   *order.CallbackRecord
+	callbacks *order.CallbackRecord
 }
 
 func viewOf(o *order.Order, history []order.Event, b beside) orderView {
-	return orderView{Order: o, Payment: paymentView{Method: o.Payment.Method}, Customs: customsOf(o, b.declaration),
-		Callbacks: b.callbacks, History: history, Links: map[string]any{"self": orderLocation(o.ID)}}
+	v := orderView{Order: o, Payment: paymentView{Method: o.Payment.Method}, Callbacks: b.callbacks,
+		History: actorsByKind(history), Links: map[string]any{"self": orderLocation(o.ID)}}
+	if c := o.Customs; c != nil {
+		v.Customs = &shopperCustoms{QuoteID: c.QuoteID, Quoted: c.Quoted, Assessed: c.Assessed}
+	}
+	return v
 }
 
-// customsOf is o's customs record as every view shows it, with the
+// actorsByKind is history with each event's actor named by its kind only
+// where it names a person of ours ("ops:<sub>" → "ops"): the customer
+// learns that an operator acted, not which.
+func actorsByKind(history []order.Event) []order.Event {
+	out := make([]order.Event, len(history))
+	for i, e := range history {
+		if kind, _, ok := strings.Cut(e.Actor, ":"); ok && kind == "ops" {
+			e.Actor = kind
+		}
+		out[i] = e
+	}
+	return out
+}
+
+// customsOf is o's customs record as the ops views show it, with the
 // declaration filed: without the buyer's identity number, of which only
 // the last four characters are shown ("**************123X"). The buyer's
 // own identity marshals so (order.Identity.MarshalJSON); the declaration
@@ -76,17 +105,10 @@ func customsOf(o *order.Order, declaration json.RawMessage) *customsView {
 }
 
 // besideOf reads what the order's owner sees of what is kept beside it:
-// the declaration, once the customs step stored one, and what the partner
-// of a partner's order was told. An order without either costs no read.
+// what the partner of a partner's order was told. Any other order costs
+// no read.
 func (a *API) besideOf(ctx context.Context, o *order.Order) (beside, error) {
 	var b beside
-	if o.Customs != nil && !o.Customs.DeclaredAt.IsZero() {
-		d, err := a.cfg.Store.CustomsDeclaration(ctx, o.ID)
-		if err != nil && !errors.Is(err, order.ErrNotFound) {
-			return b, err
-		}
-		b.declaration = d
-	}
 	var err error
 	b.callbacks, err = a.callbacksOf(ctx, o)
 	return b, err
