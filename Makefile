@@ -227,6 +227,10 @@ dev-reset: ## wipe the local stack's saved state
 token: devstack ## print a development token (SUB=alice GROUPS=ops|ops-read, or SCOPE=xborder-ops/receipts.write for the E-Port forwarder)
 	@$(DEVSTACK) token -sub $(or $(SUB),dev-customer) $(if $(GROUPS),-groups $(GROUPS)) $(if $(SCOPE),-scope '$(SCOPE)')
 
+.PHONY: totp
+totp: devstack ## print a local operator's current sign-in code for the ops console (USER_EMAIL=rita@ops.xborder.local for another)
+	@$(DEVSTACK) totp $(if $(USER_EMAIL),-user $(USER_EMAIL))
+
 .PHONY: clean
 clean: ## remove build output (keeps .tools and .local)
 	rm -rf bin

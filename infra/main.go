@@ -18,11 +18,14 @@ func main() {
 		v, _ := app.Node().TryGetContext(jsii.String(key)).(string)
 		return v
 	}
-	var indexes []string
-	if v := ctx("tableIndexes"); v != "" {
-		indexes = strings.Split(v, ",")
+	list := func(key string) []string {
+		if v := ctx(key); v != "" {
+			return strings.Split(v, ",")
+		}
+		return nil
 	}
 	stack.New(app, "Xborder", &stack.Props{BinDir: "../bin", Destroy: ctx("removalPolicy") == "destroy",
-		PaymentProvider: ctx("paymentProvider"), Sandbox: ctx("sandbox"), StripeSecretName: ctx("stripeSecretName"), TableIndexes: indexes})
+		PaymentProvider: ctx("paymentProvider"), Sandbox: ctx("sandbox"), StripeSecretName: ctx("stripeSecretName"),
+		TableIndexes: list("tableIndexes"), OpsCallbackURLs: list("opsCallbackUrls"), AppCallbackURLs: list("appCallbackUrls")})
 	app.Synth(nil)
 }

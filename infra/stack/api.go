@@ -3,12 +3,11 @@ package stack
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/xborder/xborder/shared/auth"
+	"github.com/xborder/xborder/shared/httpapi"
+	"github.com/xborder/xborder/shared/opsconsole"
 	"github.com/xborder/xborder/shared/workflow"
 )
 
@@ -19,9 +18,8 @@ const (
 )
 
 type apiParts struct {
-	api    awsapigatewayv2.HttpApi
-	pool   awscognito.UserPool
-	client awscognito.UserPoolClient
+	api   awsapigatewayv2.HttpApi
+	users *identity
 }
 
 // ConsoleRoutes serve the ops console's page and its assets (GET, public).
@@ -44,8 +42,8 @@ var apiRoutes = []struct {
 	{awsapigatewayv2.HttpMethod_GET, "/v1/quotes/{id}", false},
 	{awsapigatewayv2.HttpMethod_POST, "/v1/webhooks/{partner}", true},
 	{awsapigatewayv2.HttpMethod_POST, "/v1/partners/{partner}/notifications", true},
-	// The ops API: behind the JWT authorizer like the rest; the Lambda
-	// lets only the ops group through.
+	// The ops API: behind the operators' pool's JWT authorizer; the Lambda
+	// checks each route's role (httpapi.RouteRoles).
 	{awsapigatewayv2.HttpMethod_GET, "/v1/ops/summary", false},
 	{awsapigatewayv2.HttpMethod_GET, "/v1/ops/orders", false},
 	{awsapigatewayv2.HttpMethod_GET, "/v1/ops/orders/stuck", false},
@@ -60,28 +58,20 @@ var apiRoutes = []struct {
 	{awsapigatewayv2.HttpMethod_POST, "/v1/ops/dlqs/{queue}/messages/{messageId}/replay", false},
 }
 
-// newAPI is the Cognito user pool (with the ops group) and the HTTP API whose
-// JWT authorizer checks its tokens before the api Lambda sees a request.
-func newAPI(st awscdk.Stack, f *functions) *apiParts {
-	pool := awscognito.NewUserPool(st, jsii.String("Users"), &awscognito.UserPoolProps{
-		SelfSignUpEnabled: jsii.Bool(false),
-		SignInAliases:     &awscognito.SignInAliases{Email: jsii.Bool(true)},
-		AccountRecovery:   awscognito.AccountRecovery_EMAIL_ONLY,
-		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
-	})
-	awscognito.NewCfnUserPoolGroup(st, jsii.String("OpsGroup"), &awscognito.CfnUserPoolGroupProps{
-		UserPoolId: pool.UserPoolId(), GroupName: jsii.String(auth.GroupOps), Description: jsii.String("operations staff: the ops console and API"),
-	})
-	client := pool.AddClient(jsii.String("AppClient"), &awscognito.UserPoolClientOptions{
-		AuthFlows: &awscognito.AuthFlow{UserSrp: jsii.Bool(true)},
-	})
-	issuer := "https://cognito-idp." + *st.Region() + ".amazonaws.com/" + *pool.UserPoolId()
-	authorizer := awsapigatewayv2authorizers.NewHttpJwtAuthorizer(jsii.String("CognitoJwt"), jsii.String(issuer),
-		&awsapigatewayv2authorizers.HttpJwtAuthorizerProps{JwtAudience: jsii.Strings(*client.UserPoolClientId())})
+// newAPI is the HTTP API whose JWT authorizers — the shoppers' pool's, the
+// operators' pool's on the ops routes (newIdentity) — check tokens before
+// the api Lambda sees a request.
+func newAPI(st awscdk.Stack, f *functions, opsCallbacks, appCallbacks []string) *apiParts {
 	api := awsapigatewayv2.NewHttpApi(st, jsii.String("HttpApi"), &awsapigatewayv2.HttpApiProps{
-		Description:       jsii.String("xborder order API"),
-		DefaultAuthorizer: authorizer,
+		Description: jsii.String("xborder order API"),
 	})
+	users := newIdentity(st, api, opsCallbacks, appCallbacks)
+	// The ops console signs operators in through the operators' pool's
+	// hosted UI (authorization code with PKCE): where it is, and the
+	// console's client.
+	fn := f.fn[workflow.FnAPI]
+	fn.AddEnvironment(jsii.String(opsconsole.EnvSignInURL), users.domain.BaseUrl(nil), nil)
+	fn.AddEnvironment(jsii.String(opsconsole.EnvClientID), users.console.UserPoolClientId(), nil)
 	integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("ApiIntegration"), f.fn[workflow.FnAPI],
 		&awsapigatewayv2integrations.HttpLambdaIntegrationProps{PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0()})
 	// The ops console's static page: public, like any web page; the data it
@@ -93,9 +83,13 @@ func newAPI(st awscdk.Stack, f *functions) *apiParts {
 	for _, r := range apiRoutes {
 		opts := &awsapigatewayv2.AddRoutesOptions{
 			Path: jsii.String(r.path), Methods: &[]awsapigatewayv2.HttpMethod{r.method}, Integration: integration,
+			Authorizer: users.shopperJWT,
 		}
-		if r.signed {
+		switch {
+		case r.signed:
 			opts.Authorizer = awsapigatewayv2.NewHttpNoneAuthorizer()
+		case httpapi.OpsRoute(string(r.method) + " " + r.path):
+			opts.Authorizer = users.opsJWT
 		}
 		api.AddRoutes(opts)
 	}
@@ -107,5 +101,5 @@ func newAPI(st awscdk.Stack, f *functions) *apiParts {
 		f.fn[workflow.FnAPI].AddEnvironment(jsii.String(s.env), jsii.String("secretsmanager:"+s.name), nil)
 		f.readSecret(f.fn[workflow.FnAPI], s.name)
 	}
-	return &apiParts{api: api, pool: pool, client: client}
+	return &apiParts{api: api, users: users}
 }

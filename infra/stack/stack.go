@@ -31,6 +31,12 @@ type Props struct {
 	// StripeSecretName is the Secrets Manager secret with the Stripe API key
 	// (created outside the stack); "xborder/stripe" by default.
 	StripeSecretName string
+	// OpsCallbackURLs are where the operators' hosted UI may send the
+	// console back besides the API's /ops/ page (a custom domain, a
+	// CloudFront distribution); AppCallbackURLs the shoppers' apps' (their
+	// URL schemes). Context opsCallbackUrls and appCallbackUrls,
+	// comma-separated.
+	OpsCallbackURLs, AppCallbackURLs []string
 	// TableIndexes names the table's indexes while an existing table moves
 	// to the current ones (see infra/README.md); empty: the current ones.
 	TableIndexes []string
@@ -49,7 +55,7 @@ func New(scope constructs.Construct, id string, props *Props) awscdk.Stack {
 	fns.wirePayments(props.PaymentProvider, props.StripeSecretName, props.Sandbox)
 	wf := newWorkflow(st, fns, msg, removal)
 	fns.wireWorkflow(wf)
-	api := newAPI(st, fns)
+	api := newAPI(st, fns, props.OpsCallbackURLs, props.AppCallbackURLs)
 	fns.wirePartners(api.api.Url())
 	newObservability(st, msg, fns, wf, api)
 
@@ -57,8 +63,12 @@ func New(scope constructs.Construct, id string, props *Props) awscdk.Stack {
 		awscdk.NewCfnOutput(st, jsii.String(name), &awscdk.CfnOutputProps{Value: jsii.String(value)})
 	}
 	out("ApiUrl", *api.api.Url())
-	out("UserPoolId", *api.pool.UserPoolId())
-	out("UserPoolClientId", *api.client.UserPoolClientId())
+	out("UserPoolId", *api.users.shoppers.UserPoolId())
+	out("UserPoolClientId", *api.users.shopperApp.UserPoolClientId())
+	out("OperatorsPoolId", *api.users.operators.UserPoolId())
+	out("OpsConsoleClientId", *api.users.console.UserPoolClientId())
+	out("EPortForwarderClientId", *api.users.forwarder.UserPoolClientId())
+	out("OperatorsSignInUrl", *api.users.domain.BaseUrl(nil))
 	out("TableName", *data.table.TableName())
 	out("StateMachineArn", *wf.machine.StateMachineArn())
 	return st

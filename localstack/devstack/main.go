@@ -16,10 +16,12 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/xborder/xborder/localstack/hostedui"
 	"github.com/xborder/xborder/shared/auth"
 )
 
@@ -37,6 +39,8 @@ func main() {
 		err = up(ctx, os.Args[2:])
 	case "token":
 		err = token(os.Args[2:], os.Stdout)
+	case "totp":
+		err = totp(os.Args[2:], os.Stdout)
 	case "demo":
 		err = demo(ctx, os.Args[2:], os.Stdout)
 	case "stepfunctions":
@@ -64,8 +68,10 @@ func main() {
 func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
   devstack up [-tools DIR] [-data DIR]       run the local stack until Ctrl-C (make dev)
-  devstack token -sub ID [-groups ops] [-ttl 24h]
+  devstack token -sub ID [-groups ops|ops-read] [-scope S] [-ttl 24h]
                                              print a development bearer token
+  devstack totp [-user EMAIL]                print a local operator's current sign-in code
+                                             (the authenticator app's, localstack/operators.json)
   devstack demo [-api URL]                   post the demo orders and follow them (make demo)
   devstack stepfunctions [-addr 127.0.0.1:8083] [-lambda URL] [-time-scale F]
                                              serve the local Step Functions engine
@@ -98,6 +104,32 @@ func token(args []string, out io.Writer) error {
 	}
 	fmt.Fprintln(out, tok)
 	return nil
+}
+
+// totp prints the current TOTP code of a local operator (what their
+// authenticator app would show) for the console's sign-in.
+func totp(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("totp", flag.ContinueOnError)
+	user := fs.String("user", "olga@ops.xborder.local", "the operator (localstack/operators.json)")
+	file := fs.String("operators", filepath.Join("localstack", "operators.json"), "the local operators")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := hostedui.Load(*file)
+	if err != nil {
+		return err
+	}
+	for _, u := range cfg.Users {
+		if strings.EqualFold(u.Username, *user) {
+			code, err := hostedui.TOTP(u.TOTPSecret, time.Now())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(out, code)
+			return nil
+		}
+	}
+	return fmt.Errorf("no operator %s in %s", *user, *file)
 }
 
 func jwtSecret() string {

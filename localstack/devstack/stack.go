@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/xborder/xborder/localstack/hostedui"
 	"github.com/xborder/xborder/localstack/iam"
 	"github.com/xborder/xborder/localstack/partnersim"
 	"github.com/xborder/xborder/localstack/services"
@@ -38,6 +39,8 @@ const (
 	defaultSQSPort    = 9324
 	defaultSFNAddr    = "127.0.0.1:8083"
 	defaultAPIAddr    = "127.0.0.1:8080"
+	// defaultSignInAddr serves the stand-in of the operators' hosted UI.
+	defaultSignInAddr = "127.0.0.1:8085"
 	// defaultCallbackAddr receives the demo partners' status callbacks
 	// (their callbackUrl in localstack/partners.json).
 	defaultCallbackAddr = "127.0.0.1:8089"
@@ -226,6 +229,7 @@ func up(ctx context.Context, args []string) error {
 	eportDelay := fs.Duration("eport-delay", 500*time.Millisecond, "how long the simulated China E-Port takes to answer")
 	functions := fs.String("functions", "", "the functions' built mains (default: built from the repository into DATA/functions)")
 	partnerDelay := fs.Duration("partner-delay", time.Second, "how long the simulated customs broker and warehouse take to decide (0: within the request)")
+	signInAddr := fs.String("signin", defaultSignInAddr, "address of the operators' sign-in (the stand-in of the hosted UI)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -341,6 +345,20 @@ func up(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Operators sign in to the console at the stand-in of the operators'
+	// hosted UI (code flow with PKCE, TOTP), with localstack/operators.json.
+	operators, err := hostedui.Load(filepath.Join(*repo, "localstack", "operators.json"))
+	if err != nil {
+		return err
+	}
+	signInLn, err := net.Listen("tcp", *signInAddr)
+	if err != nil {
+		return err
+	}
+	signInSrv := &http.Server{Handler: hostedui.New(operators, jwtSecret()).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = signInSrv.Serve(signInLn) }()
+	defer signInSrv.Close()
+	signInURL := "http://" + *signInAddr
 	// Every function is its own main, built for this machine, a process
 	// per execution environment behind the Lambda Runtime API, with the
 	// environment the template gives it; its output in logs/functions/.
@@ -353,7 +371,7 @@ func up(ctx context.Context, args []string) error {
 	}
 	defer stopIAM()
 	procs, closeLogs, err := launchFunctions(ctx, *repo, *functions, filepath.Join(*data, "functions"), filepath.Join(logs, "functions"),
-		stack.Launch{Template: tmpl, Resources: res, Repo: *repo, Endpoints: sims.File, APIURL: "http://" + *apiAddr,
+		stack.Launch{Template: tmpl, Resources: res, Repo: *repo, Endpoints: sims.File, APIURL: "http://" + *apiAddr, SignInURL: signInURL,
 			AWS: map[string]string{"DYNAMODB": checkedDynamo, "SQS": checkedQueues, "SNS": checkedQueues, "SFN": sfnURL}})
 	if err != nil {
 		return err
@@ -389,13 +407,16 @@ xborder local stack is up (Ctrl-C stops it; state persists in %s, `+"`make dev-r
   functions        each its own main, processes behind the Lambda Runtime API; logs in %s
   partners (simulated, sandbox "local", each a process; endpoints in %s, logs in %s):
 %s
+  ops console       http://%s/ops/  (operators sign in at %s: olga@ops.xborder.local, password
+                   Local-operator-1!, and the code `+"`make -s totp`"+` prints; rita@… reads only: localstack/operators.json)
   development token for customer "dev-customer" (24 h):
   export TOKEN=%s
 
   another one:     make -s token SUB=alice
   any AWS SDK or CLI: AWS_ENDPOINT_URL_SFN=%s AWS_ENDPOINT_URL_SQS=%s AWS_ENDPOINT_URL_DYNAMODB=%s, any credentials
 
-`, *data, *apiAddr, sfnURL, p.StateMachineARN, q.Endpoint, ddb.Endpoint, localTable, filepath.Join(logs, "functions"), sims.File, logs, partnerLines(sims), tok, sfnURL, q.Endpoint, ddb.Endpoint)
+`, *data, *apiAddr, sfnURL, p.StateMachineARN, q.Endpoint, ddb.Endpoint, localTable, filepath.Join(logs, "functions"), sims.File, logs, partnerLines(sims),
+		*apiAddr, signInURL, tok, sfnURL, q.Endpoint, ddb.Endpoint)
 
 	select {
 	case <-ctx.Done():

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xborder/xborder/localstack/hostedui"
 	"github.com/xborder/xborder/shared/auth"
 	"github.com/xborder/xborder/shared/opsconsole/browsertest"
 	"github.com/xborder/xborder/shared/order"
@@ -83,7 +84,16 @@ func TestOpsConsoleRedrivesAStalledOrder(t *testing.T) {
 
 	b := browsertest.Start(t, api.URL)
 	q := browsertest.Q
-	b.SignIn(t, api.URL, operator)
+	// The operator signs in as operators do: the hosted sign-in page (its
+	// local stand-in), password and authenticator code, the code flow with
+	// PKCE back to the console.
+	b.SignInHosted(t, api.URL, tp.signIn, "olga@ops.xborder.local", "Local-operator-1!", func() string {
+		code, err := hostedui.TOTP("JBSWY3DPEHPK3PXP", time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return code
+	})
 	if n := b.Count(t, "STALLED"); n < 1 {
 		t.Fatalf("the page counts %d STALLED orders", n)
 	}
@@ -132,13 +142,13 @@ func TestOpsConsoleRedrivesAStalledOrder(t *testing.T) {
 	b.Until(t, "the inventory list's XML shows", `(document.querySelector('[data-testid="xml-CEB603"]')?.textContent ?? '').includes('<ceb:CEB603Message')`)
 	b.Screenshot(t, "../../testdata/screenshots/ops-console.png")
 
-	// The redrive is on the order, by the operator.
-	// The operators' view names the operator; the customer's says "ops".
+	// The redrive is on the order, by the operator who signed in: the
+	// operators' view names her; the customer's says "ops".
 	for _, v := range []struct {
 		path, token, actor string
 		history            func(map[string]any) []any
 	}{
-		{"/v1/ops/orders/" + stalled, operator, "ops:console-operator", func(m map[string]any) []any { return m["history"].([]any) }},
+		{"/v1/ops/orders/" + stalled, operator, "ops:olga", func(m map[string]any) []any { return m["history"].([]any) }},
 		{"/v1/orders/" + stalled, customer, "ops", func(m map[string]any) []any { return m["history"].([]any) }},
 	} {
 		hist := v.history(call(http.MethodGet, v.path, v.token, nil, ""))

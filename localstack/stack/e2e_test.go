@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/xborder/xborder/localstack/hostedui"
 	"github.com/xborder/xborder/localstack/iam"
 	"github.com/xborder/xborder/localstack/services"
 	"github.com/xborder/xborder/localstack/sfn"
@@ -56,8 +57,10 @@ type testPipeline struct {
 	api       *httptest.Server
 	processes *Processes
 	// iam checks every AWS call of the functions against their roles.
-	iam  *iam.Checker
-	stop func()
+	iam *iam.Checker
+	// signIn is the stand-in of the operators' hosted UI.
+	signIn string
+	stop   func()
 }
 
 // processSteps are the functions the shared pipeline runs as processes of
@@ -83,7 +86,7 @@ var builtMains map[string]string
 // Every AWS call a function makes — DynamoDB, SQS, SNS, Step Functions —
 // is checked by checker against its role in the template (package iam);
 // its event source mappings poll as the function, through the same check.
-func withProcesses(t testing.TB, tmpl *Template, res *Resources, checker *iam.Checker, engineURL, apiURL string, names []string) (*Processes, func(*Options), func()) {
+func withProcesses(t testing.TB, tmpl *Template, res *Resources, checker *iam.Checker, engineURL, apiURL, signInURL string, names []string) (*Processes, func(*Options), func()) {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "xborder-functions-")
 	if err != nil {
@@ -109,7 +112,7 @@ func withProcesses(t testing.TB, tmpl *Template, res *Resources, checker *iam.Ch
 	checkedDynamo, checkedQueues := httptest.NewServer(dynamo), httptest.NewServer(queues)
 	procs, err := LaunchFunctions(Launch{Template: tmpl, Resources: res, Bins: bins, Repo: repo, PartnersFile: processPartners,
 		AWS:       map[string]string{"DYNAMODB": checkedDynamo.URL, "SQS": checkedQueues.URL, "SNS": checkedQueues.URL, "SFN": engineURL},
-		Endpoints: env(t, services.EnvPartnerEndpoints), APIURL: apiURL, Only: names, Logs: logs})
+		Endpoints: env(t, services.EnvPartnerEndpoints), APIURL: apiURL, SignInURL: signInURL, Only: names, Logs: logs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,10 +178,16 @@ func startTestPipeline(t testing.TB, processNames []string, opts ...func(*Option
 	api := httptest.NewUnstartedServer(nil)
 	o := Options{Clients: clients, SFN: sfnClient, Engine: engine, ASL: string(asl), JWTSecret: auth.DevSecret, Logger: log,
 		Endpoints: endpoints, APIURL: "http://" + api.Listener.Addr().String(), APIRoutes: APIRoutes(tmpl)}
+	// Operators sign in at the stand-in of the operators' hosted UI.
+	operators, err := hostedui.Load("../operators.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signIn := httptest.NewServer(hostedui.New(operators, auth.DevSecret).Handler())
 	stopProcesses := func() {}
 	if len(processNames) > 0 {
 		var mappings func(*Options)
-		o.Processes, mappings, stopProcesses = withProcesses(t, tmpl, res, checker, engineSrv.URL, o.APIURL, processNames)
+		o.Processes, mappings, stopProcesses = withProcesses(t, tmpl, res, checker, engineSrv.URL, o.APIURL, signIn.URL, processNames)
 		mappings(&o)
 	}
 	for _, opt := range opts {
@@ -190,9 +199,10 @@ func startTestPipeline(t testing.TB, processNames []string, opts ...func(*Option
 	}
 	api.Config.Handler = p.API
 	api.Start()
-	tp := &testPipeline{Pipeline: p, clients: clients, res: res, api: api, processes: o.Processes, iam: checker}
+	tp := &testPipeline{Pipeline: p, clients: clients, res: res, api: api, processes: o.Processes, iam: checker, signIn: signIn.URL}
 	tp.stop = func() {
 		api.Close()
+		signIn.Close()
 		cancel()
 		p.Wait()
 		stopProcesses()

@@ -18,6 +18,7 @@ import (
 	"github.com/xborder/xborder/localstack/iam"
 	"github.com/xborder/xborder/localstack/lambdart"
 	"github.com/xborder/xborder/localstack/sfn"
+	"github.com/xborder/xborder/shared/opsconsole"
 	"github.com/xborder/xborder/shared/workflow"
 )
 
@@ -126,6 +127,9 @@ type Launch struct {
 	// Endpoints is the partner simulators' endpoints file; APIURL the API
 	// they post to.
 	Endpoints, APIURL string
+	// SignInURL is where operators sign in: the stand-in of the operators'
+	// hosted UI (package hostedui), for the console the api serves.
+	SignInURL string
 	// Only, when set, names the functions to run (all otherwise).
 	Only []string
 	// Concurrency bounds each function's environments.
@@ -133,6 +137,10 @@ type Launch struct {
 	// Logs gives each function's output a place (discarded when nil).
 	Logs func(name string) io.Writer
 }
+
+// LocalConsoleClient is the ops console's client at the local sign-in
+// stand-in (localstack/operators.json).
+const LocalConsoleClient = "local-ops-console"
 
 // LaunchFunctions prepares the processes of l: each function with the
 // environment the template gives it, pointed at the local services, in the
@@ -145,6 +153,7 @@ func LaunchFunctions(l Launch) (*Processes, error) {
 		"CATALOGUE_SOURCE":          "file:" + filepath.Join(l.Repo, "localstack", "catalogue.json"),
 		"PARTNER_ENDPOINTS_SOURCE":  "file:" + l.Endpoints, "XBORDER_SANDBOX": "local", "PAYMENT_PROVIDER": "simulator", "API_URL": l.APIURL,
 		"CHINA_DECLARANT_SOURCE": "file:" + filepath.Join(l.Repo, "localstack", "china-declarant.json"),
+		opsconsole.EnvSignInURL:  l.SignInURL, opsconsole.EnvClientID: LocalConsoleClient,
 	}
 	for id, url := range l.AWS {
 		local["AWS_ENDPOINT_URL_"+id] = url

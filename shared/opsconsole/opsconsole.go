@@ -13,9 +13,12 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"net/http"
+	"net/url"
+	"os"
 	"path"
 	"strings"
 )
@@ -23,6 +26,15 @@ import (
 // Prefix is where the console is mounted: Handler serves Prefix and the
 // files under it.
 const Prefix = "/ops/"
+
+// Where operators sign in: the operators' user pool's hosted UI (in AWS,
+// https://<domain>.auth.<region>.amazoncognito.com; locally its stand-in),
+// and the console's client there. The api Lambda reads them from its
+// environment (SignInFromEnv).
+const (
+	EnvSignInURL = "OPS_SIGNIN_URL"
+	EnvClientID  = "OPS_CLIENT_ID"
+)
 
 //go:embed static
 var static embed.FS
@@ -95,16 +107,43 @@ func load() map[string]asset {
 	return assets
 }
 
-// Handler serves the console under Prefix: the page at Prefix, its files
-// below it. Answers are revalidated on every use (no build step means no
-// fingerprinted names), cheaply through ETags. Anything else is 404.
-func Handler() http.Handler {
+// SignIn is where the console sends operators to sign in: the hosted UI's
+// base URL (its /oauth2/authorize and /oauth2/token) and the console's
+// client id there. Empty: no sign-in is configured, and the console asks
+// for a bearer token instead (a developer's fallback, said so on the page).
+type SignIn struct {
+	URL      string `json:"url"`
+	ClientID string `json:"clientId"`
+}
+
+// SignInFromEnv reads SignIn from EnvSignInURL and EnvClientID.
+func SignInFromEnv() SignIn {
+	return SignIn{URL: strings.TrimRight(os.Getenv(EnvSignInURL), "/"), ClientID: os.Getenv(EnvClientID)}
+}
+
+// Handler is NewHandler(SignInFromEnv()).
+func Handler() http.Handler { return NewHandler(SignInFromEnv()) }
+
+// NewHandler serves the console under Prefix: the page at Prefix, its
+// files below it, and config.json (where to sign in). Answers are
+// revalidated on every use (no build step means no fingerprinted names),
+// cheaply through ETags. Anything else is 404. The page may talk to its own
+// origin and to the sign-in's (to exchange its code for a token).
+func NewHandler(signIn SignIn) http.Handler {
 	assets := load()
+	config, _ := json.Marshal(map[string]any{"signIn": signIn})
+	sum := sha256.Sum256(config)
+	assets["config.json"] = asset{body: config, contentType: "application/json", etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+	csp := securityHeaders["Content-Security-Policy"] + "; connect-src 'self'"
+	if u, err := url.Parse(signIn.URL); err == nil && u.Host != "" && (u.Scheme == "https" || u.Scheme == "http") {
+		csp += " " + u.Scheme + "://" + u.Host
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		for k, v := range securityHeaders {
 			h.Set(k, v)
 		}
+		h.Set("Content-Security-Policy", csp)
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			h.Set("Allow", "GET, HEAD")
 			problem(w, http.StatusMethodNotAllowed, "The console's files are read with GET.")

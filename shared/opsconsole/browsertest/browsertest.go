@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,6 +31,8 @@ const Wait = 60 * time.Second
 type Browser struct {
 	ctx    context.Context
 	origin string
+	// also are other origins the tab may load (the sign-in page's).
+	also []string
 
 	mu       sync.Mutex
 	problems []string
@@ -112,7 +115,17 @@ func (b *Browser) allowed(raw string) bool {
 	case "data", "about", "blob":
 		return true
 	}
-	return u.Scheme+"://"+u.Host == b.origin
+	o := u.Scheme + "://" + u.Host
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return o == b.origin || slices.Contains(b.also, o)
+}
+
+// Allow lets the tab load origin too (the operators' sign-in page).
+func (b *Browser) Allow(origin string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.also = append(b.also, strings.TrimSuffix(origin, "/"))
 }
 
 func (b *Browser) problem(s string) {
@@ -220,6 +233,30 @@ func (b *Browser) SignIn(t testing.TB, base, token string) {
 	t.Helper()
 	b.load(t, base, token)
 	b.Until(t, "the counts show", `document.querySelector('[data-testid="count-STALLED"]')?.dataset.count !== undefined && !document.getElementById('console').hidden`)
+}
+
+// SignInHosted loads the console at base (the API's URL) and signs in as
+// an operator would: the console's Sign in button, the hosted sign-in
+// page (at signIn, which the tab is allowed to load) with the username,
+// password and the authenticator's current code, back to the console with
+// its code exchanged for a token; it waits for the counts.
+func (b *Browser) SignInHosted(t testing.TB, base, signIn, username, password string, code func() string) {
+	t.Helper()
+	b.Allow(signIn)
+	b.Do(t, "load the console and go to the sign-in page", chromedp.Navigate(strings.TrimSuffix(base, "/")+"/ops/"),
+		chromedp.Click(chromedp.CSS(`[data-testid="signin-start"]`), chromedp.NodeVisible),
+		chromedp.WaitVisible(chromedp.CSS("#username")))
+	b.Do(t, "sign in with a password and a TOTP code",
+		chromedp.SetValue(chromedp.CSS("#username"), username),
+		chromedp.SetValue(chromedp.CSS("#password"), password),
+		chromedp.SetValue(chromedp.CSS("#totp"), code()),
+		chromedp.Click(chromedp.CSS("#signin"), chromedp.NodeVisible),
+		// Back on the console (a navigation): its page, signed in.
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="count-STALLED"]`)))
+	b.Until(t, "the counts show", `document.querySelector('[data-testid="count-STALLED"]')?.dataset.count !== undefined && !document.getElementById('console').hidden`)
+	if loc := Eval[string](t, b, `location.search`); loc != "" {
+		t.Errorf("the code stays in the address bar: %s", loc)
+	}
 }
 
 // Count is the number the page shows on a status's card.

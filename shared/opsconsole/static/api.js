@@ -86,3 +86,83 @@ export const ops = {
   // declarationXML is one CEB message of an order, as text.
   declarationXML: (id, type) => call('GET', `/orders/${seg(id)}/declarations/${seg(type)}`, { xml: true }).then((r) => r.body),
 };
+
+// ---- signing in through the hosted UI (authorization code with PKCE) -------
+
+const PKCE_KEY = 'xborder.ops.pkce';
+
+// signInConfig is where operators sign in (config.json): {url, clientId},
+// or null when none is configured.
+export async function signInConfig() {
+  try {
+    const r = await fetch('config.json', { cache: 'no-cache' });
+    const c = await r.json();
+    return c.signIn && c.signIn.url && c.signIn.clientId ? c.signIn : null;
+  } catch {
+    return null;
+  }
+}
+
+function toBase64Web(bytes) {
+  let s = '';
+  for (const b of new Uint8Array(bytes)) s += String.fromCharCode(b);
+  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function randomString() {
+  const b = new Uint8Array(32);
+  crypto.getRandomValues(b);
+  return toBase64Web(b);
+}
+
+// callbackAddress is this page, where the hosted UI sends the operator back.
+function callbackAddress() {
+  return `${location.origin}${location.pathname}`;
+}
+
+// startSignIn sends the browser to the hosted UI with a fresh PKCE
+// verifier and state, kept in this tab until the callback.
+export async function startSignIn(cfg) {
+  const verifier = randomString();
+  const state = randomString();
+  const challenge = toBase64Web(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)));
+  sessionStorage.setItem(PKCE_KEY, JSON.stringify({ verifier, state }));
+  const q = new URLSearchParams({
+    response_type: 'code', client_id: cfg.clientId, redirect_uri: callbackAddress(), scope: 'openid email',
+    state, code_challenge: challenge, code_challenge_method: 'S256',
+  });
+  location.assign(`${cfg.url}/oauth2/authorize?${q}`);
+}
+
+// finishSignIn exchanges the callback's code for a token (the access
+// token, which the API's authorizer takes) when this page is the callback;
+// it returns null when it is not. The code leaves the address bar at once.
+export async function finishSignIn(cfg) {
+  const params = new URLSearchParams(location.search);
+  const code = params.get('code');
+  const returned = params.get('state');
+  if (!code && !params.get('error')) return null;
+  history.replaceState(null, '', callbackAddress() + location.hash);
+  let saved = null;
+  try { saved = JSON.parse(sessionStorage.getItem(PKCE_KEY) || 'null'); } catch { /* none */ }
+  sessionStorage.removeItem(PKCE_KEY);
+  if (params.get('error')) throw new Error(`The sign-in page refused: ${params.get('error')}.`);
+  if (!saved || saved.state !== returned) throw new Error('This sign-in did not start here (its state does not match). Sign in again.');
+  const r = await fetch(`${cfg.url}/oauth2/token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code', client_id: cfg.clientId, code, redirect_uri: callbackAddress(), code_verifier: saved.verifier,
+    }),
+  });
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok || !body.access_token) throw new Error(`The sign-in could not be completed (${body.error || r.status}). Sign in again.`);
+  return body.access_token;
+}
+
+// signOutAddress ends the hosted UI's session and comes back here.
+export function signOutAddress(cfg) {
+  const q = new URLSearchParams({ client_id: cfg.clientId, logout_uri: callbackAddress() });
+  return `${cfg.url}/logout?${q}`;
+}
+

@@ -1,6 +1,6 @@
 // The operations console. Everything the API returns is untrusted text:
 // it reaches the page through textContent and attributes only, never as HTML.
-import { ApiError, ops, session } from './api.js';
+import { ApiError, finishSignIn, ops, session, signInConfig, signOutAddress, startSignIn } from './api.js';
 import * as fmt from './format.js';
 
 const POLL_MS = 5000;
@@ -69,6 +69,7 @@ const state = {
   dlqs: [],
   noDLQs: false,
   xml: new Map(), // "<orderId>/<type>" → a CEB message's XML, once fetched
+  signIn: null, // where operators sign in (config.json), or null
 };
 
 // ---- sign-in ---------------------------------------------------------------
@@ -98,11 +99,11 @@ function signOut(message) {
   show($('console'), false);
   show($('session'), false);
   show($('signin'), true);
-  const err = $('signin-error');
+  const err = $(state.signIn ? 'signin-hosted-error' : 'signin-error');
   err.textContent = message || '';
   show(err, Boolean(message));
   $('token').value = '';
-  $('token').focus();
+  (state.signIn ? $('signin-start') : $('token')).focus();
 }
 
 async function onSignIn(ev) {
@@ -179,7 +180,13 @@ function handleAuthError(e) {
     return true;
   }
   if (e instanceof ApiError && e.status === 403) {
-    signOut('This token is not in the ops group. Sign in with an ops token.');
+    const groups = fmt.groupsOf(fmt.claims(session.token()));
+    if (groups.includes('ops-read')) {
+      // A read-only operator tried to act: say so, stay signed in.
+      showError(`Not allowed: ${e.problem.detail || 'read-only operators cannot act.'}`);
+      return true;
+    }
+    signOut('This sign-in is not in an operators\' group (ops or ops-read).');
     return true;
   }
   return false;
@@ -953,9 +960,13 @@ async function replay(queue, messageId, button) {
 
 // ---- wiring ----------------------------------------------------------------
 
-function init() {
+async function init() {
   $('signin-form').addEventListener('submit', onSignIn);
-  $('signout').addEventListener('click', () => signOut('Signed out.'));
+  $('signin-start').addEventListener('click', () => startSignIn(state.signIn));
+  $('signout').addEventListener('click', () => {
+    signOut('Signed out.');
+    if (state.signIn) location.assign(signOutAddress(state.signIn));
+  });
   $('pause').addEventListener('click', (ev) => {
     state.paused = !state.paused;
     ev.currentTarget.setAttribute('aria-pressed', String(state.paused));
@@ -978,6 +989,21 @@ function init() {
   window.addEventListener('hashchange', route);
   window.addEventListener('popstate', route);
   document.addEventListener('visibilitychange', () => { if (!document.hidden) tick(); });
+  // Operators sign in on the hosted UI when one is configured (its code
+  // comes back to this page); otherwise the developer's token form.
+  state.signIn = await signInConfig();
+  show($('signin-hosted'), Boolean(state.signIn));
+  show($('signin-form'), !state.signIn);
+  if (state.signIn) {
+    try {
+      const token = await finishSignIn(state.signIn);
+      if (token) session.save(token);
+    } catch (e) {
+      session.clear();
+      signOut(e.message);
+      return;
+    }
+  }
   if (session.token()) signedIn();
   else signOut('');
 }
