@@ -22,6 +22,8 @@ type apiParts struct {
 	api    awsapigatewayv2.HttpApi
 	pool   awscognito.UserPool
 	client awscognito.UserPoolClient
+	// routes by route key ("POST /v1/webhooks/{partner}").
+	routes map[string]awsapigatewayv2.HttpRoute
 }
 
 // ConsoleRoutes serve the ops console's page and its assets (GET, public).
@@ -84,10 +86,16 @@ func newAPI(st awscdk.Stack, f *functions) *apiParts {
 	})
 	integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("ApiIntegration"), f.fn[workflow.FnAPI],
 		&awsapigatewayv2integrations.HttpLambdaIntegrationProps{PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0()})
+	routes := map[string]awsapigatewayv2.HttpRoute{}
+	add := func(opts *awsapigatewayv2.AddRoutesOptions) {
+		for _, r := range *api.AddRoutes(opts) {
+			routes[string((*opts.Methods)[0])+" "+*opts.Path] = r
+		}
+	}
 	// The ops console's static page: public, like any web page; the data it
 	// shows comes from the ops API, behind the authorizer.
 	for _, path := range ConsoleRoutes {
-		api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{Path: jsii.String(path), Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_GET},
+		add(&awsapigatewayv2.AddRoutesOptions{Path: jsii.String(path), Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_GET},
 			Integration: integration, Authorizer: awsapigatewayv2.NewHttpNoneAuthorizer()})
 	}
 	for _, r := range apiRoutes {
@@ -97,7 +105,7 @@ func newAPI(st awscdk.Stack, f *functions) *apiParts {
 		if r.signed {
 			opts.Authorizer = awsapigatewayv2.NewHttpNoneAuthorizer()
 		}
-		api.AddRoutes(opts)
+		add(opts)
 	}
 	// Partners and their product catalogue: secrets the api Lambda reads
 	// at cold start (created outside the stack, see the README).
@@ -107,5 +115,5 @@ func newAPI(st awscdk.Stack, f *functions) *apiParts {
 		f.fn[workflow.FnAPI].AddEnvironment(jsii.String(s.env), jsii.String("secretsmanager:"+s.name), nil)
 		f.readSecret(f.fn[workflow.FnAPI], s.name)
 	}
-	return &apiParts{api: api, pool: pool, client: client}
+	return &apiParts{api: api, pool: pool, client: client, routes: routes}
 }

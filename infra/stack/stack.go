@@ -50,6 +50,7 @@ func New(scope constructs.Construct, id string, props *Props) awscdk.Stack {
 	wf := newWorkflow(st, fns, msg, removal)
 	fns.wireWorkflow(wf)
 	api := newAPI(st, fns)
+	protectStage(st, api, removal)
 	fns.wirePartners(api.api.Url())
 	newObservability(st, msg, fns, wf, api)
 
