@@ -3,6 +3,8 @@
 package main
 
 import (
+	"fmt"
+	"os"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -22,7 +24,14 @@ func main() {
 	if v := ctx("tableIndexes"); v != "" {
 		indexes = strings.Split(v, ",")
 	}
+	protection, err := stack.ProtectionFromContext(app.Node())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		jsii.Close()
+		os.Exit(2)
+	}
 	stack.New(app, "Xborder", &stack.Props{BinDir: "../bin", Destroy: ctx("removalPolicy") == "destroy",
-		PaymentProvider: ctx("paymentProvider"), Sandbox: ctx("sandbox"), StripeSecretName: ctx("stripeSecretName"), TableIndexes: indexes})
+		PaymentProvider: ctx("paymentProvider"), Sandbox: ctx("sandbox"), StripeSecretName: ctx("stripeSecretName"), TableIndexes: indexes,
+		Protection: protection})
 	app.Synth(nil)
 }

@@ -34,6 +34,9 @@ type Props struct {
 	// TableIndexes names the table's indexes while an existing table moves
 	// to the current ones (see infra/README.md); empty: the current ones.
 	TableIndexes []string
+	// Protection: the api Lambda's reserved concurrency
+	// (ProtectionFromContext).
+	Protection Protection
 }
 
 // New builds the stack.
@@ -45,7 +48,7 @@ func New(scope constructs.Construct, id string, props *Props) awscdk.Stack {
 	}
 	data := newData(st, removal, props.TableIndexes)
 	msg := newMessaging(st)
-	fns := newFunctions(st, props.BinDir, removal, data, msg, props.Sandbox)
+	fns := newFunctions(st, props.BinDir, removal, data, msg, props.Sandbox, props.Protection.apiConcurrency())
 	fns.wirePayments(props.PaymentProvider, props.StripeSecretName, props.Sandbox)
 	wf := newWorkflow(st, fns, msg, removal)
 	fns.wireWorkflow(wf)
