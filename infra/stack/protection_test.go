@@ -31,18 +31,19 @@ func TestProtectionFromContext(t *testing.T) {
 		return ProtectionFromContext(awscdk.NewApp(&awscdk.AppProps{Context: &ctx}).Node())
 	}
 	p, err := read(map[string]any{})
-	if err != nil || p != (Protection{}) || p.apiConcurrency() != 300 {
+	if err != nil || p != (Protection{}) || p.apiConcurrency() != 300 || p.wafRateLimit() != 2000 || p.wafPartnerRateLimit() != 15000 {
 		t.Errorf("defaults: %+v %v", p, err)
 	}
-	p, err = read(map[string]any{"apiConcurrency": "200"})
-	if err != nil || p != (Protection{APIConcurrency: 200}) {
+	p, err = read(map[string]any{"apiConcurrency": "200", "waf": true, "wafRateLimit": float64(500), "originVerifySecret": "x"})
+	if err != nil || p != (Protection{APIConcurrency: 200, WAF: true, WAFRateLimit: 500, OriginVerifySecret: "x"}) {
 		t.Errorf("set: %+v %v", p, err)
 	}
 	p, err = read(map[string]any{"apiConcurrency": float64(250)})
 	if err != nil || p.apiConcurrency() != 250 {
 		t.Errorf("from cdk.json: %+v %v", p, err)
 	}
-	for _, bad := range []map[string]any{{"apiConcurrency": "lots"}, {"apiConcurrency": "0"}, {"apiConcurrency": "-5"}} {
+	for _, bad := range []map[string]any{{"apiConcurrency": "lots"}, {"apiConcurrency": "0"}, {"apiConcurrency": "-5"}, {"waf": "maybe"},
+		{"wafRateLimit": "-1"}, {"originVerifySecret": "x"}} {
 		if _, err := read(bad); err == nil {
 			t.Errorf("%v accepted", bad)
 		}

@@ -34,8 +34,8 @@ type Props struct {
 	// TableIndexes names the table's indexes while an existing table moves
 	// to the current ones (see infra/README.md); empty: the current ones.
 	TableIndexes []string
-	// Protection: the api Lambda's reserved concurrency
-	// (ProtectionFromContext).
+	// Protection: the api Lambda's reserved concurrency and the optional
+	// CloudFront and WAF in front of the API (ProtectionFromContext).
 	Protection Protection
 }
 
@@ -65,6 +65,10 @@ func New(scope constructs.Construct, id string, props *Props) awscdk.Stack {
 	out("UserPoolClientId", *api.client.UserPoolClientId())
 	out("TableName", *data.table.TableName())
 	out("StateMachineArn", *wf.machine.StateMachineArn())
+	if props.Protection.WAF {
+		edge := newEdge(st, api, props.Protection)
+		out("EdgeUrl", "https://"+*edge.DistributionDomainName()+"/")
+	}
 	return st
 }
 
