@@ -3,6 +3,8 @@
 package main
 
 import (
+	"fmt"
+	"os"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -24,8 +26,15 @@ func main() {
 		}
 		return nil
 	}
+	protection, err := stack.ProtectionFromContext(app.Node())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		jsii.Close()
+		os.Exit(2)
+	}
 	stack.New(app, "Xborder", &stack.Props{BinDir: "../bin", Destroy: ctx("removalPolicy") == "destroy",
 		PaymentProvider: ctx("paymentProvider"), Sandbox: ctx("sandbox"), StripeSecretName: ctx("stripeSecretName"),
-		TableIndexes: list("tableIndexes"), OpsCallbackURLs: list("opsCallbackUrls"), AppCallbackURLs: list("appCallbackUrls")})
+		TableIndexes: list("tableIndexes"), OpsCallbackURLs: list("opsCallbackUrls"), AppCallbackURLs: list("appCallbackUrls"),
+		Protection: protection})
 	app.Synth(nil)
 }

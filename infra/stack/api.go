@@ -20,6 +20,8 @@ const (
 type apiParts struct {
 	api   awsapigatewayv2.HttpApi
 	users *identity
+	// routes by route key ("POST /v1/webhooks/{partner}").
+	routes map[string]awsapigatewayv2.HttpRoute
 }
 
 // ConsoleRoutes serve the ops console's page and its assets (GET, public).
@@ -74,10 +76,16 @@ func newAPI(st awscdk.Stack, f *functions, opsCallbacks, appCallbacks []string) 
 	fn.AddEnvironment(jsii.String(opsconsole.EnvClientID), users.console.UserPoolClientId(), nil)
 	integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("ApiIntegration"), f.fn[workflow.FnAPI],
 		&awsapigatewayv2integrations.HttpLambdaIntegrationProps{PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0()})
+	routes := map[string]awsapigatewayv2.HttpRoute{}
+	add := func(opts *awsapigatewayv2.AddRoutesOptions) {
+		for _, r := range *api.AddRoutes(opts) {
+			routes[string((*opts.Methods)[0])+" "+*opts.Path] = r
+		}
+	}
 	// The ops console's static page: public, like any web page; the data it
 	// shows comes from the ops API, behind the authorizer.
 	for _, path := range ConsoleRoutes {
-		api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{Path: jsii.String(path), Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_GET},
+		add(&awsapigatewayv2.AddRoutesOptions{Path: jsii.String(path), Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_GET},
 			Integration: integration, Authorizer: awsapigatewayv2.NewHttpNoneAuthorizer()})
 	}
 	for _, r := range apiRoutes {
@@ -91,7 +99,7 @@ func newAPI(st awscdk.Stack, f *functions, opsCallbacks, appCallbacks []string) 
 		case httpapi.OpsRoute(string(r.method) + " " + r.path):
 			opts.Authorizer = users.opsJWT
 		}
-		api.AddRoutes(opts)
+		add(opts)
 	}
 	// Partners and their product catalogue: secrets the api Lambda reads
 	// at cold start (created outside the stack, see the README).
@@ -101,5 +109,5 @@ func newAPI(st awscdk.Stack, f *functions, opsCallbacks, appCallbacks []string) 
 		f.fn[workflow.FnAPI].AddEnvironment(jsii.String(s.env), jsii.String("secretsmanager:"+s.name), nil)
 		f.readSecret(f.fn[workflow.FnAPI], s.name)
 	}
-	return &apiParts{api: api, users: users}
+	return &apiParts{api: api, users: users, routes: routes}
 }

@@ -39,8 +39,10 @@ func timeoutOf(name string) int {
 }
 
 // newFunctions makes the Lambdas (provided.al2023, arm64, X-Ray, a month of
-// logs) with the least each needs: table access, queues, topic.
-func newFunctions(st awscdk.Stack, binDir string, removal awscdk.RemovalPolicy, d *data, m *messaging, sandbox string) *functions {
+// logs) with the least each needs: table access, queues, topic. The api
+// Lambda runs at most apiConcurrency at once (DefaultAPIConcurrency says
+// why): the others share the rest of the account's concurrency.
+func newFunctions(st awscdk.Stack, binDir string, removal awscdk.RemovalPolicy, d *data, m *messaging, sandbox string, apiConcurrency int) *functions {
 	f := &functions{st: st, fn: map[string]awslambda.Function{}, msg: m}
 	for _, name := range AllFunctions {
 		id := pascal(name)
@@ -50,6 +52,10 @@ func newFunctions(st awscdk.Stack, binDir string, removal awscdk.RemovalPolicy, 
 		env := map[string]*string{workflow.EnvTable: d.table.TableName()}
 		if sandbox != "" {
 			env["XBORDER_SANDBOX"] = jsii.String(sandbox)
+		}
+		var reserved *float64
+		if name == workflow.FnAPI {
+			reserved = jsii.Number(float64(apiConcurrency))
 		}
 		fn := awslambda.NewFunction(st, jsii.String(id+"Function"), &awslambda.FunctionProps{
 			Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
@@ -62,6 +68,8 @@ func newFunctions(st awscdk.Stack, binDir string, removal awscdk.RemovalPolicy, 
 			LogGroup:     logs,
 			Environment:  &env,
 			Description:  jsii.String("xborder " + name),
+
+			ReservedConcurrentExecutions: reserved,
 		})
 		awscdk.Tags_Of(fn).Add(jsii.String("xborder:function"), jsii.String(name), nil)
 		f.fn[name] = fn

@@ -40,6 +40,9 @@ type Props struct {
 	// TableIndexes names the table's indexes while an existing table moves
 	// to the current ones (see infra/README.md); empty: the current ones.
 	TableIndexes []string
+	// Protection: the api Lambda's reserved concurrency and the optional
+	// CloudFront and WAF in front of the API (ProtectionFromContext).
+	Protection Protection
 }
 
 // New builds the stack.
@@ -51,11 +54,12 @@ func New(scope constructs.Construct, id string, props *Props) awscdk.Stack {
 	}
 	data := newData(st, removal, props.TableIndexes)
 	msg := newMessaging(st)
-	fns := newFunctions(st, props.BinDir, removal, data, msg, props.Sandbox)
+	fns := newFunctions(st, props.BinDir, removal, data, msg, props.Sandbox, props.Protection.apiConcurrency())
 	fns.wirePayments(props.PaymentProvider, props.StripeSecretName, props.Sandbox)
 	wf := newWorkflow(st, fns, msg, removal)
 	fns.wireWorkflow(wf)
 	api := newAPI(st, fns, props.OpsCallbackURLs, props.AppCallbackURLs)
+	protectStage(st, api, removal)
 	fns.wirePartners(api.api.Url())
 	newObservability(st, msg, fns, wf, api)
 
@@ -71,6 +75,10 @@ func New(scope constructs.Construct, id string, props *Props) awscdk.Stack {
 	out("OperatorsSignInUrl", *api.users.domain.BaseUrl(nil))
 	out("TableName", *data.table.TableName())
 	out("StateMachineArn", *wf.machine.StateMachineArn())
+	if props.Protection.WAF {
+		edge := newEdge(st, api, props.Protection)
+		out("EdgeUrl", "https://"+*edge.DistributionDomainName()+"/")
+	}
 	return st
 }
 
