@@ -112,10 +112,22 @@ const (
 //     names an issued quote for this cart is checked at intake.
 //
 // Free-text fields must be valid UTF-8 without control characters (C0, DEL,
-// C1) or U+FFFD replacement characters, which is what encoding/json leaves
-// where a request held invalid UTF-8. Lengths count characters (runes), except
-// for email (bytes, as RFC 5321 counts them) and the ASCII-only sku, postal
-// code and token.
+// C1), U+FFFD replacement characters, which is what encoding/json leaves
+// where a request held invalid UTF-8, or noncharacters (U+FFFE, U+FDD0 …,
+// which no text may carry and XML cannot). The buyer's and the consignee's
+// names and the line titles, which screening reads, must also be free of
+// invisible characters (invalid): format characters such as the soft
+// hyphen, zero-width spaces, joiners, the byte order mark and direction
+// marks, and other default-ignorable code points such as the Hangul
+// fillers; a soft hyphen inside a listed name hides it from a plain
+// comparison while a reader sees it whole. A zero-width non-joiner or joiner
+// between two letters of a script written with them (Persian names such as
+// Ali<ZWNJ>reza in Arabic script, Devanagari conjuncts) and a joiner inside
+// an emoji sequence are allowed.
+// Look-alike letters of other scripts are not refused: a name may be
+// written in any script, and screening reads look-alikes itself. Lengths
+// count characters (runes), except for email (bytes, as RFC 5321 counts
+// them) and the ASCII-only sku, postal code and token.
 //
 // Validate allocates nothing for a valid order.
 func (d *Draft) Validate() []FieldError {
@@ -353,7 +365,7 @@ func (v *validator) line(a at, l *Line) (int64, bool) {
 	case len(l.SKU) > maxSKU:
 		v.add(a, "/sku", CodeTooLong, "sku must be at most "+strconv.Itoa(maxSKU)+" characters.")
 	}
-	v.text(a, "/title", l.Title, maxTitle, true)
+	v.visibleText(a, "/title", l.Title, maxTitle, true)
 	switch {
 	case l.HSCode == "":
 		v.add(a, "/hsCode", CodeRequired, "hsCode is required for customs: 6 to 10 digits of the Harmonized System.")
@@ -472,7 +484,7 @@ func (v *validator) identity(a at, id *Identity, rule identityRule) {
 // registration (the buyer of a B2B order); needContact an email or a phone
 // (the consignee, for the carrier); idRule says what identity it gives.
 func (v *validator) party(a at, p *Party, needRegistration, needContact bool, idRule identityRule) {
-	v.text(a, "/name", p.Name, maxName, true)
+	v.visibleText(a, "/name", p.Name, maxName, true)
 	switch {
 	case p.Email == "":
 	case len(p.Email) > maxEmail:
@@ -560,7 +572,7 @@ func (v *validator) text(a at, field, s string, max int, required bool) {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
 		switch {
-		case r == utf8.RuneError || r < 0xa0: // invalid UTF-8, U+FFFD, C1 controls
+		case r == utf8.RuneError || r < 0xa0 || noncharacter(r): // invalid UTF-8, U+FFFD, C1 controls
 			clean = false
 		case blank && !unicode.IsSpace(r):
 			blank = false
@@ -568,12 +580,85 @@ func (v *validator) text(a at, field, s string, max int, required bool) {
 	}
 	switch {
 	case !clean:
-		v.add(a, field, CodeInvalid, name(field)+" must be valid UTF-8 text without control characters.")
+		v.add(a, field, CodeInvalid, name(field)+" must be valid UTF-8 text without control characters or noncharacters.")
 	case blank && required:
 		v.add(a, field, CodeRequired, name(field)+" is required and must not be blank.")
 	case n > max:
 		v.add(a, field, CodeTooLong, name(field)+" must be at most "+strconv.Itoa(max)+" characters.")
 	}
+}
+
+// noncharacter reports whether r is one of the 66 code points Unicode
+// reserves as never to be interchanged: U+FDD0–U+FDEF and the last two of
+// every plane (U+FFFE, U+FFFF, U+1FFFE …). XML cannot carry U+FFFE and
+// U+FFFF at all: a name holding one would reach a customs message changed.
+func noncharacter(r rune) bool {
+	return r >= 0xfdd0 && r <= 0xfdef || r&0xfffe == 0xfffe
+}
+
+// visibleText checks a free-text field as text does and, if that finds
+// nothing wrong, that it holds no invisible character (see hasInvisible):
+// for the names and titles that screening reads.
+func (v *validator) visibleText(a at, field, s string, max int, required bool) {
+	before := len(v.errs)
+	v.text(a, field, s, max, required)
+	if len(v.errs) == before && hasInvisible(s) {
+		v.add(a, field, CodeInvalid, name(field)+" must not contain invisible characters "+
+			"(soft hyphens, zero-width spaces or joiners, direction marks or other formatting characters): write it as it is printed.")
+	}
+}
+
+// hasInvisible reports whether s holds a character that is not drawn: a
+// format character (Cf) or another default-ignorable code point, save a
+// zero-width non-joiner or joiner where a script needs one. Variation
+// selectors are not refused: they choose a glyph (an emoji's colour, the
+// registered form of a kanji in a Japanese name) and are marks, which
+// screening drops. ASCII control characters are text's to refuse.
+func hasInvisible(s string) bool {
+	prev := rune(-1)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		if r >= utf8.RuneSelf && (unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r)) {
+			next, _ := utf8.DecodeRuneInString(s[i:])
+			if !joinerInPlace(r, prev, next) {
+				return true
+			}
+		}
+		prev = r
+	}
+	return false
+}
+
+// joiningScripts are scripts whose spelling uses the zero-width non-joiner
+// and joiner: to keep letters apart that would join (Persian, Arabic,
+// Syriac, N'Ko, Mongolian) or to choose a conjunct form (the Indic scripts).
+var joiningScripts = []*unicode.RangeTable{
+	unicode.Arabic, unicode.Syriac, unicode.Nko, unicode.Mongolian,
+	unicode.Devanagari, unicode.Bengali, unicode.Gurmukhi, unicode.Gujarati, unicode.Oriya,
+	unicode.Tamil, unicode.Telugu, unicode.Kannada, unicode.Malayalam, unicode.Sinhala,
+	unicode.Myanmar, unicode.Khmer,
+}
+
+// joinerInPlace reports whether r, between prev and next, is a zero-width
+// non-joiner or joiner where it belongs: between two characters (letters or
+// marks, a virama) of one joining script, or a joiner between the parts of
+// an emoji sequence (woman<ZWJ>laptop, a technologist). Anywhere else, as
+// inside a Latin name, it only hides a word from a comparison.
+func joinerInPlace(r, prev, next rune) bool {
+	if r != '\u200c' && r != '\u200d' {
+		return false
+	}
+	if r == '\u200d' && unicode.Is(unicode.So, next) &&
+		(unicode.Is(unicode.So, prev) || prev == '\ufe0f' || prev >= 0x1f3fb && prev <= 0x1f3ff) {
+		return true
+	}
+	for _, script := range joiningScripts {
+		if unicode.Is(script, prev) && unicode.Is(script, next) {
+			return true
+		}
+	}
+	return false
 }
 
 func digits(s string) bool {

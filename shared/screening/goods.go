@@ -32,9 +32,11 @@ type GoodsRule struct {
 	// matched as digit prefixes of a line's HS code.
 	HSPrefixes []string `json:"hsPrefixes,omitempty"`
 	// Keywords are words or phrases matched against a line's title as whole
-	// words, after normalisation (case and diacritics ignored, punctuation a
-	// word break). The last word also matches with "s" or "es" appended
-	// ("aerosol" matches "aerosols"). Negation is not understood:
+	// words, both folded as party names are (invisible characters removed,
+	// case and diacritics ignored, look-alike letters of other scripts read
+	// as Latin, punctuation a word break; see normalise.go). The last word
+	// also matches with "s" or "es" appended ("aerosol" matches
+	// "aerosols"). Negation is not understood:
 	// "aerosol-free" contains the word "aerosol".
 	Keywords []string `json:"keywords,omitempty"`
 	// Action is what a hit does; only "reject" is supported.
@@ -207,7 +209,7 @@ func checkRule(r GoodsRule) (goodsRule, error) {
 		}
 	}
 	for _, k := range r.Keywords {
-		if normal(k) == "" {
+		if fold(k) == "" {
 			return gr, fmt.Errorf(`"keywords": %q has no letters or digits`, k)
 		}
 	}
@@ -245,13 +247,25 @@ func (d *destIndex) add(i int32, r *goodsRule) {
 		d.hsLens |= 1 << len(p)
 	}
 	for _, k := range r.Keywords {
-		toks := tokens(normal(k))
-		ph := phrase{rule: i, keyword: k, rest: toks[1:]}
-		d.phrases[toks[0]] = append(d.phrases[toks[0]], ph)
-		if len(toks) == 1 {
-			d.phrases[toks[0]+"s"] = append(d.phrases[toks[0]+"s"], ph)
-			d.phrases[toks[0]+"es"] = append(d.phrases[toks[0]+"es"], ph)
+		folded, notes := appendFold(nil, k, 0)
+		d.addPhrase(i, k, tokens(string(folded)))
+		// A keyword with Greek capitals is indexed by their shape too.
+		if notes.capital {
+			if other, _ := appendFold(nil, k, asCapitals); string(other) != string(folded) {
+				d.addPhrase(i, k, tokens(string(other)))
+			}
 		}
+	}
+}
+
+// addPhrase indexes keyword k of rule i, folded into toks, under its first
+// token (and, for one word, its plurals).
+func (d *destIndex) addPhrase(i int32, k string, toks []string) {
+	ph := phrase{rule: i, keyword: k, rest: toks[1:]}
+	d.phrases[toks[0]] = append(d.phrases[toks[0]], ph)
+	if len(toks) == 1 {
+		d.phrases[toks[0]+"s"] = append(d.phrases[toks[0]+"s"], ph)
+		d.phrases[toks[0]+"es"] = append(d.phrases[toks[0]+"es"], ph)
 	}
 }
 
@@ -328,11 +342,29 @@ func (g *GoodsRules) checkLine(idx *destIndex, i int, l *order.Line, day int) *H
 	if len(idx.phrases) == 0 || l.Title == "" {
 		return nil
 	}
+	// The title is folded as the keywords are, so that "Va<U+00AD>pe" or a
+	// Cyrillic а in "vаpe" hits; with Greek capitals it is read both
+	// through their lower case and by their shape, the earlier rule winning.
+	best, bestKw, notes := g.matchKeywords(idx, l.Title, 0, day)
+	if notes.capital {
+		if other, kw, _ := g.matchKeywords(idx, l.Title, asCapitals, day); other >= 0 && (best < 0 || other < best) {
+			best, bestKw = other, kw
+		}
+	}
+	if best >= 0 {
+		return g.hit(best, "keyword "+bestKw, "/lines/"+strconv.Itoa(i)+"/title")
+	}
+	return nil
+}
+
+// matchKeywords returns the earliest rule in force on day whose keyword the
+// title, read in mode, holds, and that keyword; -1 if none.
+func (g *GoodsRules) matchKeywords(idx *destIndex, title string, mode foldMode, day int) (int32, string, foldNotes) {
 	var textBuf [256]byte
 	var spanBuf [48]span
-	text := appendNormal(textBuf[:0], l.Title, true)
+	text, notes := appendFold(textBuf[:0], title, mode)
 	toks := appendTokens(spanBuf[:0], text)
-	var bestKw string
+	best, bestKw := int32(-1), ""
 	for t, sp := range toks {
 		for _, ph := range idx.phrases[string(text[sp.start:sp.end])] {
 			if (best >= 0 && ph.rule >= best) || !g.rules[ph.rule].inForce(day) || !ph.follows(text, toks[t+1:]) {
@@ -341,10 +373,7 @@ func (g *GoodsRules) checkLine(idx *destIndex, i int, l *order.Line, day int) *H
 			best, bestKw = ph.rule, ph.keyword
 		}
 	}
-	if best >= 0 {
-		return g.hit(best, "keyword "+bestKw, "/lines/"+strconv.Itoa(i)+"/title")
-	}
-	return nil
+	return best, bestKw, notes
 }
 
 // follows reports whether the phrase's remaining tokens are the next tokens

@@ -47,15 +47,16 @@ var legalForms = map[string]bool{
 // It is safe for concurrent use.
 //
 // Matching: a name and every listed name (entry names and aliases) are
-// normalised (lower case, diacritics removed, punctuation and symbols
-// dropped, legal forms and "the" dropped) into a set of words, word order
-// ignored. A name hits a listed name of two or more words when it contains
-// all of its words, with or without others: "ACME Sanctioned Trading
-// Shanghai Branch" hits "Acme Sanctioned Trading", because a denied-party
-// screen errs on the side of a hit (an operator reviews it), while "Acme
-// Trading" does not. A listed name of one word hits only a name that is that
-// word alone (legal forms aside): "Zorblax Ltd" hits "Zorblax", "Zorblax
-// Trading" does not.
+// folded (invisible characters removed, lower case, diacritics removed,
+// look-alike letters of other scripts read as the Latin letters they pass
+// for, punctuation and symbols dropped, legal forms and "the" dropped; see
+// normalise.go) into a set of words, word order ignored. A name hits a
+// listed name of two or more words when it contains all of its words, with
+// or without others: "ACME Sanctioned Trading Shanghai Branch" hits "Acme
+// Sanctioned Trading", because a denied-party screen errs on the side of a
+// hit (an operator reviews it), while "Acme Trading" does not. A listed
+// name of one word hits only a name that is that word alone (legal forms
+// aside): "Zorblax Ltd" hits "Zorblax", "Zorblax Trading" does not.
 type PartyList struct {
 	listDate, source string
 	entries          []PartyEntry
@@ -177,33 +178,70 @@ func (l *PartyList) addEntry(i int32, e PartyEntry) error {
 		}
 	}
 	for j, name := range append([]string{e.Name}, e.Aliases...) {
-		words := nameWords(name, true)
+		words, notes := nameWords(name, 0)
 		if len(words) == 0 {
 			if j == 0 {
 				return fmt.Errorf(`"name" %q has no words once legal forms are dropped`, name)
 			}
 			return fmt.Errorf(`alias %q has no words once legal forms are dropped`, name)
 		}
+		first := len(l.variants)
 		l.variants = append(l.variants, variant{entry: i, listed: name, words: words})
-		// "d'Armement" is indexed as "darmement" and as "d armement".
-		if hasJoiner(name) {
-			if split := nameWords(name, false); !sameWords(split, words) && len(split) > 0 {
-				l.variants = append(l.variants, variant{entry: i, listed: name, words: split})
+		// "d'Armement" is indexed as "darmement" and as "d armement"; a name
+		// with Greek capitals is indexed through their lower case and by
+		// their shape.
+		for _, mode := range otherReadings(notes) {
+			other, _ := nameWords(name, mode)
+			if len(other) == 0 || l.indexed(first, other) {
+				continue
 			}
+			l.variants = append(l.variants, variant{entry: i, listed: name, words: other})
 		}
 	}
 	return nil
 }
 
-// nameWords is the distinct words of a name, legal forms dropped.
-func nameWords(name string, joins bool) []string {
+// otherReadings are the readings of a text besides the usual one that
+// could fold it differently, as its notes tell, in the order they are
+// tried.
+func otherReadings(notes foldNotes) []foldMode {
+	switch {
+	case notes.joiner && notes.capital:
+		return readings[:]
+	case notes.joiner:
+		return readings[:1]
+	case notes.capital:
+		return readings[1:2]
+	}
+	return nil
+}
+
+// readings are the other readings, sliced by otherReadings (a table, so
+// that choosing them allocates nothing).
+var readings = [...]foldMode{splitJoiners, asCapitals, splitJoiners | asCapitals}
+
+// indexed reports whether one of the variants from first on has exactly
+// these words.
+func (l *PartyList) indexed(first int, words []string) bool {
+	for _, v := range l.variants[first:] {
+		if sameWords(v.words, words) {
+			return true
+		}
+	}
+	return false
+}
+
+// nameWords is the distinct words of a name read in mode, legal forms
+// dropped.
+func nameWords(name string, mode foldMode) ([]string, foldNotes) {
+	folded, notes := appendFold(nil, name, mode)
 	var out []string
-	for _, w := range tokens(string(appendNormal(nil, name, joins))) {
+	for _, w := range tokens(string(folded)) {
 		if !legalForms[w] && !contains(out, w) {
 			out = append(out, w)
 		}
 	}
-	return out
+	return out, notes
 }
 
 func contains(ws []string, w string) bool {
@@ -239,26 +277,33 @@ func (l *PartyList) Entries() []PartyEntry { return append([]PartyEntry(nil), l.
 // Check screens one name; field is the JSON pointer the hit reports
 // ("/buyer/name"). It returns nil when the name matches no listed name. The
 // hit's Matched is the listed name, never the name checked.
+//
+// The name is folded as the listed names are (see PartyList), so that one
+// disguised with invisible characters ("Sanc<U+00AD>tioned") or look-alike
+// letters (a Cyrillic А for A) hits as written plainly.
 func (l *PartyList) Check(name, field string) *Hit {
 	if l == nil || name == "" {
 		return nil
 	}
-	if v := l.match(name, true); v >= 0 {
+	v, notes := l.match(name, 0)
+	if v >= 0 {
 		return l.hit(v, field)
 	}
-	if hasJoiner(name) {
-		if v := l.match(name, false); v >= 0 {
+	// Most names, without apostrophes, full stops or capital look-alikes,
+	// have no other reading.
+	for _, mode := range otherReadings(notes) {
+		if v, _ := l.match(name, mode); v >= 0 {
 			return l.hit(v, field)
 		}
 	}
 	return nil
 }
 
-// match returns the first matching variant, or -1.
-func (l *PartyList) match(name string, joins bool) int32 {
+// match returns the first variant that name, read in mode, matches, or -1.
+func (l *PartyList) match(name string, mode foldMode) (int32, foldNotes) {
 	var textBuf [256]byte
 	var spanBuf [24]span
-	text := appendNormal(textBuf[:0], name, joins)
+	text, notes := appendFold(textBuf[:0], name, mode)
 	all := appendTokens(spanBuf[:0], text)
 	// Distinct words, legal forms dropped, in place.
 	words := all[:0]
@@ -279,7 +324,7 @@ func (l *PartyList) match(name string, joins bool) int32 {
 		}
 	}
 	if len(words) == 0 {
-		return -1
+		return -1, notes
 	}
 	best := int32(-1)
 	if len(words) == 1 {
@@ -294,7 +339,7 @@ func (l *PartyList) match(name string, joins bool) int32 {
 			}
 		}
 	}
-	return best
+	return best, notes
 }
 
 // within reports whether every word of v is one of the words of text.
