@@ -44,10 +44,14 @@ const (
 // the last four becomes '*' ("**************123X" for 18 characters); a
 // number of four characters or fewer is masked entirely.
 func MaskIDNumber(n string) string {
-	if len(n) <= 4 {
-		return strings.Repeat("*", len(n))
+	// By character, not byte: a value that is not the ASCII an identity
+	// number should be (stored before validation, or a fuzzer's) is never
+	// cut inside a character.
+	r := []rune(n)
+	if len(r) <= 4 {
+		return strings.Repeat("*", len(r))
 	}
-	return strings.Repeat("*", len(n)-4) + n[len(n)-4:]
+	return strings.Repeat("*", len(r)-4) + string(r[len(r)-4:])
 }
 
 // Masked returns a copy of id with its number masked (MaskIDNumber), for

@@ -9,7 +9,7 @@ import (
 )
 
 // FuzzMaskIDNumber: masking never panics and never shows more than its
-// contract: the result is as long as the number, every byte but the last
+// contract: the result is as long as the number, every character but the last
 // four is '*', the last four are the number's (all masked when it has four
 // or fewer), so that of an 18-character card number the region and the
 // birth date never show. Masking a masked number changes nothing. An
@@ -24,12 +24,16 @@ func FuzzMaskIDNumber(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, n string) {
 		m := MaskIDNumber(n)
+		rn, rm := []rune(n), []rune(m)
 		shown := 0
-		if len(n) > 4 {
+		if len(rn) > 4 {
 			shown = 4
 		}
-		if len(m) != len(n) || strings.Trim(m[:len(m)-shown], "*") != "" || m[len(m)-shown:] != n[len(n)-shown:] {
-			t.Fatalf("MaskIDNumber(%q) = %q: want %d '*' then the last %d bytes", n, m, len(n)-shown, shown)
+		if len(rm) != len(rn) || strings.Trim(string(rm[:len(rm)-shown]), "*") != "" || string(rm[len(rm)-shown:]) != string(rn[len(rn)-shown:]) {
+			t.Fatalf("MaskIDNumber(%q) = %q: want %d '*' then the last %d characters", n, m, len(rn)-shown, shown)
+		}
+		if utf8.ValidString(n) && !utf8.ValidString(m) {
+			t.Fatalf("MaskIDNumber(%q) = %q cuts a character", n, m)
 		}
 		if again := MaskIDNumber(m); again != m {
 			t.Fatalf("MaskIDNumber(%q) = %q, masked again %q", n, m, again)
