@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,8 +23,11 @@ import (
 // into China (1210), carry their CEB messages through the pipeline: the customs step renders them (valid against the
 // official schema), the simulated E-Port answers each, and the receipts
 // reach the order — found by order number or, for the waybill, by the
-// reference kept in DynamoDB. An operator downloads the messages and posts
-// a receipt of customs' own through the ops API.
+// reference kept in DynamoDB. An operator downloads the messages, and the
+// E-Port receipt forwarder — a machine identity with one scope, its token
+// from the client-credentials grant of the operators' sign-in — posts a
+// receipt of customs' own through the ops API; that token opens nothing
+// else.
 func TestChinaDeclarationsAndReceiptsEndToEnd(t *testing.T) {
 	tp := sharedPipeline(t)
 	api := tp.api.URL
@@ -108,8 +112,16 @@ func TestChinaDeclarationsAndReceiptsEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	forwarder := forwarderToken(t, tp.signIn)
+	for _, path := range []string{"/v1/ops/orders/" + id, "/v1/ops/summary", "/v1/orders"} {
+		req, _ := http.NewRequest(http.MethodGet, api+path, nil)
+		req.Header.Set("Authorization", "Bearer "+forwarder)
+		if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusForbidden {
+			t.Errorf("the forwarder's token on GET %s: %v %v, want 403", path, resp.StatusCode, err)
+		}
+	}
 	for attempt := range 2 { // the forwarder retries: recorded once
-		res := postReceipt(t, api, ops, held)
+		res := postReceipt(t, api, forwarder, held)
 		r := res["results"].([]any)[0].(map[string]any)
 		if r["orderId"] != id || r["outcome"] != "held" || r["recorded"] != (attempt == 0) {
 			t.Fatalf("attempt %d: %v", attempt, r)
@@ -197,4 +209,26 @@ func validate(t *testing.T, xsd, name string, x []byte) {
 	if out, err := exec.Command(lint, "--noout", "--schema", "../../testdata/ceb/xsd/"+xsd, f).CombinedOutput(); err != nil {
 		t.Errorf("%s does not validate: %v\n%s", name, err, out)
 	}
+}
+
+// forwarderToken is the E-Port receipt forwarder's access token: the
+// client-credentials grant at the operators' sign-in (localstack/operators.json).
+func forwarderToken(t *testing.T, signIn string) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, signIn+"/oauth2/token",
+		strings.NewReader(url.Values{"grant_type": {"client_credentials"}, "scope": {auth.ScopeReceipts}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("local-eport-forwarder", "local-forwarder-secret")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tr struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tr); err != nil || resp.StatusCode != http.StatusOK || tr.AccessToken == "" {
+		t.Fatalf("the forwarder's token: %d %v", resp.StatusCode, err)
+	}
+	return tr.AccessToken
 }
