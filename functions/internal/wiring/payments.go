@@ -60,11 +60,13 @@ func Payments(ctx context.Context, secrets SecretReader) (steps.Payments, error)
 		}
 		return partnerhttp.PaymentLink{Endpoint: eps[0]}, nil
 	case "stripe":
-		key, err := stripeKey(ctx, secrets)
-		if err != nil {
-			return nil, err
+		if k := os.Getenv(EnvStripeSecretKey); k != "" {
+			// A key in the environment (a developer's, stripe-mock's) is
+			// fixed for the environment's life.
+			return payment.NewStripe(payment.StripeConfig{SecretKey: k, URL: os.Getenv(EnvStripeAPIURL)}), nil
 		}
-		return payment.NewStripe(payment.StripeConfig{SecretKey: key, URL: os.Getenv(EnvStripeAPIURL)}), nil
+		return newRotatingStripe(ctx, func(ctx context.Context) (string, error) { return stripeKey(ctx, secrets) },
+			os.Getenv(EnvStripeAPIURL), Logger())
 	default:
 		return nil, fmt.Errorf("wiring: unknown %s %q (stripe or simulator)", EnvPaymentProvider, p)
 	}

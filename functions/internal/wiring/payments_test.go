@@ -60,7 +60,9 @@ func TestPaymentsFromTheEnvironment(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, isStripe := p.(*payment.Stripe); isStripe != tc.wantStripe {
+			_, fixed := p.(*payment.Stripe)
+			_, rotating := p.(*rotatingStripe)
+			if (fixed || rotating) != tc.wantStripe || (tc.secret != "" && !rotating) {
 				t.Fatalf("provider %T", p)
 			}
 		})
