@@ -21,7 +21,7 @@ func TestEnvironmentsResolveTheTemplate(t *testing.T) {
 	}
 	sm := "arn:aws:states:us-east-1:000000000000:stateMachine:local"
 	envs, err := Environments(tmpl, res, sm, map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:2", "PARTNERS_SOURCE": "file:partners.json",
-		"API_URL": "http://127.0.0.1:3"})
+		"API_URL": "http://127.0.0.1:3", "OPS_SIGNIN_URL": "http://127.0.0.1:4", "OPS_CLIENT_ID": LocalConsoleClient})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestEnvironmentsResolveTheTemplate(t *testing.T) {
 		get("warehouse-worker", "WAREHOUSE_QUEUE_URL") != res.QueueURLs["warehouse"] {
 		t.Errorf("partner workers: %v %v", envs["customs-worker"], envs["warehouse-worker"])
 	}
-	if _, err := Environments(tmpl, res, sm, nil); err == nil || !strings.Contains(err.Error(), "API_URL") {
+	if _, err := Environments(tmpl, res, sm, map[string]string{"OPS_SIGNIN_URL": "http://127.0.0.1:4", "OPS_CLIENT_ID": LocalConsoleClient}); err == nil || !strings.Contains(err.Error(), "API_URL") {
 		t.Errorf("the deployed API's URL, unreplaced: %v", err)
 	}
 	if get("screen", "ORDER_EVENTS_TOPIC_ARN") != res.TopicARN {
