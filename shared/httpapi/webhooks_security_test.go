@@ -32,12 +32,16 @@ func (h *webhookHarness) standard(partnerID, id string, body []byte, at time.Tim
 	if err := partnerlink.Sign(signed, id, at, body, secrets...); err != nil {
 		h.t.Fatal(err)
 	}
+	for k, v := range extra {
+		if v == "" {
+			signed.Del(k)
+		} else {
+			signed.Set(k, v)
+		}
+	}
 	headers := map[string]string{}
 	for k := range signed {
 		headers[k] = signed.Get(k)
-	}
-	for k, v := range extra {
-		headers[k] = v
 	}
 	return h.do(http.MethodPost, "/v1/webhooks/"+partnerID, "", body, headers)
 }
