@@ -12,6 +12,7 @@ import (
 	"github.com/xborder/xborder/functions/internal/wiring"
 	"github.com/xborder/xborder/shared/callbacks"
 	"github.com/xborder/xborder/shared/dynamostore"
+	"github.com/xborder/xborder/shared/egress"
 	"github.com/xborder/xborder/shared/partner"
 	"github.com/xborder/xborder/shared/workflow"
 )
@@ -23,12 +24,18 @@ func main() {
 	queueURL := wiring.Must(wiring.Env(callbacks.EnvQueueURL))
 	cfg := wiring.Must(wiring.AWSConfig())
 	partners := wiring.Must(partner.Load(context.Background(), source, wiring.SecretsManager(cfg)))
+	// Partners choose their callback URLs: public addresses only, but on
+	// the local stack, whose partners listen on loopback.
+	destinations := egress.ForSandbox(wiring.Sandbox())
+	if destinations.AllowLoopback {
+		logger.Warn("callbacks may reach loopback addresses: this deployment is the local stack", "sandbox", wiring.Sandbox(), "destinations", destinations.String())
+	}
 	s := &callbacks.Sender{
 		Orders:   dynamostore.New(wiring.DynamoDB(cfg), table),
 		Partners: partners,
 		Queue:    wiring.SQS(cfg),
 		QueueURL: queueURL,
-		HTTP:     callbacks.NewHTTPClient(callbacks.DefaultTimeout),
+		HTTP:     callbacks.NewHTTPClient(callbacks.DefaultTimeout, destinations.Dialer()),
 		Logger:   logger,
 	}
 	lambda.Start(s.Handle)

@@ -1,7 +1,7 @@
 // Package callbacks tells partners how their orders move: it consumes the
 // partner-callbacks queue (subscribed to the order-events topic) and POSTs
 // each status change of a partner's order to the partner's callback URL,
-// signed with the webhook scheme (partner.Sign).
+// signed with both webhook schemes.
 //
 // In status order, whatever SQS does: delivery is at least once and not
 // ordered, so a message is only a wake-up call for its order. The sender
@@ -16,14 +16,24 @@
 // deduplicates the repeats at-least-once delivery brings.
 //
 // What the partner sees: a POST of a Callback (JSON, no personal data) with
-// Content-Type application/json, User-Agent xborder-callbacks/1,
-// Xborder-Delivery-Id and Xborder-Signature — one v1 per active secret of
+// Content-Type application/json, User-Agent xborder-callbacks/1, and two
+// signatures, one per scheme, each with one signature per active secret of
 // the partner, so during a rotation it verifies with whichever secret it
-// holds. Any 2xx is delivered. 410 Gone means "stop": nothing more is sent
+// holds: Standard Webhooks (webhook-id — the delivery id, signed —
+// webhook-timestamp and webhook-signature, partnerlink.Sign) and the
+// scheme being retired (Xborder-Delivery-Id, unsigned, and
+// Xborder-Signature, partner.Sign; see partner.LegacySunset). Any 2xx is
+// delivered. 410 Gone means "stop": nothing more is sent
 // for that order (a history note records it). Anything else — other 4xx,
 // 5xx, a redirect to another host, a timeout (10 s) or a network error —
 // is retried: the partner may fix its endpoint, and later status changes
 // wait behind the undelivered one.
+//
+// Only public addresses are reached: the client's dialer refuses loopback,
+// private, link-local and metadata addresses when it connects, whatever the
+// URL's host resolves to (package egress; loopback is allowed on the local
+// stack only). A refused destination is a failed attempt like a network
+// error, recorded with why.
 //
 // Failures come back through SQS with exponential backoff: the failed
 // message's visibility is set to min(2^receiveCount × BaseDelay, 12 h) —
@@ -47,6 +57,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"sort"
@@ -58,9 +69,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/xborder/xborder/shared/egress"
 	"github.com/xborder/xborder/shared/order"
 	"github.com/xborder/xborder/shared/orderevents"
 	"github.com/xborder/xborder/shared/partner"
+	"github.com/xborder/xborder/shared/partnerlink"
 )
 
 // EnvQueueURL is the environment variable naming the partner-callbacks
@@ -163,7 +176,8 @@ type Sender struct {
 	// without Queue the queue's own visibility timeout applies.
 	Queue    Visibility
 	QueueURL string
-	// HTTP posts the callbacks (NewHTTPClient by default).
+	// HTTP posts the callbacks (NewHTTPClient(DefaultTimeout, nil), which
+	// reaches public addresses only, by default).
 	HTTP *http.Client
 	// BaseDelay is the backoff's unit (DefaultBaseDelay).
 	BaseDelay time.Duration
@@ -187,7 +201,7 @@ func (s *Sender) log() *slog.Logger {
 
 // defaultClient serves every Sender without an HTTP client of its own
 // (handlers run concurrently: the Sender is never written to).
-var defaultClient = NewHTTPClient(DefaultTimeout)
+var defaultClient = NewHTTPClient(DefaultTimeout, nil)
 
 func (s *Sender) client() *http.Client {
 	if s.HTTP == nil {
@@ -197,11 +211,17 @@ func (s *Sender) client() *http.Client {
 }
 
 // NewHTTPClient is the client callbacks are sent with: timeout bounds a
-// POST and its answer; a redirect is followed only when it keeps the method
-// and body (307, 308) and stays on the same scheme and host, at most
-// twice; any other redirect is the answer (and counts as a failure).
-func NewHTTPClient(timeout time.Duration) *http.Client {
-	return &http.Client{Timeout: timeout, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+// POST and its answer; it connects with dialer, an egress.Policy's Dialer
+// (nil: egress.Policy{}.Dialer(), public addresses only), never through a
+// proxy; a redirect is followed only when it keeps the method and body
+// (307, 308) and stays on the same scheme and host, at most twice, and its
+// address is checked by the dialer as the first's; any other redirect is
+// the answer (and counts as a failure).
+func NewHTTPClient(timeout time.Duration, dialer *net.Dialer) *http.Client {
+	if dialer == nil {
+		dialer = egress.Policy{}.Dialer()
+	}
+	return &http.Client{Timeout: timeout, Transport: egress.Transport(dialer), CheckRedirect: func(req *http.Request, via []*http.Request) error {
 		first := via[0].URL
 		if len(via) > 2 || req.Method != http.MethodPost || req.URL.Scheme != first.Scheme || req.URL.Host != first.Host {
 			return http.ErrUseLastResponse
@@ -415,13 +435,22 @@ func (s *Sender) post(ctx context.Context, p *partner.Partner, o *order.Order, e
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", UserAgent)
-	req.Header.Set(partner.DeliveryHeader, DeliveryID(o.ID, ev.Version))
-	// One v1 per active secret: during a rotation the partner verifies with
-	// whichever secret it holds.
+	// Both schemes, one signature per active secret in each: during a
+	// rotation the partner verifies with whichever secret it holds. The
+	// Standard Webhooks signature covers the delivery id too.
+	delivery := DeliveryID(o.ID, ev.Version)
+	if err := partnerlink.Sign(req.Header, delivery, now, body, p.Secrets...); err != nil {
+		a.Error = "sign: " + err.Error()
+		return a
+	}
+	req.Header.Set(partner.DeliveryHeader, delivery)
 	req.Header.Set(partner.SignatureHeader, partner.Sign(body, now, p.Secrets...))
 	resp, err := s.client().Do(req)
 	if err != nil {
 		a.Error = "network: " + errText(err)
+		if errors.Is(err, egress.ErrRefused) {
+			s.log().WarnContext(ctx, "callback destination refused", "orderId", o.ID, "partnerId", p.ID, "error", errText(err))
+		}
 		return a
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))

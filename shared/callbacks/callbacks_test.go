@@ -3,6 +3,7 @@ package callbacks_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -25,16 +26,18 @@ import (
 	"github.com/xborder/xborder/shared/callbacks"
 	"github.com/xborder/xborder/shared/dynamostore"
 	"github.com/xborder/xborder/shared/dynamostore/dynamotest"
+	"github.com/xborder/xborder/shared/egress"
 	"github.com/xborder/xborder/shared/order"
 	"github.com/xborder/xborder/shared/orderevents"
 	"github.com/xborder/xborder/shared/partner"
+	"github.com/xborder/xborder/shared/partnerlink"
 	"github.com/xborder/xborder/shared/storetest"
 )
 
 // Two active secrets: the partner is rotating.
 var (
-	oldSecret = "whsec_old_0123456789abcdefghijklmnop"
-	newSecret = "whsec_new_0123456789abcdefghijklmnop"
+	oldSecret = "whsec_b2xkLTAxMjM0NTY3ODlhYmNkZWZnaGlqa2xtbm9w"
+	newSecret = "whsec_bmV3LTAxMjM0NTY3ODlhYmNkZWZnaGlqa2xtbm9w"
 )
 
 // personal is what storetest.Order knows of the buyer and consignee; no
@@ -69,13 +72,28 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.n++
+	// Both schemes, each with each active secret on its own.
 	for _, s := range []string{oldSecret, newSecret} {
 		if err := partner.Verify(req.Header.Get(partner.SignatureHeader), body, []string{s}, time.Now(), partner.DefaultTolerance); err != nil {
-			r.t.Errorf("callback does not verify with secret %s…: %v", s[:10], err)
+			r.t.Errorf("callback's Xborder-Signature does not verify with secret %s…: %v", s[:10], err)
+		}
+		id, err := partnerlink.Verify(req.Header, body, time.Now(), partnerlink.DefaultTolerance, s)
+		if err != nil || id != req.Header.Get(partner.DeliveryHeader) {
+			r.t.Errorf("callback's webhook-signature with secret %s…: id %q, %v; want the delivery id %q", s[:10], id, err, req.Header.Get(partner.DeliveryHeader))
 		}
 	}
-	if err := partner.Verify(req.Header.Get(partner.SignatureHeader), body, []string{"whsec_someone_else_0123456789abcdef"}, time.Now(), 0); err == nil {
+	other := "whsec_" + base64.StdEncoding.EncodeToString([]byte("someone-else-0123456789abcdef"))
+	if err := partner.Verify(req.Header.Get(partner.SignatureHeader), body, []string{other}, time.Now(), 0); err == nil {
 		r.t.Error("callback verifies with a secret that is not the partner's")
+	}
+	if _, err := partnerlink.Verify(req.Header, body, time.Now(), 0, other); err == nil {
+		r.t.Error("callback's webhook-signature verifies with a secret that is not the partner's")
+	}
+	// The delivery id is signed: the same signature under another id fails.
+	moved := req.Header.Clone()
+	moved.Set(partnerlink.HeaderID, req.Header.Get(partnerlink.HeaderID)+"-replayed")
+	if _, err := partnerlink.Verify(moved, body, time.Now(), 0, oldSecret, newSecret); err == nil {
+		r.t.Error("the webhook-signature verifies under another webhook-id")
 	}
 	if req.Method != http.MethodPost || req.Header.Get("Content-Type") != "application/json" || req.Header.Get("User-Agent") != callbacks.UserAgent {
 		r.t.Errorf("%s with Content-Type %q, User-Agent %q", req.Method, req.Header.Get("Content-Type"), req.Header.Get("User-Agent"))
@@ -180,7 +198,9 @@ func newFixture(t *testing.T, callbackURL string) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{t: t, store: store, vis: &visibility{}, logs: &bytes.Buffer{}}
+	// The receivers listen on loopback, as on the local stack.
 	f.sender = &callbacks.Sender{Orders: store, Partners: dir, Queue: f.vis, QueueURL: queueURL,
+		HTTP:   callbacks.NewHTTPClient(callbacks.DefaultTimeout, egress.ForSandbox(egress.LocalSandbox).Dialer()),
 		Logger: slog.New(slog.NewJSONHandler(&lockedWriter{w: f.logs}, nil))}
 	return f
 }

@@ -396,6 +396,9 @@ func (s *Store) ReleaseKey(ctx context.Context, scope, key, owner string) error 
 const (
 	createKey = iota
 	createOrder
+	// createRef is a partner order's claim of its reference (references.go),
+	// absent from an order that claims none.
+	createRef
 )
 
 // createItems builds CreateOrder's transaction, in the positions above.
@@ -421,13 +424,22 @@ func createItems(table string, o *order.Order, first order.Event, done idempoten
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
 		createOrder: {Put: &types.Put{TableName: aws.String(table), Item: oi, ConditionExpression: absent}},
 	}
+	ref, err := partnerRefPut(table, o, done)
+	if err != nil {
+		return nil, err
+	}
+	if ref != nil {
+		items = append(items, types.TransactWriteItem{Put: ref})
+	}
 	return items, nil
 }
 
 // CreateOrder writes the order, its first history event and the completed
 // idempotency record done (State set to COMPLETED) in one transaction, on
-// condition that done's key is free at now and that the order is new.
-// Nothing is written if a condition fails:
+// condition that done's key is free at now and that the order is new; a
+// partner's order with a partnerOrderRef also claims that reference for
+// the partner, for good, on condition that it is not claimed (one more
+// item in the transaction). Nothing is written if a condition fails:
 //
 //   - the key is taken (completed, in flight under a running lease, not
 //     expired) → that record and idempotency.ErrClaimed. The caller decides
@@ -436,6 +448,12 @@ func createItems(table string, o *order.Order, first order.Event, done idempoten
 //     (claim first, then complete); if someone else took the claim over, it
 //     is their record that comes back with ErrClaimed — the claim was lost.
 //   - the order id (or its first event) exists → order.ErrExists.
+//   - the partner's reference is claimed → the record of the delivery that
+//     claimed it (its key, body hash and answer; ResourceID the order it
+//     made; no scope, no expiry) and order.ErrReferenceTaken. The caller decides with
+//     idempotency.Decide: the same body is that answer again, another a
+//     conflict. The key is checked first: a retry of the delivery that
+//     made the order is ErrClaimed, as any retry.
 //   - a concurrent transaction on the same items outlasts a few retries →
 //     idempotency.ErrBusy: nothing was written and retrying the request
 //     soon is safe (HTTP 409 with Retry-After). A retry that got through
@@ -484,6 +502,15 @@ func createOrderError(id string, err error) (idempotency.Record, error) {
 			return holder, fmt.Errorf("dynamostore: create order %s: %w", id, idempotency.ErrClaimed)
 		case createOrder:
 			return idempotency.Record{}, fmt.Errorf("dynamostore: create order %s: %w", id, order.ErrExists)
+		case createRef:
+			holder, ok, derr := decodePartnerRef(cancelled.CancellationReasons[createRef].Item)
+			if derr != nil {
+				return idempotency.Record{}, fmt.Errorf("dynamostore: create order %s: %w", id, derr)
+			}
+			if !ok {
+				return idempotency.Record{}, fmt.Errorf("dynamostore: create order %s: %w", id, idempotency.ErrBusy)
+			}
+			return holder, fmt.Errorf("dynamostore: create order %s: partner order reference: %w", id, order.ErrReferenceTaken)
 		}
 	}
 	if isConflict(err) {

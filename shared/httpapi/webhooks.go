@@ -2,8 +2,10 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/xborder/xborder/shared/idempotency"
@@ -27,10 +29,27 @@ type webhookAnswer struct {
 	Links           map[string]any `json:"links"`
 }
 
+// Signature schemes a delivery may be signed with.
+const (
+	// schemeStandard: Standard Webhooks (partnerlink.Verify); the delivery
+	// id is the signed webhook-id.
+	schemeStandard = "standard-webhooks"
+	// schemeLegacy: Xborder-Signature over the body, the delivery id in
+	// Xborder-Delivery-Id, unsigned; accepted until partner.LegacySunset.
+	schemeLegacy = "xborder-signature"
+)
+
+// problemPartnerOrderRefReused: a partnerOrderRef that made an order comes
+// again with another body.
+const problemPartnerOrderRefReused = "/problems/partner-order-ref-reused"
+
 // partnerWebhook accepts an order posted by a partner: the signature over
-// the raw body proves who sent it, the delivery id makes every repeat —
-// retries, replays, ten copies at once — answer the first delivery, and the
-// partner's format is mapped into an order.
+// the raw body (and, with Standard Webhooks, over the delivery id) proves
+// who sent it; the delivery id makes every repeat — retries, ten copies at
+// once — answer the first delivery; the partner's order reference makes
+// every other delivery of the same order (a resend under a new id, a
+// captured delivery replayed under one) answer the order it made, or 409
+// with another body; and the partner's format is mapped into an order.
 func (a *API) partnerWebhook(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id := r.PathValue("partner")
@@ -43,15 +62,9 @@ func (a *API) partnerWebhook(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	delivery := partnerlink.Header(r.Header, partner.DeliveryHeader)
-	if problem := checkDeliveryID(delivery); problem != "" {
-		writeProblem(w, r, Problem{Type: problemBadRequest, Status: http.StatusBadRequest, Detail: problem})
-		return
-	}
 	now := a.cfg.Now().UTC()
-	if err := partner.Verify(partnerlink.Header(r.Header, partner.SignatureHeader), raw, p.Secrets, now, a.cfg.SignatureTolerance); err != nil {
-		a.cfg.Logger.InfoContext(ctx, "webhook signature refused", "requestId", requestID(ctx), "partner", p.ID, "error", err.Error())
-		writeProblem(w, r, Problem{Type: problemSignature, Status: http.StatusUnauthorized, Detail: "The signature was not accepted."})
+	delivery, scheme, ok := a.verifyDelivery(w, r, p, raw, now)
+	if !ok {
 		return
 	}
 	scope, hash := "partner:"+p.ID, canonicalHash(raw)
@@ -86,6 +99,12 @@ func (a *API) partnerWebhook(w http.ResponseWriter, r *http.Request) {
 		errs = append(errs, order.FieldError{Field: "/tradeMode", Code: order.CodeNotAllowed,
 			Message: fmt.Sprintf("this partner may post %v orders, not %s.", p.TradeModes, draft.TradeMode)})
 	}
+	if len(errs) == 0 && !p.AllowsPayment(draft.Payment.Method) {
+		// A partner posting card tokens would read each decline off its
+		// callbacks: card only when its directory entry says so.
+		errs = append(errs, order.FieldError{Field: "/payment/method", Code: order.CodeNotAllowed,
+			Message: fmt.Sprintf("this partner may post orders paid by %v, not %s.", paymentMethods(p), draft.Payment.Method)})
+	}
 	if len(errs) == 0 {
 		errs = a.unsupported(&draft)
 	}
@@ -108,12 +127,117 @@ func (a *API) partnerWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	done := idempotency.Record{Scope: scope, Key: delivery, RequestHash: hash, State: idempotency.StateCompleted,
 		StatusCode: http.StatusAccepted, Body: body, ResourceID: o.ID, CreatedAt: now, ExpiresAt: now.Add(idempotency.Retention)}
-	if !a.storeOrder(w, r, o, first, done, a.answerDelivery) {
+	if !a.storePartnerOrder(w, r, o, first, done) {
 		return
 	}
 	a.cfg.Logger.InfoContext(ctx, "partner order received", "requestId", requestID(ctx), "orderId", o.ID, "partner", p.ID,
-		"format", p.Format, "tradeMode", o.TradeMode, "destination", o.Destination(), "lines", len(o.Lines))
+		"format", p.Format, "signature", scheme, "tradeMode", o.TradeMode, "destination", o.Destination(), "lines", len(o.Lines))
 	writeJSON(w, http.StatusAccepted, body)
+}
+
+// verifyDelivery checks a delivery's signature and returns its id and the
+// scheme it was signed with; false means the response is written. With
+// any Standard Webhooks header the delivery is judged by that scheme alone
+// and its id is the signed webhook-id (an Xborder-Delivery-Id beside it
+// must be the same); otherwise by Xborder-Signature, with the delivery id
+// of Xborder-Delivery-Id, and the answer says the scheme is deprecated.
+func (a *API) verifyDelivery(w http.ResponseWriter, r *http.Request, p *partner.Partner, raw []byte, now time.Time) (string, string, bool) {
+	ctx := r.Context()
+	refuse := func(scheme string, err error) (string, string, bool) {
+		a.cfg.Logger.InfoContext(ctx, "webhook signature refused", "requestId", requestID(ctx), "partner", p.ID,
+			"signature", scheme, "error", err.Error())
+		writeProblem(w, r, Problem{Type: problemSignature, Status: http.StatusUnauthorized, Detail: "The signature was not accepted."})
+		return "", "", false
+	}
+	badID := func(detail string) (string, string, bool) {
+		writeProblem(w, r, Problem{Type: problemBadRequest, Status: http.StatusBadRequest, Detail: detail})
+		return "", "", false
+	}
+	h := r.Header
+	if h.Get(partnerlink.HeaderID) != "" || h.Get(partnerlink.HeaderTimestamp) != "" || h.Get(partnerlink.HeaderSignature) != "" {
+		delivery := partnerlink.Header(h, partnerlink.HeaderID)
+		if problem := checkDeliveryID(partnerlink.HeaderID, delivery); problem != "" && delivery != "" {
+			return badID(problem)
+		}
+		signed, err := partnerlink.Verify(h, raw, now, a.cfg.SignatureTolerance, p.Secrets...)
+		if err != nil {
+			return refuse(schemeStandard, err)
+		}
+		if other := partnerlink.Header(h, partner.DeliveryHeader); other != "" && other != signed {
+			return badID("The " + partner.DeliveryHeader + " header differs from the signed " + partnerlink.HeaderID + ": send one id, or only " + partnerlink.HeaderID + ".")
+		}
+		return signed, schemeStandard, true
+	}
+	// The scheme being retired: say so on every answer (RFC 9745, RFC 8594).
+	w.Header().Set("Deprecation", "@"+strconv.FormatInt(partner.LegacyDeprecated.Unix(), 10))
+	w.Header().Set("Sunset", partner.LegacySunset.Format(http.TimeFormat))
+	delivery := partnerlink.Header(h, partner.DeliveryHeader)
+	if problem := checkDeliveryID(partner.DeliveryHeader, delivery); problem != "" {
+		return badID(problem)
+	}
+	if err := partner.Verify(partnerlink.Header(h, partner.SignatureHeader), raw, p.Secrets, now, a.cfg.SignatureTolerance); err != nil {
+		return refuse(schemeLegacy, err)
+	}
+	return delivery, schemeLegacy, true
+}
+
+// storePartnerOrder writes the order as storeOrder does, and answers a
+// delivery of an order reference the partner used before: with the answer
+// that reference's delivery got for the same body, 409 for another.
+func (a *API) storePartnerOrder(w http.ResponseWriter, r *http.Request, o *order.Order, first order.Event, done idempotency.Record) bool {
+	ctx := r.Context()
+	existing, err := a.cfg.Store.CreateOrder(ctx, o, first, done, done.CreatedAt)
+	switch {
+	case errors.Is(err, idempotency.ErrClaimed):
+		a.answerDelivery(w, r, existing, done.RequestHash, done.CreatedAt)
+		return false
+	case errors.Is(err, order.ErrReferenceTaken):
+		a.answerReference(w, r, existing, o.PartnerOrderRef, done.RequestHash, done.CreatedAt)
+		return false
+	case errors.Is(err, idempotency.ErrBusy):
+		writeInFlight(w, r)
+		return false
+	case err != nil:
+		a.internalError(w, r, "create order", err)
+		return false
+	}
+	if a.cfg.Workflow != nil {
+		if err := a.cfg.Workflow.Enqueue(ctx, o.ID); err != nil {
+			// The order is stored: the reconciler hands it over within minutes.
+			a.cfg.Logger.WarnContext(ctx, "hand order to workflow", "requestId", requestID(ctx), "orderId", o.ID, "error", err.Error())
+		}
+	}
+	return true
+}
+
+// answerReference answers a delivery whose partnerOrderRef made an order
+// already (existing is the record of the delivery that made it): the same
+// body is that delivery's answer again — the same status and order —
+// another body is a conflict naming the field.
+func (a *API) answerReference(w http.ResponseWriter, r *http.Request, existing idempotency.Record, ref, hash string, now time.Time) {
+	a.cfg.Logger.InfoContext(r.Context(), "partner order reference used before", "requestId", requestID(r.Context()),
+		"orderId", existing.ResourceID, "sameBody", existing.RequestHash == hash)
+	if idempotency.Decide(existing, hash, now) == idempotency.Replay {
+		w.Header().Set("Idempotent-Replayed", "true")
+		writeJSON(w, existing.StatusCode, existing.Body)
+		return
+	}
+	writeProblem(w, r, Problem{Type: problemPartnerOrderRefReused, Status: http.StatusConflict,
+		Title:  "Partner order reference already used",
+		Detail: "This partnerOrderRef already made order " + existing.ResourceID + " with a different body; a partner order reference makes one order.",
+		Errors: []order.FieldError{{Field: "/partnerOrderRef", Code: codeConflict,
+			Message: fmt.Sprintf("partnerOrderRef %q already made order %s.", ref, existing.ResourceID)}}})
+}
+
+// codeConflict: the field's value is taken by another resource.
+const codeConflict = "conflict"
+
+// paymentMethods are the methods p may post.
+func paymentMethods(p *partner.Partner) []string {
+	if len(p.PaymentMethods) == 0 {
+		return []string{order.PaymentPartnerAccount}
+	}
+	return p.PaymentMethods
 }
 
 // answerDelivery answers a delivery id seen before: the first answer again,
@@ -122,19 +246,20 @@ func (a *API) answerDelivery(w http.ResponseWriter, r *http.Request, existing id
 	if idempotency.Decide(existing, hash, now) == idempotency.Mismatch {
 		writeProblem(w, r, Problem{Type: problemIdempotencyReuse, Status: http.StatusUnprocessableEntity,
 			Title:  "Delivery id reused",
-			Detail: "This " + partner.DeliveryHeader + " was already used with a different body; a new order needs a new delivery id."})
+			Detail: "This delivery id (" + partnerlink.HeaderID + " or " + partner.DeliveryHeader + ") was already used with a different body; a new order needs a new delivery id."})
 		return
 	}
 	a.answerRepeat(w, r, existing, hash, now)
 }
 
-// checkDeliveryID returns why a delivery id is unacceptable, or "".
-func checkDeliveryID(id string) string {
+// checkDeliveryID returns why the delivery id in header is unacceptable,
+// or "".
+func checkDeliveryID(header, id string) string {
 	if id == "" {
-		return "The " + partner.DeliveryHeader + " header is required: a unique id per delivery, the same on every retry of it."
+		return "The " + header + " header is required: a unique id per delivery, the same on every retry of it."
 	}
 	if len(id) > 255 || !printable(id) {
-		return "The " + partner.DeliveryHeader + " header must be at most 255 printable ASCII characters without spaces."
+		return "The " + header + " header must be at most 255 printable ASCII characters without spaces."
 	}
 	return ""
 }

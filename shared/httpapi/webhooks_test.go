@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -24,17 +25,21 @@ const (
 	marketSecret    = "test-marketplace-secret-0123456789abcdef"
 	marketSecretNew = "test-marketplace-secret-rotated-9876543210"
 	shopSecret      = "test-shopify-secret-0123456789abcdefghij"
+	// cardShopSecret is a Standard Webhooks secret: whsec_ and base64.
+	cardShopSecret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
 )
 
-// testPartners: a marketplace posting native orders (rotating its secret)
-// and a Shopify store.
+// testPartners: a marketplace posting native orders (rotating its secret),
+// a Shopify store, and a native shop allowed to post card payments.
 func testPartners(t *testing.T) *partner.Directory {
 	t.Helper()
 	d, err := partner.Parse([]byte(`{"partners": [
 	  {"id": "market", "secrets": ["` + marketSecret + `", "` + marketSecretNew + `"], "format": "native",
 	   "callbackUrl": "https://market.example/callbacks", "tradeModes": ["B2C", "M2B2C"]},
 	  {"id": "shop", "secrets": ["` + shopSecret + `"], "format": "shopify",
-	   "callbackUrl": "https://shop.example/callbacks", "tradeModes": ["B2C"]}]}`))
+	   "callbackUrl": "https://shop.example/callbacks", "tradeModes": ["B2C"]},
+	  {"id": "cardshop", "secrets": ["` + cardShopSecret + `"], "format": "native",
+	   "tradeModes": ["B2C"], "paymentMethods": ["partner_account", "card"]}]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,6 +84,20 @@ func partnerSample(t *testing.T, name string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// sampleRef is the partnerOrderRef of events/partners/native-order.json.
+const sampleRef = `"partnerOrderRef": "MKT-2026-000123"`
+
+// nativeOrder is the native sample with partnerOrderRef ref: an order of
+// its own (one reference makes one order).
+func nativeOrder(t *testing.T, ref string) []byte {
+	t.Helper()
+	b := partnerSample(t, "native-order.json")
+	if !bytes.Contains(b, []byte(sampleRef)) {
+		t.Fatalf("the native sample no longer holds %s", sampleRef)
+	}
+	return bytes.Replace(b, []byte(sampleRef), []byte(`"partnerOrderRef": "`+ref+`"`), 1)
 }
 
 func TestPartnerWebhooks(t *testing.T) {
@@ -126,9 +145,11 @@ func TestPartnerWebhooks(t *testing.T) {
 					return h.deliver("market", "d-ahead", native, h.now.Add(301*time.Second), marketSecret)
 				}, http.StatusUnauthorized, ""},
 				{"timestamp 300 s old is still fine", func() response {
-					return h.deliver("market", "d-300", native, h.now.Add(-300*time.Second), marketSecret)
+					return h.deliver("market", "d-300", nativeOrder(t, "REF-300"), h.now.Add(-300*time.Second), marketSecret)
 				}, http.StatusAccepted, ""},
-				{"the rotated secret", func() response { return h.deliver("market", "d-rotated", native, h.now, marketSecretNew) }, http.StatusAccepted, ""},
+				{"the rotated secret", func() response {
+					return h.deliver("market", "d-rotated", nativeOrder(t, "REF-ROTATED"), h.now, marketSecretNew)
+				}, http.StatusAccepted, ""},
 				{"unknown partner", func() response { return h.deliver("nobody", "d-x", native, h.now, marketSecret) }, http.StatusNotFound, ""},
 				{"no delivery id", func() response { return h.deliver("market", "", native, h.now, marketSecret) }, http.StatusBadRequest, ""},
 				{"not JSON", func() response {
@@ -162,6 +183,7 @@ func TestPartnerWebhooks(t *testing.T) {
 			}
 
 			t.Run("ten concurrent copies of a delivery make one order", func(t *testing.T) {
+				native := nativeOrder(t, "REF-CONCURRENT")
 				before, _, _ := store.ListByCustomer(ctx, "partner:market", 100, "")
 				var wg sync.WaitGroup
 				answers := make([]response, 10)
@@ -193,6 +215,7 @@ func TestPartnerWebhooks(t *testing.T) {
 				}
 			})
 			t.Run("the same delivery id with another body", func(t *testing.T) {
+				native := nativeOrder(t, "REF-REUSED")
 				wantStatus(t, h.deliver("market", "d-reused", native, h.now, marketSecret), http.StatusAccepted)
 				other := []byte(strings.Replace(string(native), `"quantity": 1`, `"quantity": 2`, 1))
 				other = []byte(strings.Replace(string(other), `"lineTotal": { "amount": 1999`, `"lineTotal": { "amount": 3998`, 1))

@@ -30,6 +30,9 @@ type Store struct {
 	quotes  map[string]quotes.Record
 	refs    map[string]string    // reference → order id
 	due     map[string]time.Time // order id → due time of its wait (due.go)
+	// partnerRefs are the claimed partner order references (partner,
+	// reference) with the record of the delivery that claimed each.
+	partnerRefs map[scopedKey]idempotency.Record
 }
 
 // entry is one history event under the sort key the DynamoDB store gives
@@ -44,7 +47,8 @@ type scopedKey struct{ scope, key string }
 // New returns an empty store.
 func New() *Store {
 	return &Store{orders: map[string]order.Order{}, history: map[string][]entry{}, docs: map[string]*documents{},
-		keys: map[scopedKey]idempotency.Record{}, quotes: map[string]quotes.Record{}, refs: map[string]string{}, due: map[string]time.Time{}}
+		keys: map[scopedKey]idempotency.Record{}, quotes: map[string]quotes.Record{}, refs: map[string]string{}, due: map[string]time.Time{},
+		partnerRefs: map[scopedKey]idempotency.Record{}}
 }
 
 // clone copies every slice and pointer of an order (storetest checks that
@@ -168,7 +172,10 @@ func (s *Store) ReleaseKey(_ context.Context, scope, key, owner string) error {
 
 // CreateOrder writes the order, its first event and the completed key, all
 // or nothing: the key's record with idempotency.ErrClaimed if the key is
-// taken, order.ErrExists if the order is.
+// taken, order.ErrExists if the order is. A partner's order with a
+// partnerOrderRef claims it for good: if it is claimed, the record of the
+// delivery that did (ResourceID its order; no scope, no expiry) and
+// order.ErrReferenceTaken.
 func (s *Store) CreateOrder(_ context.Context, o *order.Order, first order.Event, done idempotency.Record, now time.Time) (idempotency.Record, error) {
 	if err := checkEvent(o, first); err != nil {
 		return idempotency.Record{}, fmt.Errorf("memstore: create order: %w", err)
@@ -183,6 +190,16 @@ func (s *Store) CreateOrder(_ context.Context, o *order.Order, first order.Event
 	}
 	if _, ok := s.orders[o.ID]; ok || len(s.history[o.ID]) > 0 {
 		return idempotency.Record{}, fmt.Errorf("memstore: create order %s: %w", o.ID, order.ErrExists)
+	}
+	ref := scopedKey{o.PartnerID, o.PartnerOrderRef}
+	claims := o.PartnerID != "" && o.PartnerOrderRef != ""
+	if holder, ok := s.partnerRefs[ref]; claims && ok {
+		return cloneRecord(holder), fmt.Errorf("memstore: create order %s: partner order reference: %w", o.ID, order.ErrReferenceTaken)
+	}
+	if claims {
+		s.partnerRefs[ref] = idempotency.Record{Key: done.Key, RequestHash: done.RequestHash,
+			State: idempotency.StateCompleted, StatusCode: done.StatusCode, Location: done.Location,
+			Body: cloneBytes(done.Body), ResourceID: o.ID, CreatedAt: done.CreatedAt}
 	}
 	s.keys[k] = done
 	s.orders[o.ID] = clone(*o)

@@ -1,7 +1,9 @@
 // Package partner is who may post orders by webhook and hear back: each
 // partner's secrets (up to two active, for rotation), payload format,
-// callback URL and allowed trade modes; the signature scheme both ways; and
-// the mapping of each partner format into an order draft.
+// callback URL, allowed trade modes and payment methods; the signature
+// scheme being retired (Xborder-Signature; intake and callbacks also speak
+// Standard Webhooks, shared/partnerlink); and the mapping of each partner
+// format into an order draft.
 package partner
 
 import (
@@ -10,10 +12,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"net/url"
 	"sort"
+	"strings"
 
+	"github.com/xborder/xborder/shared/egress"
 	"github.com/xborder/xborder/shared/order"
+	"github.com/xborder/xborder/shared/partnerlink"
 )
 
 // Format is the payload shape a partner posts.
@@ -33,12 +39,33 @@ type Partner struct {
 	Format      Format            `json:"format"`
 	CallbackURL string            `json:"callbackUrl"`
 	TradeModes  []order.TradeMode `json:"tradeModes"`
+	// PaymentMethods are how the partner's orders may be paid; none listed
+	// is partner_account alone. "card" must be listed to be allowed: a
+	// partner posting card tokens could otherwise test stolen cards
+	// through us, reading each decline off its callbacks.
+	PaymentMethods []string `json:"paymentMethods,omitempty"`
 }
+
+// PaymentCard is the payment method of a card token.
+const PaymentCard = "card"
 
 // Allows reports whether the partner may post orders of trade mode tm.
 func (p *Partner) Allows(tm order.TradeMode) bool {
 	for _, m := range p.TradeModes {
 		if m == tm {
+			return true
+		}
+	}
+	return false
+}
+
+// AllowsPayment reports whether the partner may post orders paid by method.
+func (p *Partner) AllowsPayment(method string) bool {
+	if len(p.PaymentMethods) == 0 {
+		return method == order.PaymentPartnerAccount
+	}
+	for _, m := range p.PaymentMethods {
+		if m == method {
 			return true
 		}
 	}
@@ -86,12 +113,17 @@ func validID(s string) bool {
 const MinSecretLength = 24
 
 // Parse reads a directory shaped {"partners": [{"id", "secrets", "format",
-// "callbackUrl", "tradeModes"}]} and checks every entry, reporting every
-// problem at once (never a secret's value): id 1 to 63 of a-z, 0-9 and '-',
-// each id once; one or two secrets of at least MinSecretLength characters;
-// a format in Formats(); callbackUrl empty (no callbacks) or https (http
-// only to a loopback host); at least one known trade mode. Unknown fields
-// and data after the JSON object are refused.
+// "callbackUrl", "tradeModes", "paymentMethods"}]} and checks every entry,
+// reporting every problem at once (never a secret's value): id 1 to 63 of
+// a-z, 0-9 and '-', each id once; one or two secrets of at least
+// MinSecretLength characters, a "whsec_" one being base64 of 16 bytes or
+// more (Standard Webhooks decodes it; any other is used as its bytes by
+// both schemes); a format in Formats(); callbackUrl empty (no callbacks)
+// or https (http only to a loopback host), and not an IP address outside
+// public space but loopback (the callback client refuses those anyway, and
+// any name that resolves there); at least one known trade mode; payment
+// methods, if listed, among partner_account and card, each once. Unknown
+// fields and data after the JSON object are refused.
 func Parse(raw []byte) (*Directory, error) {
 	var f struct {
 		Partners []*Partner `json:"partners"`
@@ -130,8 +162,11 @@ func Parse(raw []byte) (*Directory, error) {
 			bad("one or two active secrets, not %d", len(p.Secrets))
 		default:
 			for j, s := range p.Secrets {
-				if len(s) < MinSecretLength {
+				switch {
+				case len(s) < MinSecretLength:
 					bad("secrets[%d] is shorter than %d characters", j, MinSecretLength)
+				case partnerlink.CheckSecret(s) != nil:
+					bad("secrets[%d] starts with %s but is not base64 of at least 16 bytes after it", j, partnerlink.SecretPrefix)
 				}
 			}
 		}
@@ -140,6 +175,10 @@ func Parse(raw []byte) (*Directory, error) {
 		}
 		if u, err := url.Parse(p.CallbackURL); p.CallbackURL != "" && (err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && loopback(u.Hostname())))) {
 			bad("callbackUrl must be an https URL (http only to a loopback host, for local runs)")
+		} else if ip, err := netip.ParseAddr(strings.Trim(u.Hostname(), "[]")); p.CallbackURL != "" && err == nil {
+			if err := (egress.Policy{AllowLoopback: true}).Check(ip); err != nil {
+				bad("callbackUrl names an address that is not public: %v", err)
+			}
 		}
 		if len(p.TradeModes) == 0 {
 			bad("tradeModes lists none")
@@ -150,6 +189,16 @@ func Parse(raw []byte) (*Directory, error) {
 			default:
 				bad("trade mode %q is unknown", clip(string(m)))
 			}
+		}
+		seen := map[string]bool{}
+		for _, m := range p.PaymentMethods {
+			switch {
+			case m != order.PaymentPartnerAccount && m != PaymentCard:
+				bad("payment method %q is not %s or %s", clip(m), order.PaymentPartnerAccount, PaymentCard)
+			case seen[m]:
+				bad("payment method %s listed twice", m)
+			}
+			seen[m] = true
 		}
 		if d.byID[p.ID] == nil {
 			d.byID[p.ID] = p

@@ -11,7 +11,23 @@ import (
 	"time"
 )
 
-// Headers of the partner webhooks, both ways.
+// The Xborder-Signature scheme is being retired: it signs the body and a
+// time, not the delivery id, so a captured delivery could be posted again
+// under a new id within the tolerance. Standard Webhooks (webhook-id,
+// webhook-timestamp, webhook-signature; shared/partnerlink) signs the id
+// too. Intake accepts either scheme until LegacySunset, answering a
+// delivery signed the old way with Deprecation and Sunset headers (RFC
+// 9745, RFC 8594); callbacks carry both signatures until then.
+var (
+	// LegacyDeprecated is when the scheme was deprecated.
+	LegacyDeprecated = time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	// LegacySunset is when intake stops accepting it and callbacks stop
+	// carrying it.
+	LegacySunset = time.Date(2027, 6, 30, 0, 0, 0, 0, time.UTC)
+)
+
+// Headers of the partner webhooks, both ways (being retired: see
+// LegacySunset).
 const (
 	// SignatureHeader is "t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">";
 	// several v1= values are allowed (one per active secret).

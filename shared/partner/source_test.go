@@ -201,7 +201,7 @@ func partnerJSON(replace map[string]string) string {
 	}
 	var b strings.Builder
 	b.WriteString("{")
-	for _, k := range []string{"id", "secrets", "format", "callbackUrl", "tradeModes", "extra"} {
+	for _, k := range []string{"id", "secrets", "format", "callbackUrl", "tradeModes", "paymentMethods", "extra"} {
 		if v, ok := fields[k]; ok {
 			if b.Len() > 1 {
 				b.WriteString(", ")
@@ -238,6 +238,14 @@ func TestParseRules(t *testing.T) {
 		{"duplicate id", `{"partners": [` + partnerJSON(nil) + `, ` + partnerJSON(map[string]string{"secrets": `["` + secretB + `"]`}) + `]}`, "partners[1] (acme): id used twice"},
 		{"bad id", `{"partners": [` + partnerJSON(map[string]string{"id": `"Acme Corp"`}) + `]}`, "partners[0]: id must be"},
 		{"empty id", `{"partners": [` + partnerJSON(map[string]string{"id": `""`}) + `]}`, "partners[0]: id must be"},
+		{"a whsec_ secret that is not base64", `{"partners": [` + partnerJSON(map[string]string{"secrets": `["whsec_0123456789abcdefghijklm!"]`}) + `]}`, "secrets[0] starts with whsec_ but is not base64"},
+		{"a whsec_ secret of too few bytes", `{"partners": [` + partnerJSON(map[string]string{"secrets": `["whsec_MDEyMzQ1Njc4OWFiY2Q="]`}) + `]}`, "secrets[0] starts with whsec_"},
+		{"callback to the metadata service", `{"partners": [` + partnerJSON(map[string]string{"callbackUrl": `"https://169.254.169.254/latest/meta-data/"`}) + `]}`, "169.254.169.254 is cloud metadata service"},
+		{"callback to a private address", `{"partners": [` + partnerJSON(map[string]string{"callbackUrl": `"https://10.0.0.8/cb"`}) + `]}`, "10.0.0.8 is private"},
+		{"callback to a mapped metadata address", `{"partners": [` + partnerJSON(map[string]string{"callbackUrl": `"https://[::ffff:169.254.169.254]/cb"`}) + `]}`, "is cloud metadata service"},
+		{"callback to unique-local", `{"partners": [` + partnerJSON(map[string]string{"callbackUrl": `"https://[fd00:ec2::254]/cb"`}) + `]}`, "is cloud metadata service"},
+		{"unknown payment method", `{"partners": [` + partnerJSON(map[string]string{"paymentMethods": `["partner_account", "crypto"]`}) + `]}`, `payment method "crypto" is not partner_account or card`},
+		{"payment method twice", `{"partners": [` + partnerJSON(map[string]string{"paymentMethods": `["card", "card"]`}) + `]}`, "payment method card listed twice"},
 		{"a secret pasted as the id", `{"partners": [` + partnerJSON(map[string]string{"id": `"Whsec_0123456789abcdefghijklm"`}) + `]}`, "partners[0]: id must be"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -274,6 +282,10 @@ func TestParseAccepts(t *testing.T) {
 		{"a secret of exactly the minimum length", partnerJSON(map[string]string{"secrets": `["` + strings.Repeat("s", MinSecretLength) + `"]`})},
 		{"every trade mode", partnerJSON(map[string]string{"tradeModes": `["B2B", "B2C", "C2C", "M2B2C"]`})},
 		{"shopify", partnerJSON(map[string]string{"format": `"shopify"`})},
+		{"a whsec_ secret", partnerJSON(map[string]string{"secrets": `["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]`})},
+		{"callback to a public address", partnerJSON(map[string]string{"callbackUrl": `"https://203.0.114.7/cb"`})},
+		{"http to 127.0.0.1", partnerJSON(map[string]string{"callbackUrl": `"http://127.0.0.1:8089/cb"`})},
+		{"card allowed", partnerJSON(map[string]string{"paymentMethods": `["partner_account", "card"]`})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d, err := Parse([]byte(`{"partners": [` + tc.entry + `]}`))
@@ -288,5 +300,29 @@ func TestParseAccepts(t *testing.T) {
 	d, err := Parse([]byte(`{"partners": []}`))
 	if err != nil || len(d.IDs()) != 0 {
 		t.Fatalf("an empty directory: %v", err)
+	}
+}
+
+// Card payments are allowed only when the directory lists them: a partner
+// posting card tokens could test stolen cards through us.
+func TestPaymentMethods(t *testing.T) {
+	for _, tc := range []struct {
+		methods       string
+		account, card bool
+	}{
+		{"", true, false},
+		{`["partner_account"]`, true, false},
+		{`["partner_account", "card"]`, true, true},
+		{`["card"]`, false, true},
+	} {
+		d, err := Parse([]byte(`{"partners": [` + partnerJSON(map[string]string{"paymentMethods": tc.methods}) + `]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _ := d.Get("acme")
+		if p.AllowsPayment(order.PaymentPartnerAccount) != tc.account || p.AllowsPayment(PaymentCard) != tc.card || p.AllowsPayment("cash") {
+			t.Errorf("paymentMethods %s: account %v, card %v; want %v, %v", tc.methods, p.AllowsPayment(order.PaymentPartnerAccount),
+				p.AllowsPayment(PaymentCard), tc.account, tc.card)
+		}
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/xborder/xborder/shared/egress"
 )
 
 // DefaultTimeout bounds one request to a partner: a step retries a request
@@ -31,7 +33,8 @@ type Endpoint struct {
 	// only in a deployment that names itself a sandbox (Config.Check).
 	Sandbox bool `json:"sandbox,omitempty"`
 
-	// HTTP is the client (a DefaultTimeout one when nil).
+	// HTTP is the client (when nil, a DefaultTimeout one that never
+	// connects to link-local or metadata addresses).
 	HTTP *http.Client `json:"-"`
 	// Now is the clock for signing (time.Now when nil).
 	Now func() time.Time `json:"-"`
@@ -61,11 +64,19 @@ func (e Endpoint) now() time.Time {
 	return time.Now()
 }
 
+// defaultClient reaches what operators configure, not partners: private
+// space (a partner behind a VPN or PrivateLink) and loopback (the
+// simulators of a sandbox; Check allows plain http there only) are
+// allowed, link-local space and the cloud metadata service never — not by
+// a name that resolves there, nor by a redirect (package egress).
+var defaultClient = &http.Client{Timeout: DefaultTimeout,
+	Transport: egress.Transport(egress.Policy{AllowLoopback: true, AllowPrivate: true}.Dialer())}
+
 func (e Endpoint) client() *http.Client {
 	if e.HTTP != nil {
 		return e.HTTP
 	}
-	return &http.Client{Timeout: DefaultTimeout}
+	return defaultClient
 }
 
 // Check reports a problem with the endpoint's configuration.

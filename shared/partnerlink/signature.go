@@ -50,6 +50,13 @@ func secretKey(secret string) ([]byte, error) {
 	return key, nil
 }
 
+// CheckSecret reports a secret Sign and Verify cannot use: empty, or
+// "whsec_" without at least 16 bytes of base64 after it.
+func CheckSecret(secret string) error {
+	_, err := secretKey(secret)
+	return err
+}
+
 func mac(key []byte, id string, ts int64, body []byte) []byte {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(id))

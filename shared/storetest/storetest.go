@@ -33,6 +33,10 @@ type Store interface {
 	// nothing, if done's key is free (or is done.Owner's own in-flight
 	// claim) and o is new: else the key's record and idempotency.ErrClaimed,
 	// or order.ErrExists; idempotency.ErrBusy under persistent contention.
+	// An order of a partner (PartnerID) with a PartnerOrderRef also claims
+	// that reference for the partner, for good: if another order claimed
+	// it, the record of the delivery that did (ResourceID that order; no
+	// scope, no expiry) and order.ErrReferenceTaken.
 	CreateOrder(ctx context.Context, o *order.Order, first order.Event, done idempotency.Record, now time.Time) (idempotency.Record, error)
 	// GetOrder reads one order, strongly consistent; order.ErrNotFound.
 	GetOrder(ctx context.Context, id string) (*order.Order, error)
@@ -124,6 +128,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	t.Run("concurrency", func(t *testing.T) { runConcurrency(t, newStore) })
 	t.Run("quotes", func(t *testing.T) { runQuotes(t, newStore) })
 	t.Run("references", func(t *testing.T) { runReferences(t, newStore) })
+	t.Run("partner order references", func(t *testing.T) { runPartnerRefs(t, newStore) })
 	t.Run("documents", func(t *testing.T) { runDocuments(t, newStore) })
 	t.Run("receipts", func(t *testing.T) { runReceipts(t, newStore) })
 	t.Run("callbacks", func(t *testing.T) { runCallbacks(t, newStore) })

@@ -20,6 +20,7 @@ import (
 	"github.com/xborder/xborder/shared/callbacks"
 	"github.com/xborder/xborder/shared/dynamostore"
 	"github.com/xborder/xborder/shared/dynamostore/dynamotest"
+	"github.com/xborder/xborder/shared/egress"
 	"github.com/xborder/xborder/shared/order"
 	"github.com/xborder/xborder/shared/orderevents"
 	"github.com/xborder/xborder/shared/partner"
@@ -91,7 +92,8 @@ func TestAChinaExportsOrderItemStaysSmall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sender := &callbacks.Sender{Orders: store, Partners: partners, Logger: log}
+	sender := &callbacks.Sender{Orders: store, Partners: partners, Logger: log, // the hook listens on loopback, as on the local stack
+		HTTP: callbacks.NewHTTPClient(callbacks.DefaultTimeout, egress.ForSandbox(egress.LocalSandbox).Dialer())}
 	published := &announced{}
 	s := &steps.Steps{Orders: store, Stock: anyStock{}, Payments: payment.NewSimulator(), Events: published, Logger: log}
 	tell := func() { // the partner-callbacks queue, each message until it is through
