@@ -23,7 +23,9 @@ func main() {
 	source := wiring.Must(wiring.Env(wiring.EnvPartnersSource))
 	queueURL := wiring.Must(wiring.Env(callbacks.EnvQueueURL))
 	cfg := wiring.Must(wiring.AWSConfig())
-	partners := wiring.Must(partner.Load(context.Background(), source, wiring.SecretsManager(cfg)))
+	// Read again after a while: a partner's rotated secret or new callback
+	// URL takes effect without a redeploy.
+	partners := wiring.Must(partner.NewRefreshing(context.Background(), source, wiring.SecretsManager(cfg), logger))
 	// Partners choose their callback URLs: public addresses only, but on
 	// the local stack, whose partners listen on loopback.
 	destinations := egress.ForSandbox(wiring.Sandbox())

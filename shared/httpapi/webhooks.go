@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -66,6 +67,28 @@ func (a *API) partnerWebhook(w http.ResponseWriter, r *http.Request) {
 	delivery, scheme, ok := a.verifyDelivery(w, r, p, raw, now)
 	if !ok {
 		return
+	}
+	if delivery == "" {
+		// The signature failed with the secrets held: the partner may have
+		// moved to a new one since this environment read the directory.
+		// Read it again (at most every partner.DirectoryRereadEvery) and
+		// check once more.
+		rf, refreshes := a.cfg.Partners.(refresher)
+		if !refreshes || !rf.Refresh(ctx) {
+			a.refuseSignature(w, r)
+			return
+		}
+		if p, ok = a.cfg.Partners.Get(id); !ok {
+			a.refuseSignature(w, r)
+			return
+		}
+		if delivery, scheme, ok = a.verifyDelivery(w, r, p, raw, now); !ok {
+			return
+		}
+		if delivery == "" {
+			a.refuseSignature(w, r)
+			return
+		}
 	}
 	scope, hash := "partner:"+p.ID, canonicalHash(raw)
 	// A delivery seen before is answered as it was, whatever has changed since.
@@ -143,11 +166,12 @@ func (a *API) partnerWebhook(w http.ResponseWriter, r *http.Request) {
 // of Xborder-Delivery-Id, and the answer says the scheme is deprecated.
 func (a *API) verifyDelivery(w http.ResponseWriter, r *http.Request, p *partner.Partner, raw []byte, now time.Time) (string, string, bool) {
 	ctx := r.Context()
+	// A signature not accepted is no answer yet: "" and ok, for the caller
+	// to read the directory again and try once more (refuseSignature).
 	refuse := func(scheme string, err error) (string, string, bool) {
 		a.cfg.Logger.InfoContext(ctx, "webhook signature refused", "requestId", requestID(ctx), "partner", p.ID,
 			"signature", scheme, "error", err.Error())
-		writeProblem(w, r, Problem{Type: problemSignature, Status: http.StatusUnauthorized, Detail: "The signature was not accepted."})
-		return "", "", false
+		return "", scheme, true
 	}
 	badID := func(detail string) (string, string, bool) {
 		writeProblem(w, r, Problem{Type: problemBadRequest, Status: http.StatusBadRequest, Detail: detail})
@@ -179,6 +203,16 @@ func (a *API) verifyDelivery(w http.ResponseWriter, r *http.Request, p *partner.
 		return refuse(schemeLegacy, err)
 	}
 	return delivery, schemeLegacy, true
+}
+
+// refresher is a partner directory that can be read again from its source
+// (*partner.Refreshing).
+type refresher interface {
+	Refresh(ctx context.Context) bool
+}
+
+func (a *API) refuseSignature(w http.ResponseWriter, r *http.Request) {
+	writeProblem(w, r, Problem{Type: problemSignature, Status: http.StatusUnauthorized, Detail: "The signature was not accepted."})
 }
 
 // storePartnerOrder writes the order as storeOrder does, and answers a

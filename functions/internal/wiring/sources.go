@@ -21,7 +21,10 @@ const (
 
 // PartnerConfig is the partner directory and the product catalogue.
 type PartnerConfig struct {
-	Directory *partner.Directory
+	// Directory is read again from its source after a while and when a
+	// signature fails (partner.Refreshing): a rotated or revoked secret
+	// takes effect without a redeploy.
+	Directory *partner.Refreshing
 	Catalogue *partner.Catalogue
 }
 
@@ -32,9 +35,11 @@ func Partners(ctx context.Context, secrets partner.SecretReader) (PartnerConfig,
 	var pc PartnerConfig
 	var err error
 	if src := os.Getenv(EnvPartnersSource); src != "" {
-		pc.Directory, err = partner.Load(ctx, src, secrets)
+		pc.Directory, err = partner.NewRefreshing(ctx, src, secrets, Logger())
 	} else {
-		pc.Directory, err = partner.Parse([]byte(`{"partners":[]}`))
+		var none *partner.Directory
+		none, err = partner.Parse([]byte(`{"partners":[]}`))
+		pc.Directory = partner.Static(none)
 	}
 	if err != nil {
 		return PartnerConfig{}, fmt.Errorf("wiring: partners: %w", err)
