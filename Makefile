@@ -209,10 +209,12 @@ synth-golden: ## refresh testdata/cdk (masked template, local ASL) after changin
 deploy: build tools ## deploy to the AWS account and region of your environment (see README)
 	cd infra && $(CDK_ENV) $(CDK) deploy --no-notices --require-approval broadening $(if $(DESTROY),-c removalPolicy=destroy) \
 		$(if $(PAYMENT_PROVIDER),-c paymentProvider=$(PAYMENT_PROVIDER)) $(if $(STRIPE_SECRET),-c stripeSecretName=$(STRIPE_SECRET)) \
-		$(if $(TABLE_INDEXES),-c tableIndexes=$(TABLE_INDEXES))
+		$(if $(TABLE_INDEXES),-c tableIndexes=$(TABLE_INDEXES)) $(if $(WAF),-c waf=true) \
+		$(if $(API_CONCURRENCY),-c apiConcurrency=$(API_CONCURRENCY)) $(if $(OPS_CALLBACKS),-c opsCallbackUrls=$(OPS_CALLBACKS)) \
+		$(if $(APP_CALLBACKS),-c appCallbackUrls=$(APP_CALLBACKS))
 
 .PHONY: dev
-dev: tools devstack ## run the whole pipeline locally: API :8080, Step Functions :8083, SQS/SNS :9324, DynamoDB :8000 (Ctrl-C stops it)
+dev: tools devstack ## run the whole pipeline locally: API :8080, ops sign-in :8085, Step Functions :8083, SQS/SNS :9324, DynamoDB :8000 (Ctrl-C stops it)
 	$(DEVSTACK) up -tools $(TOOLS) -data $(LOCAL)
 
 .PHONY: demo
