@@ -443,8 +443,11 @@ func (s *Sender) post(ctx context.Context, p *partner.Partner, o *order.Order, e
 		a.Error = "sign: " + err.Error()
 		return a
 	}
-	req.Header.Set(partner.DeliveryHeader, delivery)
-	req.Header.Set(partner.SignatureHeader, partner.Sign(body, now, p.Secrets...))
+	if now.Before(partner.LegacySunset) {
+		// The retiring scheme, until its sunset.
+		req.Header.Set(partner.DeliveryHeader, delivery)
+		req.Header.Set(partner.SignatureHeader, partner.Sign(body, now, p.Secrets...))
+	}
 	resp, err := s.client().Do(req)
 	if err != nil {
 		a.Error = "network: " + errText(err)

@@ -699,3 +699,38 @@ func TestContentionIsNotBackedOff(t *testing.T) {
 		t.Fatalf("%d saves, visibility %v, %d requests", store.saves, f.vis.delays(), r.requests())
 	}
 }
+
+// TestTheRetiredSchemeIsNotSentAfterItsSunset: from partner.LegacySunset
+// on, a callback carries Standard Webhooks only.
+func TestTheRetiredSchemeIsNotSentAfterItsSunset(t *testing.T) {
+	var mu sync.Mutex
+	var got []http.Header
+	var bodies [][]byte
+	capture := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		b, _ := io.ReadAll(req.Body)
+		mu.Lock()
+		got, bodies = append(got, req.Header.Clone()), append(bodies, b)
+		mu.Unlock()
+	}))
+	defer capture.Close()
+	f := newFixture(t, capture.URL)
+	after := partner.LegacySunset.Add(time.Hour)
+	f.sender.Now = func() time.Time { return after }
+	_, msgs, _ := f.order(order.ChannelPartner, "shop")
+	if failed := f.handle(record(msgs[0], 1)); len(failed) > 0 {
+		t.Fatalf("failed: %v\n%s", failed, f.logs)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) == 0 {
+		t.Fatal("no callback")
+	}
+	for i, h := range got { // the order's status changes so far, in order
+		if h.Get(partner.SignatureHeader) != "" || h.Get(partner.DeliveryHeader) != "" {
+			t.Errorf("after the sunset callback %d still carries %s / %s", i, partner.SignatureHeader, partner.DeliveryHeader)
+		}
+		if _, err := partnerlink.Verify(h, bodies[i], after, partnerlink.DefaultTolerance, newSecret); err != nil {
+			t.Errorf("callback %d's Standard Webhooks signature: %v", i, err)
+		}
+	}
+}

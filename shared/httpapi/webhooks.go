@@ -192,9 +192,17 @@ func (a *API) verifyDelivery(w http.ResponseWriter, r *http.Request, p *partner.
 		}
 		return signed, schemeStandard, true
 	}
-	// The scheme being retired: say so on every answer (RFC 9745, RFC 8594).
+	// The scheme being retired: say so on every answer (RFC 9745, RFC 8594),
+	// and refuse it from its sunset on.
 	w.Header().Set("Deprecation", "@"+strconv.FormatInt(partner.LegacyDeprecated.Unix(), 10))
 	w.Header().Set("Sunset", partner.LegacySunset.Format(http.TimeFormat))
+	if !now.Before(partner.LegacySunset) {
+		a.cfg.Logger.InfoContext(ctx, "webhook in the retired signature scheme", "requestId", requestID(ctx), "partner", p.ID)
+		writeProblem(w, r, Problem{Type: problemSignature, Status: http.StatusUnauthorized,
+			Detail: "The " + partner.SignatureHeader + " scheme was retired on " + partner.LegacySunset.Format(time.DateOnly) +
+				": sign with Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature)."})
+		return "", "", false
+	}
 	delivery := partnerlink.Header(h, partner.DeliveryHeader)
 	if problem := checkDeliveryID(partner.DeliveryHeader, delivery); problem != "" {
 		return badID(problem)
