@@ -25,8 +25,11 @@ import (
 	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"github.com/xborder/xborder/localstack/services"
 	"github.com/xborder/xborder/shared/auth"
 	"github.com/xborder/xborder/shared/order"
+	"github.com/xborder/xborder/shared/partnerhttp"
+	"github.com/xborder/xborder/shared/partnerlink"
 )
 
 // envRunUp makes the test binary run `devstack up` with its arguments: the
@@ -482,6 +485,7 @@ func TestCrashesLoseNothingAndRunNothingTwice(t *testing.T) {
 	// 3. Every promise, audited from outside, then a further stop and start.
 	auditOrders(t, s, shoppers)
 	auditExecutions(t, s, shoppers)
+	auditLedger(t, s, shoppers)
 	s.stop()
 	s.start()
 	for _, c := range shoppers {
@@ -580,6 +584,34 @@ func listOrders(t *testing.T, api string, c *shopper) []string {
 			return ids
 		}
 		cursor = page.NextCursor
+	}
+}
+
+// auditLedger reads what took effect on money from the payment
+// simulator's own ledger (GET /v1/ledger/orders/{id}), as an operator
+// could: every order dispatched was authorized once and captured once, and
+// nothing was voided or refunded — whatever the kills made the steps retry.
+func auditLedger(t *testing.T, s *crashStack, shoppers []*shopper) {
+	t.Helper()
+	cfg, err := services.LoadEndpoints(filepath.Join(s.data, "partners", "endpoints.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eps, err := cfg.Require("local", partnerlink.Payments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := partnerhttp.PaymentLink{Endpoint: eps[0]}
+	for _, c := range shoppers {
+		for _, id := range c.ids() {
+			l, err := link.Ledger(context.Background(), id)
+			if err != nil {
+				t.Fatalf("the ledger of %s: %v", id, err)
+			}
+			if l.Authorizations != 1 || l.Captures != 1 || l.Voids != 0 || l.Refunds != 0 {
+				t.Errorf("order %s, dispatched: the payment simulator's ledger %+v, want one authorization and one capture", id, l)
+			}
+		}
 	}
 }
 
