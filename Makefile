@@ -159,6 +159,16 @@ iam-report: tools devstack ## each function's grants (DynamoDB, SQS, SNS, Step F
 	$(DEVSTACK) with-services -tools $(TOOLS) -- env XBORDER_IAM_REPORT=$(CURDIR)/docs/iam-report.md $(GO) test -count=1 -run 'TestPipelineEndToEnd|TestChina|TestPartnerCallbacks|TestOpsConsole|TestWorkflowSteps' ./localstack/stack
 	@cat docs/iam-report.md
 
+# make chaos: the long run of the chaos tests — CHAOS_ORDERS orders (300)
+# under SIGKILLs of any function process, and the whole stack killed
+# mid-burst and while orders wait for China's customs — each audited from
+# outside (API, ops API, the engine's API, the payment simulator's ledger).
+CHAOS_ORDERS ?= 300
+.PHONY: chaos
+chaos: tools devstack ## kill function processes and the whole stack under a burst of CHAOS_ORDERS orders (300) and audit every order from outside
+	$(DEVSTACK) with-services -tools $(TOOLS) -- env CHAOS_ORDERS=$(CHAOS_ORDERS) $(GO) test -count=1 -timeout 60m -v \
+		-run 'TestChaos|TestCrashesLoseNothingAndRunNothingTwice' ./localstack/devstack
+
 .PHONY: capacity
 capacity: tools devstack ## DynamoDB units, transitions, invocations, $ and quota headroom per order of each sample path (CAPACITY_N=500) into docs/capacity.md and BENCHMARKS.md
 	$(CAPACITY)
