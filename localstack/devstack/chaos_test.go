@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,6 +56,12 @@ func TestChaosFunctionProcessKillsLoseNothing(t *testing.T) {
 	n := chaosOrders(t)
 	bound := 60*time.Second + longestVisibility(t)
 	names := []string{"mobile-b2c-de", "b2b-us", "c2c-gb", "m2b2c-au-overseas-warehouse", "b2c-cn-import"}
+	if n/len(names)*20 > 1000 {
+		// The stack seeds 1,000 of each SKU, and b2b-us takes 20 chargers
+		// an order: past 250 orders it would run out, and the orders end
+		// REJECTED out_of_stock, as they should — not what this test is for.
+		names = slices.DeleteFunc(names, func(s string) bool { return s == "b2b-us" })
+	}
 	samples := map[string][]byte{}
 	for _, name := range names {
 		b, err := os.ReadFile("../../events/orders/" + name + ".json")

@@ -499,7 +499,7 @@ func TestCrashesLoseNothingAndRunNothingTwice(t *testing.T) {
 }
 
 // waitDispatched waits until every accepted order is DISPATCHED, within
-// bound of the restart.
+// bound of the fault's end (the restart, the last kill).
 func waitDispatched(t *testing.T, s *crashStack, shoppers []*shopper, restarted time.Time, bound time.Duration) {
 	t.Helper()
 	var pending []string
@@ -521,11 +521,11 @@ func waitDispatched(t *testing.T, s *crashStack, shoppers []*shopper, restarted 
 			}
 		}
 		if len(pending) == 0 {
-			t.Logf("every order dispatched %s after the restart", time.Since(restarted).Round(time.Second))
+			t.Logf("every order dispatched %s after the fault ended", time.Since(restarted).Round(time.Second))
 			return
 		}
 		if time.Since(restarted) > bound {
-			t.Fatalf("%d orders not dispatched %s after the restart: %v", len(pending), bound, pending)
+			t.Fatalf("%d orders not dispatched %s after the fault ended: %v", len(pending), bound, pending)
 		}
 		time.Sleep(time.Second)
 	}
