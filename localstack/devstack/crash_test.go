@@ -30,6 +30,7 @@ import (
 	"github.com/xborder/xborder/shared/order"
 	"github.com/xborder/xborder/shared/partnerhttp"
 	"github.com/xborder/xborder/shared/partnerlink"
+	"github.com/xborder/xborder/shared/payment"
 )
 
 // envRunUp makes the test binary run `devstack up` with its arguments: the
@@ -608,11 +609,20 @@ func auditLedger(t *testing.T, s *crashStack, shoppers []*shopper) {
 			if err != nil {
 				t.Fatalf("the ledger of %s: %v", id, err)
 			}
-			if l.Authorizations != 1 || l.Captures != 1 || l.Voids != 0 || l.Refunds != 0 {
-				t.Errorf("order %s, dispatched: the payment simulator's ledger %+v, want one authorization and one capture", id, l)
+			if f := ledgerFinding(id, l); f != "" {
+				t.Error(f)
 			}
 		}
 	}
+}
+
+// ledgerFinding is what is wrong with the ledger of a dispatched order
+// ("" when nothing): one authorization and one capture, nothing given back.
+func ledgerFinding(id string, l payment.OrderLedger) string {
+	if l.Authorizations != 1 || l.Captures != 1 || l.Voids != 0 || l.Refunds != 0 {
+		return fmt.Sprintf("order %s, dispatched: the payment simulator's ledger %+v, want one authorization and one capture", id, l)
+	}
+	return ""
 }
 
 // auditExecutions reads every execution from the engine's own API: each
@@ -663,12 +673,21 @@ func auditHistory(t *testing.T, client *awssfn.Client, arn *string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, f := range historyFindings(aws.ToString(arn), h.Events) {
+		t.Error(f)
+	}
+}
+
+// historyFindings is what is wrong with a succeeded execution's history:
+// events out of sequence, more or less than one start and one success, a
+// state entered twice (the execution, or part of it, ran again).
+func historyFindings(arn string, events []sfntypes.HistoryEvent) []string {
+	var out []string
 	count := map[sfntypes.HistoryEventType]int{}
 	entered := map[string]int{}
-	for i, ev := range h.Events {
+	for i, ev := range events {
 		if ev.Id != int64(i+1) {
-			t.Errorf("%s: event %d has id %d", aws.ToString(arn), i+1, ev.Id)
-			return
+			return append(out, fmt.Sprintf("%s: event %d has id %d", arn, i+1, ev.Id))
 		}
 		count[ev.Type]++
 		if d := ev.StateEnteredEventDetails; d != nil {
@@ -676,14 +695,15 @@ func auditHistory(t *testing.T, client *awssfn.Client, arn *string) {
 		}
 	}
 	if count[sfntypes.HistoryEventTypeExecutionStarted] != 1 || count[sfntypes.HistoryEventTypeExecutionSucceeded] != 1 {
-		t.Errorf("%s: %d starts and %d successes, want one each", aws.ToString(arn), count[sfntypes.HistoryEventTypeExecutionStarted],
-			count[sfntypes.HistoryEventTypeExecutionSucceeded])
+		out = append(out, fmt.Sprintf("%s: %d starts and %d successes, want one each", arn, count[sfntypes.HistoryEventTypeExecutionStarted],
+			count[sfntypes.HistoryEventTypeExecutionSucceeded]))
 	}
 	for state, n := range entered {
 		if n > 1 {
-			t.Errorf("%s: state %s entered %d times: the execution ran twice", aws.ToString(arn), state, n)
+			out = append(out, fmt.Sprintf("%s: state %s entered %d times: the execution ran twice", arn, state, n))
 		}
 	}
+	return out
 }
 
 // longestVisibility is the longest VisibilityTimeout of the template's queues.
