@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -128,6 +130,13 @@ func TestChaosFunctionProcessKillsLoseNothing(t *testing.T) {
 			}
 		}
 	}()
+	// Bad input, replayed throughout the burst: each a 4xx, nothing written.
+	vandal := newShopper("chaos-vandal-" + run)
+	vandalDone := make(chan struct{})
+	go func() {
+		defer close(vandalDone)
+		replayBadInput(t, s.api, vandal, samples["mobile-b2c-de"], done)
+	}()
 	var burst sync.WaitGroup
 	for i, c := range shoppers {
 		burst.Add(1)
@@ -140,6 +149,7 @@ func TestChaosFunctionProcessKillsLoseNothing(t *testing.T) {
 	}
 	burst.Wait()
 	close(done)
+	<-vandalDone
 	if t.Failed() {
 		t.FailNow()
 	}
@@ -154,4 +164,75 @@ func TestChaosFunctionProcessKillsLoseNothing(t *testing.T) {
 	auditOrders(t, s, shoppers)
 	auditExecutions(t, s, shoppers)
 	auditLedger(t, s, shoppers)
+	if ids := listOrders(t, s.api, vandal); len(ids) != 0 {
+		t.Errorf("bad input made orders: %v", ids)
+	}
+}
+
+// badInput is the corpus replayed during the bursts: each must be refused
+// with a 4xx and write nothing.
+func badInput(sample []byte) map[string]struct {
+	body        []byte
+	contentType string
+	token       func(string) string
+} {
+	valid := func(tok string) string { return tok }
+	tampered := func(tok string) string { return tok[:len(tok)-4] + "AAAA" }
+	json := "application/json"
+	replace := func(old, new string) []byte { return bytes.Replace(sample, []byte(old), []byte(new), 1) }
+	return map[string]struct {
+		body        []byte
+		contentType string
+		token       func(string) string
+	}{
+		"invalid JSON":        {sample[:len(sample)/2], json, valid},
+		"deep nesting":        {[]byte(`{"lines":` + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + `}`), json, valid},
+		"oversize body":       {[]byte(`{"note":"` + strings.Repeat("x", 300<<10) + `"}`), json, valid},
+		"invalid UTF-8":       {replace(`"Lena Fischer"`, "\"Lena \xff\xfe Fischer\""), json, valid},
+		"a NUL byte":          {replace(`"Lena Fischer"`, "\"Lena \x00 Fischer\""), json, valid},
+		"an escaped NUL":      {replace(`"Lena Fischer"`, `"Lena \u0000 Fischer"`), json, valid},
+		"duplicate keys":      {replace(`"currency": "EUR",`, `"currency": "EUR", "currency": "USD",`), json, valid},
+		"wrong content type":  {sample, "text/plain", valid},
+		"a bad JWT":           {sample, json, tampered},
+		"a currency exponent": {replace(`"amount": 1999`, `"amount": 19.99`), json, valid},
+	}
+}
+
+// replayBadInput posts the corpus again and again until stop, each under
+// a fresh key: a 4xx is the answer, a 5xx (a process killed under it) is
+// tried again, a 2xx fails the test. It fails unless each item was refused
+// at least once.
+func replayBadInput(t *testing.T, api string, c *shopper, sample []byte, stop <-chan struct{}) {
+	refused := map[string]int{}
+	corpus := badInput(sample)
+	for round := 0; ; round++ {
+		for name, in := range corpus {
+			select {
+			case <-stop:
+				for name := range corpus {
+					if refused[name] == 0 {
+						t.Errorf("bad input %q was never answered with a 4xx", name)
+					}
+				}
+				return
+			default:
+			}
+			req, _ := http.NewRequest(http.MethodPost, "http://"+api+"/v1/orders", bytes.NewReader(in.body))
+			req.Header.Set("Authorization", "Bearer "+in.token(c.token))
+			req.Header.Set("Content-Type", in.contentType)
+			req.Header.Set("Idempotency-Key", fmt.Sprintf("bad-%d-%s", round, strings.ReplaceAll(name, " ", "-")))
+			resp, err := (&http.Client{Timeout: 20 * time.Second}).Do(req)
+			if err != nil {
+				continue
+			}
+			resp.Body.Close()
+			switch {
+			case resp.StatusCode >= 200 && resp.StatusCode < 300:
+				t.Errorf("bad input %q was accepted: %d", name, resp.StatusCode)
+			case resp.StatusCode >= 400 && resp.StatusCode < 500:
+				refused[name]++
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
