@@ -273,8 +273,9 @@ func (a *API) refuseQuote(w http.ResponseWriter, r *http.Request, scope, key, ha
 
 // storeOrder writes the order, its first event and the completed
 // idempotency record in one transaction and hands the order to the
-// workflow. A key seen before is answered by repeat; false means the
-// response is written.
+// workflow. A key seen before is answered by repeat, a partner's order
+// reference used before by answerReference; false means the response is
+// written.
 func (a *API) storeOrder(w http.ResponseWriter, r *http.Request, o *order.Order, first order.Event, done idempotency.Record,
 	repeat func(w http.ResponseWriter, r *http.Request, existing idempotency.Record, hash string, now time.Time)) bool {
 	ctx := r.Context()
@@ -282,6 +283,11 @@ func (a *API) storeOrder(w http.ResponseWriter, r *http.Request, o *order.Order,
 	switch {
 	case errors.Is(err, idempotency.ErrClaimed):
 		repeat(w, r, existing, done.RequestHash, done.CreatedAt)
+		return false
+	case errors.Is(err, order.ErrReferenceTaken):
+		// A partner's order reference made an order before (only partner
+		// orders claim theirs): that order's answer, or 409 for another body.
+		a.answerReference(w, r, existing, o.PartnerOrderRef, done.RequestHash, done.CreatedAt)
 		return false
 	case errors.Is(err, idempotency.ErrBusy):
 		writeInFlight(w, r)

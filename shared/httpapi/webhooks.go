@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -150,7 +149,7 @@ func (a *API) partnerWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	done := idempotency.Record{Scope: scope, Key: delivery, RequestHash: hash, State: idempotency.StateCompleted,
 		StatusCode: http.StatusAccepted, Body: body, ResourceID: o.ID, CreatedAt: now, ExpiresAt: now.Add(idempotency.Retention)}
-	if !a.storePartnerOrder(w, r, o, first, done) {
+	if !a.storeOrder(w, r, o, first, done, a.answerDelivery) {
 		return
 	}
 	a.cfg.Logger.InfoContext(ctx, "partner order received", "requestId", requestID(ctx), "orderId", o.ID, "partner", p.ID,
@@ -221,35 +220,6 @@ type refresher interface {
 
 func (a *API) refuseSignature(w http.ResponseWriter, r *http.Request) {
 	writeProblem(w, r, Problem{Type: problemSignature, Status: http.StatusUnauthorized, Detail: "The signature was not accepted."})
-}
-
-// storePartnerOrder writes the order as storeOrder does, and answers a
-// delivery of an order reference the partner used before: with the answer
-// that reference's delivery got for the same body, 409 for another.
-func (a *API) storePartnerOrder(w http.ResponseWriter, r *http.Request, o *order.Order, first order.Event, done idempotency.Record) bool {
-	ctx := r.Context()
-	existing, err := a.cfg.Store.CreateOrder(ctx, o, first, done, done.CreatedAt)
-	switch {
-	case errors.Is(err, idempotency.ErrClaimed):
-		a.answerDelivery(w, r, existing, done.RequestHash, done.CreatedAt)
-		return false
-	case errors.Is(err, order.ErrReferenceTaken):
-		a.answerReference(w, r, existing, o.PartnerOrderRef, done.RequestHash, done.CreatedAt)
-		return false
-	case errors.Is(err, idempotency.ErrBusy):
-		writeInFlight(w, r)
-		return false
-	case err != nil:
-		a.internalError(w, r, "create order", err)
-		return false
-	}
-	if a.cfg.Workflow != nil {
-		if err := a.cfg.Workflow.Enqueue(ctx, o.ID); err != nil {
-			// The order is stored: the reconciler hands it over within minutes.
-			a.cfg.Logger.WarnContext(ctx, "hand order to workflow", "requestId", requestID(ctx), "orderId", o.ID, "error", err.Error())
-		}
-	}
-	return true
 }
 
 // answerReference answers a delivery whose partnerOrderRef made an order
