@@ -10,6 +10,7 @@
 package iam
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -362,18 +363,11 @@ func (p *Policies) Report(used, callable map[string][]string, kept map[string]st
 			case mark == "used":
 			case slices.Contains(callable[fn], action):
 				mark = "callable"
-			case cmpOr(kept[fn+" "+action], kept["* "+action]) != "":
-				mark, why = "kept", " — "+cmpOr(kept[fn+" "+action], kept["* "+action])
+			case cmp.Or(kept[fn+" "+action], kept["* "+action]) != "":
+				mark, why = "kept", " — "+cmp.Or(kept[fn+" "+action], kept["* "+action])
 			}
 			fmt.Fprintf(&b, "  %-10s %s%s\n", mark, g, why)
 		}
 	}
 	return b.String()
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
