@@ -10,8 +10,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -73,8 +75,9 @@ func serveLoopback(h http.Handler) (string, func(), error) {
 }
 
 // checkedServices serves the checker's proxies to DynamoDB Local and to
-// the queue and topic emulator.
-func checkedServices(c *iam.Checker, dynamo, queues string) (string, string, func(), error) {
+// the queue and topic emulator; writes to DynamoDB wait writeLatency
+// first (0: none).
+func checkedServices(c *iam.Checker, dynamo, queues string, writeLatency time.Duration) (string, string, func(), error) {
 	var urls []string
 	var stops []func()
 	stop := func() {
@@ -88,6 +91,9 @@ func checkedServices(c *iam.Checker, dynamo, queues string) (string, string, fun
 			stop()
 			return "", "", nil, err
 		}
+		if upstream == dynamo && writeLatency > 0 {
+			h = slowWrites(h, writeLatency)
+		}
 		u, s, err := serveLoopback(h)
 		if err != nil {
 			stop()
@@ -96,6 +102,19 @@ func checkedServices(c *iam.Checker, dynamo, queues string) (string, string, fun
 		urls, stops = append(urls, u), append(stops, s)
 	}
 	return urls[0], urls[1], stop, nil
+}
+
+// slowWrites delays the DynamoDB writes through h by d: the latency a
+// table under strain shows, which the chaos tests use to widen the window
+// between a step's call to a partner and its record of it.
+func slowWrites(h http.Handler, d time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "DynamoDB_20120810.") {
+		case "PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem":
+			time.Sleep(d)
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // launchFunctions builds the functions' mains into buildDir — or takes
@@ -230,6 +249,7 @@ func up(ctx context.Context, args []string) error {
 	functions := fs.String("functions", "", "the functions' built mains (default: built from the repository into DATA/functions)")
 	partnerDelay := fs.Duration("partner-delay", time.Second, "how long the simulated customs broker and warehouse take to decide (0: within the request)")
 	signInAddr := fs.String("signin", defaultSignInAddr, "address of the operators' sign-in (the stand-in of the hosted UI)")
+	writeLatency := fs.Duration("write-latency", 0, "delay every DynamoDB write of the functions by this much (the chaos tests; 0: none)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -251,11 +271,15 @@ func up(ctx context.Context, args []string) error {
 		return err
 	}
 	defer ddb.Stop(stopGraceful)
+	// Supervised, as a service manager would: a local service that crashes
+	// starts again with what it had persisted (the chaos tests kill them).
+	ddb.Supervise(ctx, logger)
 	q, err := services.Fauxqs{ToolsDir: *tools, Port: *sqsPort, DataDir: filepath.Join(*data, "fauxqs"), LogPath: filepath.Join(logs, "fauxqs.log")}.Start(ctx)
 	if err != nil {
 		return err
 	}
 	defer q.Stop(stopGraceful)
+	q.Supervise(ctx, logger)
 	self, err := devstackBinary()
 	if err != nil {
 		return err
@@ -267,6 +291,7 @@ func up(ctx context.Context, args []string) error {
 		return err
 	}
 	defer sims.Stop()
+	sims.Supervise(ctx, logger)
 
 	store, err := sfn.OpenStore(filepath.Join(*data, "stepfunctions"))
 	if err != nil {
@@ -274,6 +299,13 @@ func up(ctx context.Context, args []string) error {
 	}
 	engine := sfn.NewEngine()
 	engine.Store, engine.Logger = store, logger
+	// The engine shares this process; SIGUSR1 crashes it alone — as a
+	// SIGKILL of an engine process would — and starts a new one from its
+	// store (sfn.Slot): how the chaos tests kill the engine.
+	slot := sfn.NewSlot(engine)
+	crashes := make(chan os.Signal, 1)
+	signal.Notify(crashes, syscall.SIGUSR1)
+	defer signal.Stop(crashes)
 	// What was running when the stack stopped is known before anything can
 	// start an execution: a StartExecution of the same order returns it.
 	// stack.Start resumes it once the functions and queues are wired.
@@ -287,7 +319,7 @@ func up(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	checker.TaskTokens, checker.Log = engine.TokenStateMachine, logger
+	checker.TaskTokens, checker.Log = slot.TokenStateMachine, logger
 	rawTemplate, err := os.ReadFile(filepath.Join(*repo, "testdata", "cdk", "template.json"))
 	if err != nil {
 		return err
@@ -299,7 +331,7 @@ func up(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	sfnSrv := &http.Server{Handler: checker.Wrap(engine.Handler()), ReadHeaderTimeout: 10 * time.Second}
+	sfnSrv := &http.Server{Handler: checker.Wrap(slot.Handler()), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = sfnSrv.Serve(sfnLn) }()
 	sfnURL := "http://" + *sfnAddr
 
@@ -365,7 +397,7 @@ func up(ctx context.Context, args []string) error {
 	// Their DynamoDB, SQS and SNS calls go through proxies that check each
 	// against the function's role in the template, as its Step Functions
 	// calls do.
-	checkedDynamo, checkedQueues, stopIAM, err := checkedServices(checker, ddb.Endpoint, q.Endpoint)
+	checkedDynamo, checkedQueues, stopIAM, err := checkedServices(checker, ddb.Endpoint, q.Endpoint, *writeLatency)
 	if err != nil {
 		return err
 	}
@@ -378,6 +410,9 @@ func up(ctx context.Context, args []string) error {
 	}
 	defer closeLogs()
 	defer procs.Close()
+	if *writeLatency > 0 {
+		logger.Warn("every DynamoDB write of the functions waits first", "latency", writeLatency.String())
+	}
 	pctx, stopPipeline := context.WithCancel(context.Background())
 	p, err := stack.Start(pctx, res, stack.Options{Clients: clients, SFN: awssfn.NewFromConfig(awsCfg), Engine: engine,
 		ASL: string(asl), JWTSecret: jwtSecret(), Logger: logger,
@@ -395,6 +430,14 @@ func up(ctx context.Context, args []string) error {
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	go func() {
+		for range crashes {
+			logger.Warn("SIGUSR1: the Step Functions engine crashes and starts again from its store")
+			if err := slot.CrashAndRestart(); err != nil {
+				logger.Error("the engine could not start again", "error", err.Error())
+			}
+		}
+	}()
 
 	tok, _ := auth.MintLocal(jwtSecret(), "dev-customer", nil, 24*time.Hour, time.Now())
 	fmt.Printf(`
@@ -434,6 +477,6 @@ xborder local stack is up (Ctrl-C stops it; state persists in %s, `+"`make dev-r
 	stopPipeline()
 	p.Wait()
 	_ = sfnSrv.Shutdown(sctx)
-	engine.Close() // running executions stay RUNNING on disk and resume next time
+	slot.Engine().Close() // running executions stay RUNNING on disk and resume next time
 	return err
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -118,8 +119,13 @@ func (p Partners) Start(ctx context.Context) (*PartnerSet, error) {
 		}
 		set.Processes = append(set.Processes, proc)
 		proc.Endpoint = "http://127.0.0.1:" + strconv.Itoa(port)
-		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err = waitHTTP(wctx, proc, logPath, func(ctx context.Context) error {
+		// Started again (Supervise) on the same port with its journal.
+		proc.again = func() *exec.Cmd {
+			c := exec.Command(p.Binary, args...)
+			c.Env = cmd.Env
+			return c
+		}
+		proc.probe = func(ctx context.Context) error {
 			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, proc.Endpoint+partnersim.HealthPath, nil)
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
@@ -130,7 +136,9 @@ func (p Partners) Start(ctx context.Context) (*PartnerSet, error) {
 				return errors.New("status " + strconv.Itoa(resp.StatusCode))
 			}
 			return nil
-		})
+		}
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err = waitHTTP(wctx, proc, logPath, proc.probe)
 		cancel()
 		if err != nil {
 			set.Stop()
@@ -152,6 +160,14 @@ func (p Partners) Start(ctx context.Context) (*PartnerSet, error) {
 		return nil, fmt.Errorf("services: partner endpoints file: %w", err)
 	}
 	return set, nil
+}
+
+// Supervise starts each simulator again, on its port with its journal,
+// whenever it crashes (Process.Supervise).
+func (s *PartnerSet) Supervise(ctx context.Context, log *slog.Logger) {
+	for _, p := range s.Processes {
+		p.Supervise(ctx, log)
+	}
 }
 
 // Stop ends the simulators (their journals stay in StateDir).

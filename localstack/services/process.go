@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -24,33 +26,141 @@ import (
 type Process struct {
 	Name     string
 	Endpoint string
+	logPath  string
+	// again builds the command anew, the same arguments on the same port
+	// and state (Supervise); probe says when it serves.
+	again func() *exec.Cmd
+	probe func(context.Context) error
+
+	mu       sync.Mutex
 	cmd      *exec.Cmd
-	done     chan struct{}
+	done     chan struct{} // closed when cmd has ended
 	waitErr  error
+	stopping bool
+	// gone is closed when the service has ended for good: its process
+	// ended and no restart follows.
+	gone     chan struct{}
+	goneOnce sync.Once
+	restarts int
 }
 
 // Stop ends the process: SIGTERM to its process group, SIGKILL after grace.
+// A supervised process is not started again.
 func (p *Process) Stop(grace time.Duration) error {
-	if p == nil || p.cmd == nil || p.cmd.Process == nil {
+	if p == nil {
+		return nil
+	}
+	p.mu.Lock()
+	p.stopping = true
+	cmd, done := p.cmd, p.done
+	p.mu.Unlock()
+	defer p.goneOnce.Do(func() { close(p.gone) })
+	if cmd == nil || cmd.Process == nil {
 		return nil
 	}
 	select {
-	case <-p.done:
+	case <-done:
 		return nil
 	default:
 	}
-	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
 	select {
-	case <-p.done:
+	case <-done:
 	case <-time.After(grace):
-		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-		<-p.done
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
 	}
 	return nil
 }
 
-// Exited is closed when the process ends.
-func (p *Process) Exited() <-chan struct{} { return p.done }
+// Exited is closed when the service has ended for good: its process
+// ended, and — if supervised — it could not be started again.
+func (p *Process) Exited() <-chan struct{} { return p.gone }
+
+// Pid is the service's process now (0 when none runs).
+func (p *Process) Pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	select {
+	case <-p.done:
+		return 0
+	default:
+	}
+	return p.cmd.Process.Pid
+}
+
+// Restarts counts the times Supervise has started the service again.
+func (p *Process) Restarts() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.restarts
+}
+
+// Supervise starts the service again — same arguments, port and state —
+// whenever its process ends before Stop, as a service manager would
+// (systemd's Restart=on-failure): a local DynamoDB, queue emulator or
+// partner simulator that crashes comes back with what it had persisted.
+// Five failed attempts in a row end it for good (Exited). It logs each
+// restart to log.
+func (p *Process) Supervise(ctx context.Context, log *slog.Logger) {
+	if p.again == nil {
+		return
+	}
+	go func() {
+		for {
+			p.mu.Lock()
+			done := p.done
+			p.mu.Unlock()
+			select {
+			case <-done:
+			case <-ctx.Done():
+				return
+			}
+			failures := 0
+			for {
+				p.mu.Lock()
+				if p.stopping {
+					p.mu.Unlock()
+					return
+				}
+				p.mu.Unlock()
+				log.Warn("a local service ended; starting it again with its state", "service", p.Name, "endpoint", p.Endpoint,
+					"error", fmt.Sprint(p.waitErr), "log", p.logPath)
+				if err := p.restart(ctx); err == nil {
+					log.Info("local service serving again", "service", p.Name, "endpoint", p.Endpoint)
+					break
+				} else if failures++; failures == 5 || ctx.Err() != nil {
+					log.Error("a local service could not be started again", "service", p.Name, "error", err.Error())
+					p.goneOnce.Do(func() { close(p.gone) })
+					return
+				}
+				// A killed JVM's sockets outlive it for a moment.
+				time.Sleep(time.Duration(failures) * time.Second)
+			}
+		}
+	}()
+}
+
+// restart runs the service's command again and waits until it serves.
+func (p *Process) restart(ctx context.Context) error {
+	cmd := p.again()
+	if err := p.run(cmd, os.O_APPEND); err != nil {
+		return err
+	}
+	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if err := waitHTTP(wctx, p, p.logPath, p.probe); err != nil {
+		p.mu.Lock()
+		cmd := p.cmd
+		p.mu.Unlock()
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		return err
+	}
+	p.mu.Lock()
+	p.restarts++
+	p.mu.Unlock()
+	return nil
+}
 
 // start runs cmd in its own process group, killed with the parent if the
 // parent dies, and logs its output to logPath.
@@ -58,23 +168,43 @@ func start(name string, cmd *exec.Cmd, logPath string) (*Process, error) {
 	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
 		return nil, fmt.Errorf("services: %s log dir: %w", name, err)
 	}
-	logf, err := os.Create(logPath)
+	p := &Process{Name: name, logPath: logPath, gone: make(chan struct{})}
+	if err := p.run(cmd, os.O_TRUNC); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// run starts cmd as the service's process, its log opened with mode
+// (os.O_TRUNC, or os.O_APPEND for a restart).
+func (p *Process) run(cmd *exec.Cmd, mode int) error {
+	logf, err := os.OpenFile(p.logPath, os.O_CREATE|os.O_WRONLY|mode, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("services: %s log: %w", name, err)
+		return fmt.Errorf("services: %s log: %w", p.Name, err)
 	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		logf.Close()
-		return nil, fmt.Errorf("services: start %s: %w", name, err)
+		return fmt.Errorf("services: start %s: %w", p.Name, err)
 	}
-	p := &Process{Name: name, cmd: cmd, done: make(chan struct{})}
+	done := make(chan struct{})
+	p.mu.Lock()
+	p.cmd, p.done = cmd, done
+	p.mu.Unlock()
 	go func() {
-		p.waitErr = cmd.Wait()
+		err := cmd.Wait()
 		logf.Close()
-		close(p.done)
+		p.mu.Lock()
+		p.waitErr = err
+		supervised := p.again != nil && !p.stopping
+		p.mu.Unlock()
+		close(done)
+		if !supervised {
+			p.goneOnce.Do(func() { close(p.gone) })
+		}
 	}()
-	return p, nil
+	return nil
 }
 
 // FreePort asks the kernel for a free loopback TCP port.
@@ -99,13 +229,25 @@ func waitHTTP(ctx context.Context, p *Process, logPath string, probe func(contex
 			return nil
 		}
 		select {
-		case <-p.done:
-			return fmt.Errorf("services: %s exited before it was ready (%v); see %s:\n%s", p.Name, p.waitErr, logPath, tail(logPath, 20))
+		case <-p.currentDone():
+			return fmt.Errorf("services: %s exited before it was ready (%v); see %s:\n%s", p.Name, p.exitErr(), logPath, tail(logPath, 20))
 		case <-ctx.Done():
 			return fmt.Errorf("services: %s not ready: %w (last probe: %v); see %s", p.Name, ctx.Err(), err, logPath)
 		case <-tick.C:
 		}
 	}
+}
+
+func (p *Process) currentDone() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.done
+}
+
+func (p *Process) exitErr() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.waitErr
 }
 
 func tail(path string, n int) string {
@@ -151,14 +293,20 @@ func launch(ctx context.Context, name, slug string, cmd *exec.Cmd, port int, log
 	if logPath == "" {
 		logPath = filepath.Join(os.TempDir(), fmt.Sprintf("xborder-%s-%d.log", slug, port))
 	}
+	again := func() *exec.Cmd {
+		c := exec.Command(cmd.Path, cmd.Args[1:]...)
+		c.Env, c.Dir = cmd.Env, cmd.Dir
+		return c
+	}
 	p, err := start(name, cmd, logPath)
 	if err != nil {
 		return nil, err
 	}
 	p.Endpoint = "http://127.0.0.1:" + strconv.Itoa(port)
+	p.again, p.probe = again, awsJSONProbe(p.Endpoint, target)
 	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	if err := waitHTTP(wctx, p, logPath, awsJSONProbe(p.Endpoint, target)); err != nil {
+	if err := waitHTTP(wctx, p, logPath, p.probe); err != nil {
 		_ = p.Stop(5 * time.Second)
 		return nil, err
 	}

@@ -56,6 +56,8 @@ type Engine struct {
 	lastRun uint64
 	// pending are the executions Load found running, for Resume.
 	pending []restored
+	// crashed: Crash ended the engine; nothing it does counts.
+	crashed bool
 }
 
 type stateMachine struct {
@@ -96,6 +98,10 @@ type execution struct {
 	failedState string
 	failedInput any
 	done        chan struct{}
+	// evicted: the history of a succeeded execution lives in its store
+	// log only (Engine.evict), events long.
+	evicted bool
+	events  int
 }
 
 // NewEngine returns an engine with no state machines.
@@ -353,7 +359,7 @@ func (e *Engine) snapshot(x *execution) execution {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	c := *x
-	c.history = append([]HistoryEvent(nil), x.history...)
+	c.history, _ = e.historyOf(x)
 	return c
 }
 
@@ -446,6 +452,7 @@ func (e *Engine) Load() error {
 		}
 		e.execs[r.x.ARN] = r.x
 		e.order = append(e.order, r.x.ARN)
+		e.evict(r.x)
 		if r.x.Status == StatusRunning {
 			r.x.resumeToken, r.x.resumeEntered, r.x.resuming = r.resumeToken, r.tokenEntered, true
 			if r.resumeToken != "" {
@@ -488,6 +495,34 @@ func (e *Engine) Close() {
 	e.Store.Close()
 }
 
+// Crash ends the engine as a SIGKILL of its process would, for the chaos
+// tests of an engine that shares its process with the local stack: from
+// this instant nothing it does is recorded (its store writes nothing
+// more), no status change is told, and every execution is cut off where
+// it is, without waiting. What was written stays; a new engine on the same
+// store folder resumes it (Load, Resume). A server in front of it answers
+// nothing it handled from then on (Crashed).
+func (e *Engine) Crash() {
+	e.Store.fence()
+	e.mu.Lock()
+	e.crashed, e.closing = true, true
+	var cancels []context.CancelFunc
+	for _, c := range e.runs {
+		cancels = append(cancels, c)
+	}
+	e.mu.Unlock()
+	for _, c := range cancels {
+		c()
+	}
+}
+
+// Crashed reports whether Crash has ended the engine.
+func (e *Engine) Crashed() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.crashed
+}
+
 // errStopped: the execution was aborted while a state ran.
 var errStopped = errors.New("execution stopped")
 
@@ -506,6 +541,10 @@ func (e *Engine) notify(x *execution) {
 		return
 	}
 	e.mu.Lock()
+	if e.crashed {
+		e.mu.Unlock()
+		return
+	}
 	c := StatusChange{ExecutionARN: x.ARN, StateMachineARN: x.MachineARN, Name: x.Name, Status: x.Status, Error: x.Error, Cause: x.Cause}
 	e.mu.Unlock()
 	e.OnStatusChange(c)
@@ -534,6 +573,37 @@ func (e *Engine) finish(x *execution, status string, output any, errName, cause 
 	}
 	e.persistEnd(x)
 	close(x.done)
+	e.evict(x)
+}
+
+// evict lets a succeeded execution's history go from memory: its log in
+// the store holds it, and GetExecutionHistory reads it from there. The
+// engine's memory then grows by a few kilobytes an execution (its input
+// and output), not by its whole history: a long-running local stack stays
+// bounded. The caller holds e.mu.
+func (e *Engine) evict(x *execution) {
+	if e.Store == nil || x.Status != StatusSucceeded || x.evicted {
+		return
+	}
+	x.events, x.evicted = len(x.history), true
+	x.history, x.input = nil, nil
+}
+
+// historyOf is an execution's history: from memory, or from its log once
+// evicted. The caller holds e.mu.
+func (e *Engine) historyOf(x *execution) ([]HistoryEvent, error) {
+	if !x.evicted {
+		return append([]HistoryEvent(nil), x.history...), nil
+	}
+	recs, err := e.Store.readLog(e.Store.logPath(x.ARN))
+	if err != nil {
+		return nil, err
+	}
+	r, _ := replay(recs, e.machines)
+	if r == nil || len(r.x.history) != x.events {
+		return nil, fmt.Errorf("sfn: the history of %s is not whole in its log", x.ARN)
+	}
+	return r.x.history, nil
 }
 
 // RedriveExecution restarts a failed, timed-out or aborted execution at the

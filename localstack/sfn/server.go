@@ -160,7 +160,12 @@ func (e *Engine) operations() map[string]operation {
 			if err != nil {
 				return nil, err
 			}
-			events := e.snapshot(x).history
+			e.mu.Lock()
+			events, err := e.historyOf(x)
+			e.mu.Unlock()
+			if err != nil {
+				return nil, err
+			}
 			list := make([]any, len(events))
 			for i, ev := range events {
 				list[i] = ev

@@ -69,6 +69,8 @@ type Store struct {
 	// (or created), so that appends follow good records.
 	checked map[string]bool
 	repairs []Repair
+	// fenced: the engine crashed (Engine.Crash); nothing more is written.
+	fenced bool
 }
 
 // SyncPolicy says which appends are fsynced before append returns.
@@ -226,6 +228,9 @@ func (s *Store) append(arn string, r record) {
 
 // write appends a frame to arn's log; the caller holds s.mu.
 func (s *Store) write(arn string, r record, frame []byte) error {
+	if s.fenced {
+		return nil // what a killed process never wrote
+	}
 	f, ok := s.files[arn]
 	created := false
 	if !ok {
@@ -337,10 +342,32 @@ func (s *Store) saveMachines(ms []*stateMachine) error {
 	if err != nil {
 		return fmt.Errorf("sfn store: machines.json: %w", err)
 	}
+	s.mu.Lock()
+	fenced := s.fenced
+	s.mu.Unlock()
+	if fenced {
+		return nil
+	}
 	if err := writeFileAtomic(filepath.Join(s.dir, "machines.json"), b, s.Sync != SyncNever); err != nil {
 		return fmt.Errorf("sfn store: machines.json: %w", err)
 	}
 	return nil
+}
+
+// fence makes the store write nothing more, from this instant, and
+// closes its logs as a killed process's are: without an fsync (what was
+// written is in the page cache, as after a SIGKILL).
+func (s *Store) fence() {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fenced = true
+	for arn, f := range s.files {
+		f.Close()
+		delete(s.files, arn)
+	}
 }
 
 // Close closes the open logs; executions stay RUNNING on disk, to be
