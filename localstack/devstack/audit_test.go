@@ -41,16 +41,32 @@ func TestTheAuditorCatchesWhatItMust(t *testing.T) {
 			t.Errorf("%s: findings %v, want %q", name, f, c.want)
 		}
 	}
-	if f := ledgerFinding("o", payment.OrderLedger{Authorizations: 1, Captures: 1}); f != "" {
-		t.Errorf("a clean ledger: %s", f)
-	}
-	for name, l := range map[string]payment.OrderLedger{
-		"captured twice":             {Authorizations: 1, Captures: 2},
-		"authorized twice":           {Authorizations: 2, Captures: 1},
-		"refunded though dispatched": {Authorizations: 1, Captures: 1, Refunds: 1},
-		"never captured":             {Authorizations: 1},
+	for _, clean := range []struct {
+		want expectation
+		l    payment.OrderLedger
+	}{
+		{dispatchedByCard, payment.OrderLedger{Authorizations: 1, Captures: 1}},
+		{customsRefused, payment.OrderLedger{Authorizations: 1, Voids: 1}},
+		{dispatchedAccount, payment.OrderLedger{}},
 	} {
-		if ledgerFinding("o", l) == "" {
+		if f := ledgerFinding("o", clean.want, clean.l); f != "" {
+			t.Errorf("a clean ledger: %s", f)
+		}
+	}
+	for name, c := range map[string]struct {
+		want expectation
+		l    payment.OrderLedger
+	}{
+		"captured twice":                 {dispatchedByCard, payment.OrderLedger{Authorizations: 1, Captures: 2}},
+		"authorized twice":               {dispatchedByCard, payment.OrderLedger{Authorizations: 2, Captures: 1}},
+		"refunded though dispatched":     {dispatchedByCard, payment.OrderLedger{Authorizations: 1, Captures: 1, Refunds: 1}},
+		"never captured":                 {dispatchedByCard, payment.OrderLedger{Authorizations: 1}},
+		"refused by customs, not voided": {customsRefused, payment.OrderLedger{Authorizations: 1}},
+		"refused by customs, captured":   {customsRefused, payment.OrderLedger{Authorizations: 1, Captures: 1, Voids: 1}},
+		"a declined card charged":        {cardDeclined, payment.OrderLedger{Authorizations: 1}},
+		"an account order charged":       {dispatchedAccount, payment.OrderLedger{Authorizations: 1, Captures: 1}},
+	} {
+		if ledgerFinding("o", c.want, c.l) == "" {
 			t.Errorf("%s: no finding", name)
 		}
 	}

@@ -242,6 +242,7 @@ func (nt *notifier) deliver(n note) bool {
 	wait, refusals := 200*time.Millisecond, 0
 	deadline := time.Now().Add(24 * time.Hour)
 	for time.Now().Before(deadline) {
+		nt.log.Info("delivering notification", "id", n.ID)
 		status, err := nt.post(n)
 		switch {
 		case err == nil && status >= 200 && status < 300:

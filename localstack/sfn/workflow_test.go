@@ -244,7 +244,8 @@ func TestWorkflowPathsOnTheEngine(t *testing.T) {
 
 func TestStallThenRedriveOnTheEngine(t *testing.T) {
 	st := newStack(t)
-	o := st.place(t, func(o *order.Order) { o.Payment.Token = "tok_transient_5" }) // the Retry allows 1 + 4 attempts
+	// The Retry allows 1 + RetryMaxAttempts attempts: each fails.
+	o := st.place(t, func(o *order.Order) { o.Payment.Token = fmt.Sprint("tok_transient_", 1+workflow.RetryMaxAttempts) })
 	arn := st.start(t, o)
 	d := st.wait(t, arn)
 	if d.Status != sfntypes.ExecutionStatusFailed || aws.ToString(d.Error) != workflow.ErrTransient {

@@ -12,6 +12,7 @@ import (
 	"github.com/xborder/xborder/shared/auth"
 	"github.com/xborder/xborder/shared/opsconsole/browsertest"
 	"github.com/xborder/xborder/shared/order"
+	"github.com/xborder/xborder/shared/workflow"
 )
 
 // TestOpsConsoleRedrivesAStalledOrder is an operator's session in the ops
@@ -42,34 +43,35 @@ func TestOpsConsoleRedrivesAStalledOrder(t *testing.T) {
 		t.Helper()
 		return call(http.MethodPost, "/v1/orders", customer, []byte(change(string(raw))), fmt.Sprintf("console-%s-%d", name, run))["orderId"].(string)
 	}
-	// tok_transient_5 fails five times: the first attempt and the four
-	// retries AuthorizePayment allows. The execution fails, and mark-stalled
-	// (the engine's status-change hook here, EventBridge in AWS) marks the
-	// order STALLED.
-	stalled := place("stalled", func(s string) string { return strings.Replace(s, "tok_visa", "tok_transient_5", 1) })
+	// tok_transient_7 fails seven times: the first attempt and the six
+	// retries AuthorizePayment allows (about 45 s of backoff, 90 s at
+	// most). The execution fails, and mark-stalled (the engine's
+	// status-change hook here, EventBridge in AWS) marks the order STALLED.
+	transient := fmt.Sprint("tok_transient_", 1+workflow.RetryMaxAttempts)
+	stalled := place("stalled", func(s string) string { return strings.Replace(s, "tok_visa", transient, 1) })
 	declined := place("declined", func(s string) string { return strings.Replace(s, "tok_visa", "tok_chargeDeclined", 1) })
 	rejected := place("rejected", func(s string) string { return strings.Replace(s, `"hsCode": "851830"`, `"hsCode": "930320"`, 1) })
-	waitFor := func(id string, done func(order.Status) bool) order.Status {
+	waitFor := func(id string, within time.Duration, done func(order.Status) bool) order.Status {
 		t.Helper()
-		deadline := time.Now().Add(browsertest.Wait)
+		deadline := time.Now().Add(within)
 		for {
 			st := order.Status(call(http.MethodGet, "/v1/orders/"+id, customer, nil, "")["status"].(string))
 			if done(st) {
 				return st
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("order %s still %s after %s", id, st, browsertest.Wait)
+				t.Fatalf("order %s still %s after %s", id, st, within)
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
 	for _, id := range []string{declined, rejected} {
-		waitFor(id, order.Status.Terminal)
+		waitFor(id, browsertest.Wait, order.Status.Terminal)
 	}
-	if st := waitFor(stalled, func(s order.Status) bool {
+	if st := waitFor(stalled, 2*time.Minute, func(s order.Status) bool {
 		return s == order.StatusStalled || s.Terminal() || s == order.StatusDispatched
 	}); st != order.StatusStalled {
-		t.Fatalf("the order with tok_transient_5 ended %s, want STALLED", st)
+		t.Fatalf("the order with %s ended %s, want STALLED", transient, st)
 	}
 	// The status-change rule invokes mark-stalled, as its own main, for the
 	// failed execution (the in-process reconciler may have marked the order

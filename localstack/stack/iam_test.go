@@ -39,14 +39,16 @@ func TestAGrantTakenOutEndsTheOrderAsTheFailureTableSays(t *testing.T) {
 	ended := func(name string) *order.Order {
 		t.Helper()
 		id := apiCall(t, tp.api.URL, tok, http.MethodPost, "/v1/orders", hit, fmt.Sprintf("iam-%s-%d", name, run))["orderId"].(string)
-		deadline := time.Now().Add(90 * time.Second)
+		// A refusal is retried as a transient error: six retries, 90 s of
+		// backoff at most, before the order stalls.
+		deadline := time.Now().Add(150 * time.Second)
 		for {
 			o, err := store.GetOrder(ctx, id)
 			if err == nil && (o.Status.Terminal() || o.Status == order.StatusStalled) {
 				return o
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("%s: order %s not ended after 90 s (%v)", name, id, err)
+				t.Fatalf("%s: order %s not ended after 150 s (%v)", name, id, err)
 			}
 			time.Sleep(200 * time.Millisecond)
 		}

@@ -33,7 +33,7 @@ type Simulator struct {
 	charges map[string]*simCharge // by charge id
 	byKey   map[string]string     // idempotency key → charge id
 	fails   map[string]int        // idempotency key → transient failures so far
-	byOrder map[string]string     // order id → charge id
+	byOrder map[string][]string   // order id → its charges' ids, oldest first
 }
 
 type simCharge struct {
@@ -58,7 +58,7 @@ type OrderLedger struct {
 
 // NewSimulator returns an empty simulator.
 func NewSimulator() *Simulator {
-	return &Simulator{charges: map[string]*simCharge{}, byKey: map[string]string{}, fails: map[string]int{}, byOrder: map[string]string{}}
+	return &Simulator{charges: map[string]*simCharge{}, byKey: map[string]string{}, fails: map[string]int{}, byOrder: map[string][]string{}}
 }
 
 func (s *Simulator) transient(key, token string) bool {
@@ -104,7 +104,7 @@ func (s *Simulator) Authorize(_ context.Context, a Authorization) (string, error
 		ops: OrderLedger{ChargeID: id, Amount: a.Amount, Authorizations: 1, FX: a.FX}}
 	s.byKey[key] = id
 	if a.OrderID != "" {
-		s.byOrder[a.OrderID] = id
+		s.byOrder[a.OrderID] = append(s.byOrder[a.OrderID], id)
 	}
 	if s.answerLost(key, token) {
 		return "", fmt.Errorf("simulator authorize: %w: %w", ErrTransient, context.DeadlineExceeded)
@@ -127,15 +127,35 @@ func (s *Simulator) answerLost(key, token string) bool {
 	return false
 }
 
-// Order is the ledger of an order's charge, if it was authorized here.
+// Order is the ledger of an order's charges, if any was authorized here:
+// the first charge's id and FX, and the sums over every charge made for
+// the order — a second authorization under another key (a step that is
+// not idempotent) shows as two.
 func (s *Simulator) Order(orderID string) (OrderLedger, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id, ok := s.byOrder[orderID]
+	ids, ok := s.byOrder[orderID]
 	if !ok {
 		return OrderLedger{}, false
 	}
-	return s.charges[id].ops, true
+	add := func(a *money.Money, b money.Money) {
+		a.Amount += b.Amount
+		if a.Currency == "" {
+			a.Currency = b.Currency
+		}
+	}
+	l := s.charges[ids[0]].ops
+	for _, id := range ids[1:] {
+		c := s.charges[id].ops
+		add(&l.Amount, c.Amount)
+		add(&l.Captured, c.Captured)
+		add(&l.Refunded, c.Refunded)
+		l.Authorizations += c.Authorizations
+		l.Captures += c.Captures
+		l.Voids += c.Voids
+		l.Refunds += c.Refunds
+	}
+	return l, true
 }
 
 // charge finds a charge, or rebuilds one another process authorized from

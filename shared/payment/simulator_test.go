@@ -132,3 +132,28 @@ func TestSimulatorAcrossProcesses(t *testing.T) {
 		t.Fatal("an unknown charge id must be refused")
 	}
 }
+
+// TestSimulatorLedgerShowsEveryChargeOfAnOrder: an order authorized twice
+// under two keys — a step that is not idempotent — shows two
+// authorizations in its ledger, not the last charge alone: what lets the
+// chaos auditor see a double charge.
+func TestSimulatorLedgerShowsEveryChargeOfAnOrder(t *testing.T) {
+	s := NewSimulator()
+	ctx := context.Background()
+	amt := money.New(1999, "EUR")
+	first, err := s.Authorize(ctx, Authorization{Key: "o2:authorize-1", OrderID: "o2", Amount: amt, Token: "tok_visa"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := s.Authorize(ctx, Authorization{Key: "o2:authorize-2", OrderID: "o2", Amount: amt, Token: "tok_visa"})
+	if err != nil || second == first {
+		t.Fatalf("a second key: %s %v", second, err)
+	}
+	if err := s.Capture(ctx, "o2:capture", second, amt); err != nil {
+		t.Fatal(err)
+	}
+	l, ok := s.Order("o2")
+	if !ok || l.Authorizations != 2 || l.Captures != 1 || l.ChargeID != first || l.Amount != money.New(3998, "EUR") || l.Captured != amt {
+		t.Fatalf("ledger %+v", l)
+	}
+}
