@@ -32,6 +32,23 @@ type Cart struct {
 	IOSSNumber string
 	// Gift: a bona fide gift from one private person to another (C2C only).
 	Gift bool
+	// The route: the country the parcel ships from ("" when unknown: taken
+	// as an import), the fulfilment, the warehouse and the carrier
+	// (courier when empty). Where it ships from decides the regime (an
+	// import, a domestic supply, an intra-EU distance sale) and some
+	// thresholds (Canada's CUSMA courier relief).
+	ShipFrom   string
+	Fulfilment order.Fulfilment
+	Warehouse  string
+	Carrier    order.Carrier
+}
+
+// carrier is the cart's carrier, courier by default.
+func (c *Cart) carrier() order.Carrier {
+	if c.Carrier == "" {
+		return order.CarrierCourier
+	}
+	return c.Carrier
 }
 
 func (c *Cart) region() string { return strings.ToUpper(strings.TrimSpace(c.Region)) }
@@ -42,6 +59,7 @@ func CartOf(o *order.Order) Cart {
 		Lines: o.Lines, Destination: o.Destination(), Region: o.Consignee.Address.Region,
 		Currency: o.Currency, TradeMode: o.TradeMode, Incoterm: o.Incoterm, Date: o.CreatedAt,
 		Shipping: money.New(0, o.Currency), Insurance: money.New(0, o.Currency), Gift: o.Gift,
+		ShipFrom: o.ShipFrom, Fulfilment: o.Fulfilment, Warehouse: o.Warehouse, Carrier: o.Carrier,
 	}
 	if o.Shipping != nil {
 		c.Shipping = *o.Shipping

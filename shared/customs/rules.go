@@ -62,6 +62,11 @@ type Applies struct {
 	Origins    []string          `json:"origins,omitempty"`
 	// Gift: the entry is only for bona fide gifts between private persons.
 	Gift bool `json:"gift,omitempty"`
+	// ShipFrom: only for parcels shipped from these countries (CUSMA's
+	// courier relief is for shipments from the US or Mexico, whatever the
+	// goods' origin); Carriers: only for these carriers (courier, post).
+	ShipFrom []string        `json:"shipFrom,omitempty"`
+	Carriers []order.Carrier `json:"carriers,omitempty"`
 }
 
 // Basis is the value a threshold is measured on.
@@ -242,6 +247,12 @@ func (a *Applies) match(c *Cart, origin string) bool {
 		return false
 	}
 	if len(a.Origins) > 0 && (origin == "" || !has(a.Origins, origin)) {
+		return false
+	}
+	if len(a.ShipFrom) > 0 && !has(a.ShipFrom, c.ShipFrom) {
+		return false
+	}
+	if len(a.Carriers) > 0 && !has(a.Carriers, c.carrier()) {
 		return false
 	}
 	return true

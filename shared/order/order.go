@@ -44,6 +44,17 @@ const (
 	FulfilBondedWarehouse   Fulfilment = "bonded_warehouse"
 )
 
+// Carrier is how a parcel travels, where thresholds depend on it (Canada
+// relieves courier shipments from the US or Mexico under CUSMA, and any
+// shipment by post only up to C$20: CBSA Customs Notice 20-18).
+type Carrier string
+
+// Carriers.
+const (
+	CarrierCourier Carrier = "courier"
+	CarrierPost    Carrier = "post"
+)
+
 // Incoterm says who pays duties and taxes: DDP (the seller, quoted at
 // checkout) or DAP (the buyer, on delivery).
 type Incoterm string
@@ -113,11 +124,13 @@ type Draft struct {
 	Channel    Channel    `json:"channel" dynamodbav:"channel"`
 	TradeMode  TradeMode  `json:"tradeMode" dynamodbav:"tradeMode"`
 	Fulfilment Fulfilment `json:"fulfilment" dynamodbav:"fulfilment"`
-	Incoterm   Incoterm   `json:"incoterm,omitempty" dynamodbav:"incoterm,omitempty"`
-	Currency   string     `json:"currency" dynamodbav:"currency"`
-	Buyer      Party      `json:"buyer" dynamodbav:"buyer"`
-	Consignee  Party      `json:"consignee" dynamodbav:"consignee"`
-	Lines      []Line     `json:"lines" dynamodbav:"lines"`
+	// Carrier is courier (the default) or post.
+	Carrier   Carrier  `json:"carrier,omitempty" dynamodbav:"carrier,omitempty"`
+	Incoterm  Incoterm `json:"incoterm,omitempty" dynamodbav:"incoterm,omitempty"`
+	Currency  string   `json:"currency" dynamodbav:"currency"`
+	Buyer     Party    `json:"buyer" dynamodbav:"buyer"`
+	Consignee Party    `json:"consignee" dynamodbav:"consignee"`
+	Lines     []Line   `json:"lines" dynamodbav:"lines"`
 	// Shipping is the shipping charge; it may be omitted (free shipping).
 	Shipping *money.Money `json:"shipping,omitempty" dynamodbav:"shipping,omitempty"`
 	// Insurance is the transport insurance charge, if the shopper pays one.
@@ -159,7 +172,13 @@ type Order struct {
 	Draft
 	// Fulfilment records what the workflow has done, so that compensation
 	// undoes exactly that and a retried step does nothing twice.
-	Warehouse          string  `json:"warehouse,omitempty" dynamodbav:"warehouse,omitempty"`
+	Warehouse string `json:"warehouse,omitempty" dynamodbav:"warehouse,omitempty"`
+	// ShipFrom is the country the parcel ships from: at intake, the
+	// country of the warehouse the stock step would pick; once stock is
+	// reserved, its warehouse's. It decides whether the parcel crosses a
+	// border at all (a domestic supply, an intra-EU distance sale) and
+	// which thresholds apply (CUSMA's by where it ships from).
+	ShipFrom           string  `json:"shipFrom,omitempty" dynamodbav:"shipFrom,omitempty"`
 	StockReserved      bool    `json:"stockReserved,omitempty" dynamodbav:"stockReserved,omitempty"`
 	Charge             *Charge `json:"charge,omitempty" dynamodbav:"charge,omitempty"`
 	CustomsDeclaration string  `json:"customsDeclaration,omitempty" dynamodbav:"customsDeclaration,omitempty"`

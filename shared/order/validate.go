@@ -158,6 +158,11 @@ func (d *Draft) Validate() []FieldError {
 		v.add(top, "/fulfilment", CodeInvalid,
 			"fulfilment must be overseas_warehouse, direct_mail, supplier_direct or bonded_warehouse.")
 	}
+	switch d.Carrier {
+	case "", CarrierCourier, CarrierPost:
+	default:
+		v.add(top, "/carrier", CodeInvalid, "carrier must be courier (the default) or post.")
+	}
 	switch d.Incoterm {
 	case "", IncotermDDP, IncotermDAP:
 	default:
