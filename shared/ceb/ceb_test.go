@@ -108,8 +108,12 @@ var fixtures = []fixture{
 			line("CABLE-USB-C", "8544422100", 100, 250, "EUR", "CN", 40))
 	}, exportTypes, ""},
 	{"export-9810", chinacustoms.Mode9810, chinacustoms.Export, func(t *testing.T) *order.Order {
-		return newOrder(t, "ORD-9810-EXPORT", order.TradeB2C, order.FulfilOverseasWarehouse, "EUR", "DE", 0,
+		// Goods leaving China for the Frankfurt warehouse: what ships
+		// under 9810 (the warehouse's own sales are not declared to China).
+		o := newOrder(t, "ORD-9810-EXPORT", order.TradeB2C, order.FulfilOverseasWarehouse, "EUR", "DE", 0,
 			line("LAMP-03", "94052000", 1, 8900, "EUR", "CN", 1200))
+		o.ShipFrom = "CN"
+		return o
 	}, exportTypes, ""},
 	{"import-9610", chinacustoms.Mode9610, chinacustoms.Import, func(t *testing.T) *order.Order {
 		return newOrder(t, "ORD-9610-IMPORT", order.TradeC2C, order.FulfilDirectMail, "CNY", "CN", 3000,

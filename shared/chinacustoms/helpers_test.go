@@ -86,9 +86,14 @@ func export9710(t *testing.T) *order.Order { // B2B supplier-direct to the Unite
 		line("LAPTOP-14", "8471300000", 10, 125000, "USD", "CN", 1600))
 }
 
-func export9810(t *testing.T) *order.Order { // sold from an overseas warehouse in Australia
-	return newOrder(t, "ORD-9810-EXPORT", order.TradeB2C, order.FulfilOverseasWarehouse, "AUD", "AU", 0,
+// export9810 is goods leaving China for the overseas warehouse in
+// Australia: what ships under 9810 (a consumer order the warehouse serves
+// ships from Australia and is not declared to China).
+func export9810(t *testing.T) *order.Order {
+	o := newOrder(t, "ORD-9810-EXPORT", order.TradeB2C, order.FulfilOverseasWarehouse, "AUD", "AU", 0,
 		line("LAMP-03", "94052000", 1, 8900, "AUD", "CN", 1200))
+	o.ShipFrom = "CN"
+	return o
 }
 
 func import1210(t *testing.T) *order.Order { // bonded retail import, priced in renminbi

@@ -119,9 +119,12 @@ var (
 //
 // Exports, in this order of precedence:
 //   - bonded_warehouse fulfilment → 1210, whatever the trade mode;
-//   - overseas_warehouse fulfilment, and every M2B2C order → 9810;
-//   - B2B (direct_mail or supplier_direct) → 9710;
-//   - B2C and C2C by direct_mail or supplier_direct → 9610.
+//   - overseas_warehouse fulfilment → 9810: goods leaving China for a
+//     warehouse abroad — the bulk shipment that stocks it. A consumer
+//     order served from that warehouse ships from abroad and is not
+//     declared to China at all (DirectionOf);
+//   - B2B → 9710;
+//   - every other parcel shipped from China (B2C, C2C, M2B2C) → 9610.
 //
 // Imports into China:
 //   - B2B → ErrNotRetailImport, whatever the fulfilment;
@@ -147,11 +150,11 @@ func SelectMode(dir Direction, tm order.TradeMode, f order.Fulfilment) (Mode, er
 		switch {
 		case f == order.FulfilBondedWarehouse:
 			return Mode1210, nil
-		case f == order.FulfilOverseasWarehouse || tm == order.TradeM2B2C:
+		case f == order.FulfilOverseasWarehouse:
 			return Mode9810, nil
 		case tm == order.TradeB2B:
 			return Mode9710, nil
-		default: // B2C or C2C, direct_mail or supplier_direct
+		default: // B2C, C2C or M2B2C shipped from China
 			return Mode9610, nil
 		}
 	case Import:
@@ -171,11 +174,12 @@ func SelectMode(dir Direction, tm order.TradeMode, f order.Fulfilment) (Mode, er
 //
 // Import: the destination (o.Consignee.Address.Country) is CN.
 //
-// Export: the goods ship from China. The order does not say where it ships
-// from, so this is approximated as: every line's originCountry is CN and the
-// destination is not CN. A China-made line shipped from a warehouse abroad is
-// therefore taken for an export, and an order mixing Chinese and other
-// origins is taken for one that does not leave China, even when it does.
+// Export: the parcel ships from China (o.ShipFrom, the country of its
+// warehouse) to another country. A China-made line shipped from a
+// warehouse abroad is not an export: it left China with the warehouse's
+// stock, declared then (9810). An order stored before routes existed has
+// no ShipFrom: it is taken for an export when every line's origin is CN
+// and it is not served from an overseas warehouse.
 //
 // ok is false otherwise: China customs is not involved.
 func DirectionOf(o *order.Order) (dir Direction, ok bool) {
@@ -183,7 +187,16 @@ func DirectionOf(o *order.Order) (dir Direction, ok bool) {
 		return "", false
 	}
 	if o.Consignee.Address.Country == China {
-		return Import, true
+		if o.ShipFrom == China && o.Fulfilment != order.FulfilBondedWarehouse {
+			return "", false // a domestic sale in China
+		}
+		return Import, true // from abroad, or out of a bonded zone (1210)
+	}
+	if o.ShipFrom != "" {
+		return Export, o.ShipFrom == China
+	}
+	if o.Fulfilment == order.FulfilOverseasWarehouse {
+		return "", false // stored before routes: served from the warehouse abroad
 	}
 	if len(o.Lines) == 0 {
 		return "", false

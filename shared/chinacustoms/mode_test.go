@@ -36,8 +36,10 @@ func TestSelectMode(t *testing.T) {
 		{Export, b2b, supplier, Mode9710, nil},
 		{Export, b2b, overseas, Mode9810, nil},
 		{Export, b2b, bonded, Mode1210, nil},
-		{Export, m2b2c, mail, Mode9810, nil},
-		{Export, m2b2c, supplier, Mode9810, nil},
+		// An M2B2C parcel shipped from China is a retail parcel; 9810 is
+		// the bulk shipment to the warehouse abroad.
+		{Export, m2b2c, mail, Mode9610, nil},
+		{Export, m2b2c, supplier, Mode9610, nil},
 		{Export, m2b2c, overseas, Mode9810, nil},
 		{Export, m2b2c, bonded, Mode1210, nil},
 		// Imports into China.
@@ -180,5 +182,46 @@ func TestPartiesValidate(t *testing.T) {
 	// 1210's bonded warehouse is not needed for other modes.
 	if err := p.Validate(Import, Mode9610); err == nil || strings.Contains(err.Error(), "emsNo") {
 		t.Errorf("Validate for 9610 = %v; want the other problems only", err)
+	}
+}
+
+// TestConsumerOrdersFromAWarehouseAbroadAreNotChinas: an order served from
+// an overseas warehouse ships from abroad — its goods left China with the
+// warehouse's stock, declared then (9810) — so China's customs are sent
+// nothing for it; the same goods mailed from China are an export (9610).
+func TestConsumerOrdersFromAWarehouseAbroadAreNotChinas(t *testing.T) {
+	o := &order.Order{}
+	o.TradeMode, o.Fulfilment = order.TradeM2B2C, order.FulfilOverseasWarehouse
+	o.Consignee.Address.Country = "AU"
+	o.Lines = []order.Line{{SKU: "LAMP-03", OriginCountry: "CN"}}
+	for _, shipFrom := range []string{"AU", ""} { // "": stored before routes
+		o.ShipFrom = shipFrom
+		if dir, ok := DirectionOf(o); ok {
+			t.Errorf("served from the Sydney warehouse (shipFrom %q): %s to China's customs", shipFrom, dir)
+		}
+	}
+	o.ShipFrom, o.Fulfilment = "CN", order.FulfilDirectMail
+	dir, ok := DirectionOf(o)
+	mode, err := SelectMode(dir, o.TradeMode, o.Fulfilment)
+	if !ok || dir != Export || mode != Mode9610 || err != nil {
+		t.Fatalf("mailed from China: %s %v %s %v, want an export under 9610", dir, ok, mode, err)
+	}
+	o.ShipFrom, o.Consignee.Address.Country = "CN", "CN"
+	if _, ok := DirectionOf(o); ok {
+		t.Error("a sale within China is neither an import nor an export")
+	}
+}
+
+// TestBondedRetailImportsStayImports: goods out of a bonded warehouse in
+// China to a Chinese shopper are imported as they leave it (1210), though
+// they ship from China.
+func TestBondedRetailImportsStayImports(t *testing.T) {
+	o := &order.Order{}
+	o.TradeMode, o.Fulfilment, o.ShipFrom = order.TradeB2C, order.FulfilBondedWarehouse, "CN"
+	o.Consignee.Address.Country = "CN"
+	dir, ok := DirectionOf(o)
+	mode, err := SelectMode(dir, o.TradeMode, o.Fulfilment)
+	if !ok || dir != Import || mode != Mode1210 || err != nil {
+		t.Fatalf("%s %v %s %v, want an import under 1210", dir, ok, mode, err)
 	}
 }

@@ -160,6 +160,14 @@ func (e *Engine) Quote(c Cart) (*Quote, error) {
 	if age := rate.Age(c.Date); cur != dcur && age > e.StaleRateDays {
 		q.estimate(fmt.Sprintf("the exchange rate %s→%s is from %s, %d days before the order date", cur, dcur, rate.Date, age))
 	}
+	q.Route, q.Regime = c.route(), c.regime()
+	if c.RouteAssumed {
+		q.Notes = append(q.Notes, fmt.Sprintf("Priced as shipped from %s (warehouse %s), where the stock step takes the goods from for %s fulfilment; the order's own warehouse decides its assessment.",
+			c.ShipFrom, c.Warehouse, c.Fulfilment))
+	}
+	if q.Regime != RegimeImport {
+		return e.quoteSupply(t, &c, q, toDest, &used, date)
+	}
 	var k calc
 	origin := consignmentOrigin(c.Lines)
 
@@ -415,7 +423,7 @@ func (q *Quote) round(k *calc, c *Cart, lines []lineCalc, taxes []*TaxRule, taxE
 	switch {
 	case q.Incoterm == order.IncotermDDP:
 		q.DueAtCheckout, q.DueOnDelivery = q.Totals.LandedTotal, money.New(0, cur)
-	case q.Collection == CollectionIOSS || q.Collection == CollectionPointOfSale:
+	case q.Collection == CollectionIOSS || q.Collection == CollectionPointOfSale || noImport(q.Collection):
 		q.DueAtCheckout, q.DueOnDelivery = money.New(sale+tt, cur), money.New(td+fees, cur)
 	default:
 		q.DueAtCheckout, q.DueOnDelivery = money.New(sale, cur), money.New(td+tt+fees, cur)

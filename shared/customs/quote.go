@@ -41,6 +41,9 @@ type Cart struct {
 	Fulfilment order.Fulfilment
 	Warehouse  string
 	Carrier    order.Carrier
+	// RouteAssumed: ShipFrom and Warehouse are where the stock step would
+	// take the goods from, not what the caller said.
+	RouteAssumed bool
 }
 
 // carrier is the cart's carrier, courier by default.
@@ -179,13 +182,18 @@ type Quote struct {
 	Currency    string          `json:"currency"`
 	TradeMode   order.TradeMode `json:"tradeMode"`
 	Incoterm    order.Incoterm  `json:"incoterm"`
-	Collection  Collection      `json:"collection"`
-	Lines       []LineQuote     `json:"lines"`
-	Totals      Totals          `json:"totals"`
-	Fees        []Fee           `json:"fees"`
-	Taxes       []TaxApplied    `json:"taxes"`
-	DutyRelief  Relief          `json:"dutyRelief"`
-	TaxRelief   Relief          `json:"taxRelief"`
+	// Route is where the parcel ships from, and Regime whether it crosses
+	// a customs border on the way: an import, a domestic supply, an
+	// intra-EU distance sale.
+	Route      Route        `json:"route"`
+	Regime     Regime       `json:"regime"`
+	Collection Collection   `json:"collection"`
+	Lines      []LineQuote  `json:"lines"`
+	Totals     Totals       `json:"totals"`
+	Fees       []Fee        `json:"fees"`
+	Taxes      []TaxApplied `json:"taxes"`
+	DutyRelief Relief       `json:"dutyRelief"`
+	TaxRelief  Relief       `json:"taxRelief"`
 	// DueAtCheckout is what the shopper pays the seller: everything under
 	// DDP; under DAP the goods, shipping and the tax collected at the sale.
 	DueAtCheckout money.Money `json:"dueAtCheckout"`
@@ -221,8 +229,8 @@ func CartHash(c Cart) string {
 	if !c.Date.IsZero() {
 		day = c.Date.UTC().Format(time.DateOnly)
 	}
-	fmt.Fprintf(h, "%s|%s|%s|%d|%d|%s|%s|%s|%t|%s|%d\n", c.Destination, c.region(), c.Currency, c.Shipping.Amount,
-		c.Insurance.Amount, c.TradeMode, inc, c.IOSSNumber, c.Gift, day, len(c.Lines))
+	fmt.Fprintf(h, "%s|%s|%s|%d|%d|%s|%s|%s|%t|%s|%d|%s|%s\n", c.Destination, c.region(), c.Currency, c.Shipping.Amount,
+		c.Insurance.Amount, c.TradeMode, inc, c.IOSSNumber, c.Gift, day, len(c.Lines), c.ShipFrom, c.carrier())
 	for _, l := range c.Lines {
 		fmt.Fprintf(h, "%q|%s|%s|%d|%d|%s\n", l.SKU, l.HSCode, l.OriginCountry, l.Quantity, l.UnitPrice.Amount, l.UnitPrice.Currency)
 	}
@@ -235,7 +243,7 @@ func (q *Quote) Record(at time.Time) *order.LandedCharges {
 	for i, r := range q.Rules {
 		rules[i] = r.ID
 	}
-	return &order.LandedCharges{Duty: q.Totals.Duty, Tax: q.Totals.Tax, Fees: q.Totals.Fees, Collection: string(q.Collection),
+	return &order.LandedCharges{Duty: q.Totals.Duty, Tax: q.Totals.Tax, Fees: q.Totals.Fees, Collection: string(q.Collection), Regime: string(q.Regime),
 		AtCheckout: q.Charges(), OnDelivery: q.DueOnDelivery, LandedTotal: q.Totals.LandedTotal, Estimate: q.Estimate,
 		Rules: rules, At: at.UTC()}
 }

@@ -39,6 +39,9 @@ type RuleFile struct {
 	Fees        []FeeRule        `json:"fees"`
 	Duties      []DutyRule       `json:"duties"`
 	Notes       []NoteRule       `json:"notes"`
+	// Supplies say how a sale that crosses no customs border is taxed (a
+	// domestic supply, an intra-EU distance sale).
+	Supplies []SupplyRule `json:"supplies,omitempty"`
 }
 
 // Rule is what every entry carries: who says so, and when it is in force.
@@ -373,6 +376,13 @@ func index(f *RuleFile) (*territory, error) {
 	basis := func(r *Rule, b Basis) {
 		if b != BasisIntrinsic && b != BasisCustomsValue {
 			bad(r.ID, "basis %q is neither intrinsic nor customs_value", b)
+		}
+	}
+	for i := range f.Supplies {
+		s := &f.Supplies[i]
+		check(&s.Rule)
+		if s.Kind != RegimeDomestic && s.Kind != RegimeIntraEU {
+			bad(s.ID, "kind %q is neither DOMESTIC nor INTRA_EU", s.Kind)
 		}
 	}
 	for i := range f.Valuations {

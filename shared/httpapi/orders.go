@@ -204,6 +204,7 @@ func (a *API) createOrder(w http.ResponseWriter, r *http.Request) {
 	now := a.cfg.Now().UTC()
 	scope, hash := "customer:"+caller.Subject, canonicalHash(raw)
 	o, first := order.Accept(draft, a.cfg.NewID(), caller.Subject, scope, now)
+	routeOf(o)
 	if o.QuoteID != "" {
 		problems, err := a.acceptQuote(ctx, o, caller.Subject, now)
 		if err != nil {

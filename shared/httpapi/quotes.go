@@ -9,12 +9,14 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/xborder/xborder/shared/country"
 	"github.com/xborder/xborder/shared/customs"
 	"github.com/xborder/xborder/shared/fx"
 	"github.com/xborder/xborder/shared/money"
 	"github.com/xborder/xborder/shared/order"
 	"github.com/xborder/xborder/shared/quotes"
 	"github.com/xborder/xborder/shared/screening"
+	"github.com/xborder/xborder/shared/stock"
 )
 
 // Quoter computes landed costs: customs.Default() in production and tests.
@@ -69,6 +71,22 @@ type QuoteRequest struct {
 	OrderDate  string `json:"orderDate,omitempty"`
 	IOSSNumber string `json:"iossNumber,omitempty"`
 	Gift       bool   `json:"gift,omitempty"`
+	// The route: the order's fulfilment, and — when the caller knows it —
+	// the country the parcel ships from; without it the quote takes the
+	// warehouse the stock step would pick for the fulfilment and says so.
+	// Carrier is courier (the default) or post.
+	Fulfilment order.Fulfilment `json:"fulfilment,omitempty"`
+	ShipFrom   string           `json:"shipFrom,omitempty"`
+	Carrier    order.Carrier    `json:"carrier,omitempty"`
+}
+
+// routeOf sets where a new order ships from: the country of the warehouse
+// the stock step will try first (stock.Predict). The stock step sets it
+// again from the warehouse that reserves the goods.
+func routeOf(o *order.Order) {
+	if w, ok := stock.Predict(o.Fulfilment, o.Destination()); ok {
+		o.ShipFrom = w.Country
+	}
 }
 
 // codeExpired: the quote an order names is past its expiresAt.
@@ -81,7 +99,8 @@ const maxRegion = 100
 func (q *QuoteRequest) cart(now time.Time) (customs.Cart, []order.FieldError) {
 	c := customs.Cart{Lines: q.Lines, Destination: q.ConsigneeCountry, Region: q.ConsigneeRegion, Currency: q.Currency,
 		Shipping: money.New(0, q.Currency), Insurance: money.New(0, q.Currency), TradeMode: q.TradeMode,
-		Incoterm: q.Incoterm, Date: now, IOSSNumber: q.IOSSNumber, Gift: q.Gift}
+		Incoterm: q.Incoterm, Date: now, IOSSNumber: q.IOSSNumber, Gift: q.Gift,
+		Fulfilment: q.Fulfilment, ShipFrom: q.ShipFrom, Carrier: q.Carrier}
 	if q.Shipping != nil {
 		c.Shipping = *q.Shipping
 	}
@@ -92,6 +111,31 @@ func (q *QuoteRequest) cart(now time.Time) (customs.Cart, []order.FieldError) {
 		c.Incoterm = order.IncotermDDP
 	}
 	var errs []order.FieldError
+	switch q.Fulfilment {
+	case "", order.FulfilOverseasWarehouse, order.FulfilDirectMail, order.FulfilSupplierDirect, order.FulfilBondedWarehouse:
+	default:
+		errs = append(errs, order.FieldError{Field: "/fulfilment", Code: order.CodeInvalid,
+			Message: "fulfilment must be overseas_warehouse, direct_mail, supplier_direct or bonded_warehouse."})
+	}
+	switch q.Carrier {
+	case "", order.CarrierCourier, order.CarrierPost:
+	default:
+		errs = append(errs, order.FieldError{Field: "/carrier", Code: order.CodeInvalid, Message: "carrier must be courier (the default) or post."})
+	}
+	switch {
+	case q.ShipFrom != "" && !country.Valid(q.ShipFrom):
+		errs = append(errs, order.FieldError{Field: "/shipFrom", Code: order.CodeInvalid,
+			Message: "shipFrom must be an ISO 3166-1 alpha-2 code in upper case, such as AU."})
+	case q.ShipFrom == "":
+		// Where the stock step would take the goods from; without a
+		// fulfilment, direct mail from China, as the quote says.
+		if c.Fulfilment == "" {
+			c.Fulfilment = order.FulfilDirectMail
+		}
+		if w, ok := stock.Predict(c.Fulfilment, q.ConsigneeCountry); ok {
+			c.ShipFrom, c.Warehouse, c.RouteAssumed = w.Country, w.ID, true
+		}
+	}
 	if utf8.RuneCountInString(q.ConsigneeRegion) > maxRegion {
 		errs = append(errs, order.FieldError{Field: "/consigneeRegion", Code: order.CodeTooLong,
 			Message: fmt.Sprintf("consigneeRegion must be at most %d characters.", maxRegion)})
@@ -152,6 +196,11 @@ func (a *API) createQuote(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, fx.ErrNoRate) {
 		writeInvalidQuote(w, r, []order.FieldError{{Field: "/orderDate", Code: order.CodeOutOfRange,
 			Message: "no reference exchange rate was published on or before orderDate; quote for a later day."}})
+		return
+	}
+	if errors.Is(err, customs.ErrUnsupportedRoute) {
+		writeInvalidQuote(w, r, []order.FieldError{{Field: "/shipFrom", Code: customs.CodeUnsupported,
+			Message: fmt.Sprintf("no rules price a sale shipped from %s to %s yet: %v.", cart.ShipFrom, cart.Destination, err)}})
 		return
 	}
 	if err != nil {

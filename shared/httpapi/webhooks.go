@@ -138,6 +138,7 @@ func (a *API) partnerWebhook(w http.ResponseWriter, r *http.Request) {
 
 	o, first := order.Accept(draft, a.cfg.NewID(), scope, scope, now)
 	o.PartnerID = p.ID
+	routeOf(o)
 	if rate, err := a.cfg.Quoter.LockRate(o.Currency, o.Destination(), now); err == nil {
 		o.FX = rate
 	}

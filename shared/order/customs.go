@@ -26,8 +26,12 @@ type LandedCharges struct {
 	Duty money.Money `json:"duty" dynamodbav:"duty"`
 	Tax  money.Money `json:"tax" dynamodbav:"tax"`
 	Fees money.Money `json:"fees" dynamodbav:"fees"`
-	// Collection is IOSS, POINT_OF_SALE or AT_BORDER.
+	// Collection is IOSS, POINT_OF_SALE or AT_BORDER — or, for a sale that
+	// crosses no border, DOMESTIC_SUPPLY or OSS.
 	Collection string `json:"collection" dynamodbav:"collection"`
+	// Regime is IMPORT, DOMESTIC or INTRA_EU (empty in orders assessed
+	// before routes: IMPORT).
+	Regime string `json:"regime,omitempty" dynamodbav:"regime,omitempty"`
 	// AtCheckout is what the shopper pays at checkout on top of the goods,
 	// shipping and insurance; OnDelivery what the buyer pays on import.
 	AtCheckout  money.Money `json:"atCheckout" dynamodbav:"atCheckout"`

@@ -247,7 +247,8 @@ func (s *Steps) ReserveStock(ctx context.Context, in Input) (Result, error) {
 			if err != nil {
 				return transient("reserve stock", err)
 			}
-			o.Warehouse, o.StockReserved = got, true
+			// The parcel ships from the warehouse that holds the goods.
+			o.Warehouse, o.ShipFrom, o.StockReserved = got, w.Country, true
 			return nil
 		}
 		return &workflow.Rejected{Reason: "out_of_stock"}

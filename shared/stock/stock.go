@@ -62,6 +62,18 @@ func Candidates(o *order.Order) []Warehouse {
 	return out
 }
 
+// Predict is the warehouse the stock step tries first for an order of
+// fulfilment f to dest: where the order is taken to ship from before its
+// stock is reserved — at intake and in a quote. ok is false when no
+// warehouse of that fulfilment serves dest.
+func Predict(f order.Fulfilment, dest string) (w Warehouse, ok bool) {
+	c := Candidates(&order.Order{Draft: order.Draft{Fulfilment: f, Consignee: order.Party{Address: order.Address{Country: dest}}}})
+	if len(c) == 0 {
+		return Warehouse{}, false
+	}
+	return c[0], true
+}
+
 // Item is a quantity of one SKU.
 type Item struct {
 	SKU      string

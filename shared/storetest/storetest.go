@@ -178,7 +178,8 @@ func fullOrder(id, customer string, at time.Time) *order.Order {
 	o.Total = money.New(1999_000_000+4999+499, "EUR")
 	o.Status, o.Reason, o.Version = order.StatusDispatched, "shipped_partial", 7
 	o.UpdatedAt = at.Add(36*time.Hour + 987654321)
-	o.Warehouse, o.StockReserved = "DE-FRA-1", true
+	o.Warehouse, o.ShipFrom, o.StockReserved = "DE-FRA-1", "DE", true
+	o.Carrier = order.CarrierPost
 	captured, refunded := o.Total, money.New(4999, "EUR")
 	o.Charge = &order.Charge{ID: "ch_3PzX", Status: order.ChargeCaptured, Amount: o.Total, Captured: &captured, Refunded: &refunded,
 		FX: &order.FXRate{From: "EUR", To: "EUR", Rate: "1", Date: "2026-11-23", Source: "ECB"}}
@@ -190,7 +191,7 @@ func fullOrder(id, customer string, at time.Time) *order.Order {
 	o.Gift, o.QuoteID = true, "01KQUOTE00000000000000001"
 	o.FX = &order.FXRate{From: "EUR", To: "EUR", Rate: "1", Date: "2026-11-23", Source: "ECB euro foreign exchange reference rates"}
 	quoted := &order.LandedCharges{Duty: money.New(11, "EUR"), Tax: money.New(1805, "EUR"), Fees: money.New(600, "EUR"),
-		Collection: "AT_BORDER", AtCheckout: money.New(2416, "EUR"), OnDelivery: money.New(1, "EUR"),
+		Collection: "AT_BORDER", Regime: "IMPORT", AtCheckout: money.New(2416, "EUR"), OnDelivery: money.New(1, "EUR"),
 		LandedTotal: money.New(o.Total.Amount+2416, "EUR"), Estimate: true, Rules: []string{"eu.valuation.cif", "eu.vat.de"}, At: at}
 	assessed := *quoted
 	assessed.Tax, assessed.Rules, assessed.At = money.New(1806, "EUR"), []string{"eu.vat.de"}, o.UpdatedAt

@@ -329,6 +329,13 @@ func NewCustoms(s *steps.Steps, tasks Tasks, broker Broker, log *slog.Logger) *C
 			if err != nil {
 				return "", err
 			}
+			if customs.NoImport(o.Customs.Assessed) {
+				// A domestic supply or an intra-EU distance sale crosses no
+				// customs border: nothing to declare to the broker or to
+				// China; the assessment recorded on the order says why.
+				c.w.log.Info("no customs due", "orderId", o.ID, "regime", o.Customs.Assessed.Regime, "shipFrom", o.ShipFrom)
+				return NoCustomsDue, nil
+			}
 			ref, err := broker.Clear(ctx, d)
 			if err != nil {
 				return "", err
@@ -359,6 +366,9 @@ func NewCustoms(s *steps.Steps, tasks Tasks, broker Broker, log *slog.Logger) *C
 		},
 		record: func(o *order.Order, ref string, now time.Time) (order.Event, error) {
 			o.CustomsDeclaration = ref
+			if ref == NoCustomsDue {
+				return o.Transition(order.StatusCustomsCleared, "no_import", "workflow", now)
+			}
 			actor := "customs-broker"
 			if o.Customs != nil && o.Customs.AwaitingChina {
 				o.Customs.AwaitingChina, actor = false, receipts.Actor
@@ -372,6 +382,10 @@ func NewCustoms(s *steps.Steps, tasks Tasks, broker Broker, log *slog.Logger) *C
 	}
 	return c
 }
+
+// NoCustomsDue is the customs step's reference for an order that crosses
+// no customs border (customs.NoImport): cleared with nothing declared.
+const NoCustomsDue = "NO-CUSTOMS-DUE"
 
 // renderCEB renders China's CEB messages of the declaration and records
 // the references their receipts may name the order by. A message that
