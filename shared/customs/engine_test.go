@@ -34,6 +34,9 @@ func cart(dest, cur, date string, tm order.TradeMode, shipping int64, lines ...o
 
 func with(c Cart, f func(*Cart)) Cart { f(&c); return c }
 
+// fromUS is c shipped from the United States (by courier unless changed).
+func fromUS(c Cart) Cart { c.ShipFrom = "US"; return c }
+
 // expect is what a worked example must come to, in minor units of the cart
 // currency. A nil pointer is not checked.
 type expect struct {
@@ -167,19 +170,37 @@ func TestWorkedExamples(t *testing.T) {
 			cart("AU", "AUD", "2026-11-30", B2C, 2000, ln("610910", 100001, 1, "CN")),
 			expect{duty: 5000, tax: 10700, landed: 100001 + 2000 + 5000 + 10700, collection: CollectionAtBorder, hsLevel: []int{2}, note: "import processing charge"}},
 
-		// ---- Canada: FOB; CUSMA courier thresholds by origin; GST or HST by province.
-		{"CA US origin exactly C$150: duty free under CUSMA; GST 5 % × 150 = 7.50",
-			cart("CA", "CAD", "2026-11-30", B2C, 1000, ln("610910", 15000, 1, "US")),
-			expect{duty: 0, tax: 750, landed: 15000 + 1000 + 750, dutyRelief: yes()}},
-		{"CA US origin C$150.01: duty 18 % = 27.0018; GST 5 % × 177.0118 = 8.85059",
-			cart("CA", "CAD", "2026-11-30", B2C, 1000, ln("610910", 15001, 1, "US")),
+		// ---- Canada: FOB; CUSMA courier thresholds by where the parcel ships from; GST or HST by province.
+		// CBSA Customs Notice 20-18, paragraph 2: courier shipments from the US or Mexico are duty-free
+		// up to C$150 and tax-free up to C$40; post from the US or Mexico and anything from elsewhere
+		// keep the C$20 remission (Postal / Courier Imports Remission Orders).
+		{"CA shipped from the US exactly C$150: duty free under CUSMA; GST 5 % × 150 = 7.50",
+			fromUS(cart("CA", "CAD", "2026-11-30", B2C, 1000, ln("610910", 15000, 1, "US"))),
+			expect{duty: 0, tax: 750, landed: 15000 + 1000 + 750, dutyRelief: yes(), rules: []string{"ca.cusma-courier-duty-150"}}},
+		{"CA shipped from the US C$150.01: duty 18 % = 27.0018; GST 5 % × 177.0118 = 8.85059",
+			fromUS(cart("CA", "CAD", "2026-11-30", B2C, 1000, ln("610910", 15001, 1, "US"))),
 			expect{duty: 2700, tax: 885, landed: 15001 + 1000 + 2700 + 885, dutyRelief: no()}},
-		{"CA US origin exactly C$40: no duty, no GST",
-			cart("CA", "CAD", "2026-11-30", B2C, 0, ln("610910", 4000, 1, "US")),
+		{"CA shipped from the US exactly C$40: no duty, no GST",
+			fromUS(cart("CA", "CAD", "2026-11-30", B2C, 0, ln("610910", 4000, 1, "US"))),
 			expect{duty: 0, tax: 0, landed: 4000, taxRelief: yes()}},
-		{"CA US origin C$40.01: GST 5 % = 2.0005",
-			cart("CA", "CAD", "2026-11-30", B2C, 0, ln("610910", 4001, 1, "US")),
+		{"CA shipped from the US C$40.01: GST 5 % = 2.0005",
+			fromUS(cart("CA", "CAD", "2026-11-30", B2C, 0, ln("610910", 4001, 1, "US"))),
 			expect{duty: 0, tax: 200, landed: 4201}},
+		{"CA C$120 of China-origin goods by courier from the US (CN 20-18: keyed on where it ships from, not origin): duty free; GST 5 % × 120 = 6",
+			fromUS(cart("CA", "CAD", "2026-11-30", B2C, 0, ln("610910", 12000, 1, "CN"))),
+			expect{duty: 0, tax: 600, landed: 12600, dutyRelief: yes(), taxRelief: no(), rules: []string{"ca.cusma-courier-duty-150"}, note: "entered US or Mexican commerce"}},
+		{"CA the same C$120 shipped from China: only the C$20 rule; duty 18 % = 21.60; GST 5 % × 141.60 = 7.08",
+			with(cart("CA", "CAD", "2026-11-30", B2C, 0, ln("610910", 12000, 1, "CN")), func(c *Cart) { c.ShipFrom = "CN" }),
+			expect{duty: 2160, tax: 708, landed: 12000 + 2160 + 708, dutyRelief: no(), rules: []string{"ca.low-value-20"}}},
+		{"CA the same C$120 by post from the US: no courier relief; duty 21.60; GST 7.08",
+			with(fromUS(cart("CA", "CAD", "2026-11-30", B2C, 0, ln("610910", 12000, 1, "CN"))), func(c *Cart) { c.Carrier = order.CarrierPost }),
+			expect{duty: 2160, tax: 708, landed: 12000 + 2160 + 708, dutyRelief: no()}},
+		{"CA US-origin goods with no ship-from: CUSMA courier relief not given",
+			cart("CA", "CAD", "2026-11-30", B2C, 0, ln("610910", 12000, 1, "US")),
+			expect{duty: 2160, tax: 708, landed: 12000 + 2160 + 708, dutyRelief: no()}},
+		{"CA by post from the US exactly C$20: the postal C$20 remission applies",
+			with(fromUS(cart("CA", "CAD", "2026-11-30", B2C, 0, ln("610910", 2000, 1, "CN"))), func(c *Cart) { c.Carrier = order.CarrierPost }),
+			expect{duty: 0, tax: 0, landed: 2000, rules: []string{"ca.low-value-20"}}},
 		{"CA CN origin exactly C$20: nothing due",
 			cart("CA", "CAD", "2026-11-30", B2C, 0, ln("610910", 2000, 1, "CN")),
 			expect{duty: 0, tax: 0, landed: 2000}},
