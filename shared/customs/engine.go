@@ -240,7 +240,7 @@ func (e *Engine) Quote(c Cart) (*Quote, error) {
 	}
 
 	// Who collects the tax.
-	atSale := false
+	atSale, saleFees := false, false
 	for i := range f.Collections {
 		r := &f.Collections[i]
 		if !r.inForce(date) || !r.match(&c, origin) || (r.RequiresIOSS && c.IOSSNumber == "") {
@@ -250,6 +250,7 @@ func (e *Engine) Quote(c Cart) (*Quote, error) {
 			continue
 		}
 		q.Collection, atSale = r.Regime, r.TaxOnSalePrice
+		saleFees = r.TaxOnSalePrice && r.TaxChargedFees && c.Incoterm == order.IncotermDDP
 		used.add(&r.Rule)
 		break
 	}
@@ -357,6 +358,9 @@ func (e *Engine) Quote(c Cart) (*Quote, error) {
 			switch {
 			case atSale:
 				base = k.add(l.goods, k.mul(freight, l.share))
+				if saleFees {
+					base = k.add(base, k.mul(feesInBase, l.share))
+				}
 			case rr != nil:
 				// In the destination's currency.
 				for _, part := range x.Base {

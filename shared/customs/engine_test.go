@@ -116,6 +116,20 @@ func TestWorkedExamples(t *testing.T) {
 				c.IOSSNumber, c.Incoterm = "IM2760000001", order.IncotermDAP
 			}),
 			expect{tax: 1995, landed: 12495, collection: CollectionIOSS, atCheckout: amt(12495), onDelivery: amt(0)}},
+		// Council Regulation (EU) 2026/382: the €3 duty from 2026-07-01 is a customs duty. At the border
+		// it enters the import VAT base (Directive 2006/112/EC Art. 86(1)(a)); under IOSS the seller's
+		// price includes it when the seller charges it (DDP), and VAT is on that price (Art. 78(a)).
+		{"DE IOSS 2026-07-01 DDP €100 + €5 shipping: €3 duty charged at checkout; VAT 19 % × (105 + 3) = 20.52",
+			with(cart("DE", "EUR", "2026-07-01", B2C, 500, ln("610910", 10000, 1, "CN")), func(c *Cart) { c.IOSSNumber = "IM2760000001" }),
+			expect{duty: 0, fees: 300, tax: 2052, landed: 10500 + 300 + 2052, collection: CollectionIOSS, atCheckout: amt(12852), onDelivery: amt(0)}},
+		{"DE IOSS 2026-07-01 DAP: the buyer pays the €3 on delivery, outside the sale price; VAT 19 % × 105 = 19.95",
+			with(cart("DE", "EUR", "2026-07-01", B2C, 500, ln("610910", 10000, 1, "CN")), func(c *Cart) {
+				c.IOSSNumber, c.Incoterm = "IM2760000001", order.IncotermDAP
+			}),
+			expect{duty: 0, fees: 300, tax: 1995, landed: 10500 + 300 + 1995, collection: CollectionIOSS, atCheckout: amt(12495), onDelivery: amt(300)}},
+		{"DE 2026-07-01 no IOSS, DAP: the €3 is in the import VAT base; VAT 19 % × (105 + 3) = 20.52 on delivery",
+			with(cart("DE", "EUR", "2026-07-01", B2C, 500, ln("610910", 10000, 1, "CN")), func(c *Cart) { c.Incoterm = order.IncotermDAP }),
+			expect{duty: 0, fees: 300, tax: 2052, landed: 10500 + 300 + 2052, collection: CollectionAtBorder, atCheckout: amt(10500), onDelivery: amt(2352), note: "Nacherhebung"}},
 		{"DE IOSS €150.01 is over the IOSS limit: VAT at the border",
 			with(cart("DE", "EUR", "2026-06-30", B2C, 0, ln("610910", 15001, 1, "CN")), func(c *Cart) { c.IOSSNumber = "IM2760000001" }),
 			// duty 12 % × 150.01 = 18.0012; VAT 19 % × 168.0112 = 31.922128

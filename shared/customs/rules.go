@@ -144,6 +144,10 @@ type CollectionRule struct {
 	// the price (goods, shipping, insurance), not on the import base. China's
 	// withholding is of the import taxes themselves, on the import base.
 	TaxOnSalePrice bool `json:"taxOnSalePrice,omitempty"`
+	// TaxChargedFees: fees marked inTaxBase that the seller charges at
+	// checkout (DDP) are part of the sale price the tax is on (EU IOSS: the
+	// €3 customs duty charged to the buyer, Directive 2006/112/EC Art. 78(a)).
+	TaxChargedFees bool `json:"taxChargedFees,omitempty"`
 }
 
 // Tax base components.
