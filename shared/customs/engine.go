@@ -8,6 +8,33 @@
 // rounded once, half away from zero, to its currency's minor units. A total
 // is rounded from the exact sum of its lines, and the lines' rounded figures
 // are split from it by largest remainder, so they add up to it exactly.
+// Where the law itself rounds (a file's rounding rules), the duty and taxes
+// are first assessed in the destination's currency with the law's rounding,
+// and the cart's figures are converted from the rounded amounts.
+//
+// Rules worth knowing, with their sources (rules/*.json has the rest):
+//
+// Canada's CUSMA courier thresholds (duty-free up to C$150, duty- and
+// tax-free up to C$40) follow the parcel, not the goods: they apply to
+// courier shipments from the US or Mexico, whatever the goods' origin (CBSA
+// Customs Notice 20-18, paragraph 2); post from the US or Mexico and
+// anything from elsewhere keep the C$20 remission, the same for post and
+// courier (Postal and Courier Imports Remission Orders).
+//
+// Japan assesses in yen with the law's rounding (Customs Act Art. 13-4,
+// Act on General Rules for National Taxes Arts. 118–119): each item's
+// dutiable value down to ¥1,000, its duty to the yen, the declaration's
+// duty down to ¥100; the national consumption tax (7.8 %) on value + duty
+// the same way; the local consumption tax is 22/78 of the national one,
+// down to ¥100. Japan Customs' Customs Answer No. 1111 is the worked
+// example the tests follow.
+//
+// The EU's €3 duty per tariff subheading on consignments of €150 or less
+// (from 2026-07-01, Council Regulation (EU) 2026/382) is a customs duty:
+// it is part of the import VAT base at the border (Directive 2006/112/EC
+// Art. 86(1)(a)) and of the IOSS sale price when the seller charges it
+// (Art. 78(a)). Germany's small-amount rule (§ 23 ZollV, under €5) only
+// stops post-clearance recovery; the quote charges small amounts.
 package customs
 
 import (
