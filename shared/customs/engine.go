@@ -8,9 +8,37 @@
 // rounded once, half away from zero, to its currency's minor units. A total
 // is rounded from the exact sum of its lines, and the lines' rounded figures
 // are split from it by largest remainder, so they add up to it exactly.
+// Where the law itself rounds (a file's rounding rules), the duty and taxes
+// are first assessed in the destination's currency with the law's rounding,
+// and the cart's figures are converted from the rounded amounts.
+//
+// Rules worth knowing, with their sources (rules/*.json has the rest):
+//
+// Canada's CUSMA courier thresholds (duty-free up to C$150, duty- and
+// tax-free up to C$40) follow the parcel, not the goods: they apply to
+// courier shipments from the US or Mexico, whatever the goods' origin (CBSA
+// Customs Notice 20-18, paragraph 2); post from the US or Mexico and
+// anything from elsewhere keep the C$20 remission, the same for post and
+// courier (Postal and Courier Imports Remission Orders).
+//
+// Japan assesses in yen with the law's rounding (Customs Act Art. 13-4,
+// Act on General Rules for National Taxes Arts. 118–119): each item's
+// dutiable value down to ¥1,000, its duty to the yen, the declaration's
+// duty down to ¥100; the national consumption tax (7.8 %) on value + duty
+// the same way; the local consumption tax is 22/78 of the national one,
+// down to ¥100. Japan Customs' Customs Answer No. 1111 is the worked
+// example the tests follow.
+//
+// The EU's €3 duty per tariff subheading on consignments of €150 or less
+// (from 2026-07-01, Council Regulation (EU) 2026/382) is a customs duty:
+// it is part of the import VAT base at the border (Directive 2006/112/EC
+// Art. 86(1)(a)) and of the IOSS sale price when the seller charges it
+// (Art. 78(a)). Germany's small-amount rule (§ 23 ZollV, under €5) only
+// stops post-clearance recovery; the quote charges small amounts.
 package customs
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -247,7 +275,7 @@ func (e *Engine) Quote(c Cart) (*Quote, error) {
 	}
 
 	// Who collects the tax.
-	atSale := false
+	atSale, saleFees := false, false
 	for i := range f.Collections {
 		r := &f.Collections[i]
 		if !r.inForce(date) || !r.match(&c, origin) || (r.RequiresIOSS && c.IOSSNumber == "") {
@@ -257,6 +285,7 @@ func (e *Engine) Quote(c Cart) (*Quote, error) {
 			continue
 		}
 		q.Collection, atSale = r.Regime, r.TaxOnSalePrice
+		saleFees = r.TaxOnSalePrice && r.TaxChargedFees && c.Incoterm == order.IncotermDDP
 		used.add(&r.Rule)
 		break
 	}
@@ -307,19 +336,94 @@ func (e *Engine) Quote(c Cart) (*Quote, error) {
 		}
 	}
 
+	// The law's rounding of the duty, in the destination's currency: each
+	// line's value rounded down, its duty truncated to a minor unit, the
+	// consignment's duty the sum rounded down; later bases take each line's
+	// duty rounded down. The cart's figures follow from the rounded ones.
+	var dutyDest []fixed // each line's duty in the destination's currency, as a tax base sees it
+	if r := t.rounding(RoundingOfDuty, &c, origin, date); r != nil {
+		used.add(&r.Rule)
+		dutyDest = make([]fixed, len(lines))
+		legal := make([]fixed, len(lines))
+		var sum fixed
+		for i := range lines {
+			l := &lines[i]
+			if l.rule == nil || l.dutyRule != l.rule.ID {
+				continue // no rate, or a flat duty replaced it
+			}
+			base := floorTo(&k, k.mul(l.value, toDest), r.BaseDown)
+			legal[i] = floorTo(&k, k.mul(k.mul(base, t.ratio(l.rule.ID, "rate")), l.dutyFactor), 1)
+			sum = k.add(sum, legal[i])
+			dutyDest[i] = floorTo(&k, legal[i], r.AmountDown)
+		}
+		for i, a := range apportion(&k, floorTo(&k, sum, r.AmountDown), legal) {
+			lines[i].duty = k.mul(a, fromDest)
+		}
+	}
+
 	// Import VAT/GST: on the rule's base, or on the sale price where the
 	// seller charges it as on a domestic sale (IOSS, UK/AU/NZ/SG).
 	taxes := t.pickTaxes(&c, origin, date)
 	taxExact := make([]fixed, len(taxes))
+	// With chained taxes or legal rounding, each tax's line amounts: in the
+	// cart's currency, and as a later base in the destination's.
+	var groupLines, groupDest map[string][]fixed
+	if t.chained {
+		groupLines, groupDest = map[string][]fixed{}, map[string][]fixed{}
+	}
 	for j, x := range taxes {
 		used.add(&x.Rule)
 		rate := t.ratio(x.ID, "rate")
+		var rr *RoundingRule
+		if !atSale {
+			rr = t.rounding(x.Group, &c, origin, date)
+		}
+		var own, ownDest, legal []fixed
+		if t.chained {
+			own = make([]fixed, len(lines))
+		}
+		if rr != nil {
+			used.add(&rr.Rule)
+			ownDest, legal = make([]fixed, len(lines)), make([]fixed, len(lines))
+		}
+		var legalSum fixed
 		for i := range lines {
 			l := &lines[i]
-			var base fixed
-			if atSale {
+			var base, onTax fixed
+			switch {
+			case atSale:
 				base = k.add(l.goods, k.mul(freight, l.share))
-			} else {
+				if saleFees {
+					base = k.add(base, k.mul(feesInBase, l.share))
+				}
+			case rr != nil:
+				// In the destination's currency.
+				for _, part := range x.Base {
+					switch part {
+					case BaseValue:
+						base = k.add(base, k.mul(l.value, toDest))
+					case BaseDuty:
+						if dutyDest != nil {
+							base = k.add(base, dutyDest[i])
+						} else {
+							base = k.add(base, k.mul(l.duty, toDest))
+						}
+					case BaseFreight:
+						if basis == "FOB" {
+							base = k.add(base, k.mul(k.mul(freight, l.share), toDest))
+						}
+					case BaseFees:
+						base = k.add(base, k.mul(k.mul(feesInBase, l.share), toDest))
+					default:
+						g := strings.TrimPrefix(part, BaseTaxPrefix)
+						if d := groupDest[g]; d != nil {
+							onTax = k.add(onTax, d[i])
+						} else if d := groupLines[g]; d != nil {
+							onTax = k.add(onTax, k.mul(d[i], toDest))
+						}
+					}
+				}
+			default:
 				for _, part := range x.Base {
 					switch part {
 					case BaseValue:
@@ -332,12 +436,47 @@ func (e *Engine) Quote(c Cart) (*Quote, error) {
 						}
 					case BaseFees:
 						base = k.add(base, k.mul(feesInBase, l.share))
+					default:
+						if d := groupLines[strings.TrimPrefix(part, BaseTaxPrefix)]; d != nil {
+							onTax = k.add(onTax, d[i])
+						}
 					}
 				}
 			}
-			amount := k.mul(k.mul(base, rate), l.taxFactor)
+			// The relief factor scales the tax on value, duty, freight and
+			// fees; a tax on a tax already carries it.
+			var amount fixed
+			switch {
+			case rr != nil:
+				b := floorTo(&k, k.add(k.mul(base, l.taxFactor), onTax), rr.BaseDown)
+				legal[i] = floorTo(&k, k.mul(b, rate), 1)
+				legalSum = k.add(legalSum, legal[i])
+				ownDest[i] = floorTo(&k, legal[i], rr.AmountDown)
+				continue
+			case onTax == (fixed{}):
+				amount = k.mul(k.mul(base, rate), l.taxFactor)
+			default:
+				amount = k.mul(k.add(k.mul(base, l.taxFactor), onTax), rate)
+			}
 			l.tax = k.add(l.tax, amount)
 			taxExact[j] = k.add(taxExact[j], amount)
+			if own != nil {
+				own[i] = amount
+			}
+		}
+		if rr != nil {
+			// The consignment's tax is the lines' sum rounded down; the lines
+			// share it, and the cart's figures are converted from it.
+			for i, a := range apportion(&k, floorTo(&k, legalSum, rr.AmountDown), legal) {
+				amount := k.mul(a, fromDest)
+				lines[i].tax = k.add(lines[i].tax, amount)
+				taxExact[j] = k.add(taxExact[j], amount)
+				own[i] = amount
+			}
+			groupDest[x.Group] = ownDest
+		}
+		if own != nil {
+			groupLines[x.Group] = own
 		}
 	}
 	q.Taxes = make([]TaxApplied, 0, len(taxes))
@@ -400,8 +539,11 @@ func (q *Quote) round(k *calc, c *Cart, lines []lineCalc, taxes []*TaxRule, taxE
 	}
 	// Each tax is rounded once; the tax total is split from their exact sum.
 	// With several taxes the two can differ by a unit; the total is charged.
+	assessed := make([]TaxApplied, 0, len(taxes))
 	for j, x := range taxes {
-		q.Taxes = append(q.Taxes, TaxApplied{Rule: x.ID, Name: x.Name, Rate: x.Rate, Amount: money.New(k.round(taxExact[j]), cur)})
+		rate := cmp.Or(x.Rate, x.Fraction)
+		q.Taxes = append(q.Taxes, TaxApplied{Rule: x.ID, Name: x.Name, Rate: rate, Amount: money.New(k.round(taxExact[j]), cur)})
+		assessed = append(assessed, TaxApplied{Rule: x.ID, Name: x.Name, Rate: rate, Amount: money.New(k.round(k.mul(taxExact[j], toDest)), dcur)})
 	}
 	q.Lines = make([]LineQuote, n)
 	goods := int64(0)
@@ -434,7 +576,7 @@ func (q *Quote) round(k *calc, c *Cart, lines []lineCalc, taxes []*TaxRule, taxE
 	ad, atd := splitRounded(k, duties, toDest)
 	at, att := splitRounded(k, tax, toDest)
 	a := Assessment{Currency: dcur, Valuation: basis, Collection: q.Collection, Incoterm: q.Incoterm, TradeMode: q.TradeMode,
-		CustomsValue: money.New(atv, dcur), Duty: money.New(atd, dcur), Tax: money.New(att, dcur),
+		CustomsValue: money.New(atv, dcur), Duty: money.New(atd, dcur), Tax: money.New(att, dcur), Taxes: assessed,
 		Fees: money.New(k.round(k.mul(feeSum, toDest)), dcur), Intrinsic: money.New(k.round(k.mul(goodsExact, toDest)), dcur)}
 	a.Lines = make([]AssessedLine, n)
 	for i := range lines {

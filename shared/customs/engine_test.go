@@ -34,6 +34,9 @@ func cart(dest, cur, date string, tm order.TradeMode, shipping int64, lines ...o
 
 func with(c Cart, f func(*Cart)) Cart { f(&c); return c }
 
+// fromUS is c shipped from the United States (by courier unless changed).
+func fromUS(c Cart) Cart { c.ShipFrom = "US"; return c }
+
 // expect is what a worked example must come to, in minor units of the cart
 // currency. A nil pointer is not checked.
 type expect struct {
@@ -113,6 +116,20 @@ func TestWorkedExamples(t *testing.T) {
 				c.IOSSNumber, c.Incoterm = "IM2760000001", order.IncotermDAP
 			}),
 			expect{tax: 1995, landed: 12495, collection: CollectionIOSS, atCheckout: amt(12495), onDelivery: amt(0)}},
+		// Council Regulation (EU) 2026/382: the €3 duty from 2026-07-01 is a customs duty. At the border
+		// it enters the import VAT base (Directive 2006/112/EC Art. 86(1)(a)); under IOSS the seller's
+		// price includes it when the seller charges it (DDP), and VAT is on that price (Art. 78(a)).
+		{"DE IOSS 2026-07-01 DDP €100 + €5 shipping: €3 duty charged at checkout; VAT 19 % × (105 + 3) = 20.52",
+			with(cart("DE", "EUR", "2026-07-01", B2C, 500, ln("610910", 10000, 1, "CN")), func(c *Cart) { c.IOSSNumber = "IM2760000001" }),
+			expect{duty: 0, fees: 300, tax: 2052, landed: 10500 + 300 + 2052, collection: CollectionIOSS, atCheckout: amt(12852), onDelivery: amt(0)}},
+		{"DE IOSS 2026-07-01 DAP: the buyer pays the €3 on delivery, outside the sale price; VAT 19 % × 105 = 19.95",
+			with(cart("DE", "EUR", "2026-07-01", B2C, 500, ln("610910", 10000, 1, "CN")), func(c *Cart) {
+				c.IOSSNumber, c.Incoterm = "IM2760000001", order.IncotermDAP
+			}),
+			expect{duty: 0, fees: 300, tax: 1995, landed: 10500 + 300 + 1995, collection: CollectionIOSS, atCheckout: amt(12495), onDelivery: amt(300)}},
+		{"DE 2026-07-01 no IOSS, DAP: the €3 is in the import VAT base; VAT 19 % × (105 + 3) = 20.52 on delivery",
+			with(cart("DE", "EUR", "2026-07-01", B2C, 500, ln("610910", 10000, 1, "CN")), func(c *Cart) { c.Incoterm = order.IncotermDAP }),
+			expect{duty: 0, fees: 300, tax: 2052, landed: 10500 + 300 + 2052, collection: CollectionAtBorder, atCheckout: amt(10500), onDelivery: amt(2352), note: "Nacherhebung"}},
 		{"DE IOSS €150.01 is over the IOSS limit: VAT at the border",
 			with(cart("DE", "EUR", "2026-06-30", B2C, 0, ln("610910", 15001, 1, "CN")), func(c *Cart) { c.IOSSNumber = "IM2760000001" }),
 			// duty 12 % × 150.01 = 18.0012; VAT 19 % × 168.0112 = 31.922128
@@ -167,19 +184,37 @@ func TestWorkedExamples(t *testing.T) {
 			cart("AU", "AUD", "2026-11-30", B2C, 2000, ln("610910", 100001, 1, "CN")),
 			expect{duty: 5000, tax: 10700, landed: 100001 + 2000 + 5000 + 10700, collection: CollectionAtBorder, hsLevel: []int{2}, note: "import processing charge"}},
 
-		// ---- Canada: FOB; CUSMA courier thresholds by origin; GST or HST by province.
-		{"CA US origin exactly C$150: duty free under CUSMA; GST 5 % × 150 = 7.50",
-			cart("CA", "CAD", "2026-11-30", B2C, 1000, ln("610910", 15000, 1, "US")),
-			expect{duty: 0, tax: 750, landed: 15000 + 1000 + 750, dutyRelief: yes()}},
-		{"CA US origin C$150.01: duty 18 % = 27.0018; GST 5 % × 177.0118 = 8.85059",
-			cart("CA", "CAD", "2026-11-30", B2C, 1000, ln("610910", 15001, 1, "US")),
+		// ---- Canada: FOB; CUSMA courier thresholds by where the parcel ships from; GST or HST by province.
+		// CBSA Customs Notice 20-18, paragraph 2: courier shipments from the US or Mexico are duty-free
+		// up to C$150 and tax-free up to C$40; post from the US or Mexico and anything from elsewhere
+		// keep the C$20 remission (Postal / Courier Imports Remission Orders).
+		{"CA shipped from the US exactly C$150: duty free under CUSMA; GST 5 % × 150 = 7.50",
+			fromUS(cart("CA", "CAD", "2026-11-30", B2C, 1000, ln("610910", 15000, 1, "US"))),
+			expect{duty: 0, tax: 750, landed: 15000 + 1000 + 750, dutyRelief: yes(), rules: []string{"ca.cusma-courier-duty-150"}}},
+		{"CA shipped from the US C$150.01: duty 18 % = 27.0018; GST 5 % × 177.0118 = 8.85059",
+			fromUS(cart("CA", "CAD", "2026-11-30", B2C, 1000, ln("610910", 15001, 1, "US"))),
 			expect{duty: 2700, tax: 885, landed: 15001 + 1000 + 2700 + 885, dutyRelief: no()}},
-		{"CA US origin exactly C$40: no duty, no GST",
-			cart("CA", "CAD", "2026-11-30", B2C, 0, ln("610910", 4000, 1, "US")),
+		{"CA shipped from the US exactly C$40: no duty, no GST",
+			fromUS(cart("CA", "CAD", "2026-11-30", B2C, 0, ln("610910", 4000, 1, "US"))),
 			expect{duty: 0, tax: 0, landed: 4000, taxRelief: yes()}},
-		{"CA US origin C$40.01: GST 5 % = 2.0005",
-			cart("CA", "CAD", "2026-11-30", B2C, 0, ln("610910", 4001, 1, "US")),
+		{"CA shipped from the US C$40.01: GST 5 % = 2.0005",
+			fromUS(cart("CA", "CAD", "2026-11-30", B2C, 0, ln("610910", 4001, 1, "US"))),
 			expect{duty: 0, tax: 200, landed: 4201}},
+		{"CA C$120 of China-origin goods by courier from the US (CN 20-18: keyed on where it ships from, not origin): duty free; GST 5 % × 120 = 6",
+			fromUS(cart("CA", "CAD", "2026-11-30", B2C, 0, ln("610910", 12000, 1, "CN"))),
+			expect{duty: 0, tax: 600, landed: 12600, dutyRelief: yes(), taxRelief: no(), rules: []string{"ca.cusma-courier-duty-150"}, note: "entered US or Mexican commerce"}},
+		{"CA the same C$120 shipped from China: only the C$20 rule; duty 18 % = 21.60; GST 5 % × 141.60 = 7.08",
+			with(cart("CA", "CAD", "2026-11-30", B2C, 0, ln("610910", 12000, 1, "CN")), func(c *Cart) { c.ShipFrom = "CN" }),
+			expect{duty: 2160, tax: 708, landed: 12000 + 2160 + 708, dutyRelief: no(), rules: []string{"ca.low-value-20"}}},
+		{"CA the same C$120 by post from the US: no courier relief; duty 21.60; GST 7.08",
+			with(fromUS(cart("CA", "CAD", "2026-11-30", B2C, 0, ln("610910", 12000, 1, "CN"))), func(c *Cart) { c.Carrier = order.CarrierPost }),
+			expect{duty: 2160, tax: 708, landed: 12000 + 2160 + 708, dutyRelief: no()}},
+		{"CA US-origin goods with no ship-from: CUSMA courier relief not given",
+			cart("CA", "CAD", "2026-11-30", B2C, 0, ln("610910", 12000, 1, "US")),
+			expect{duty: 2160, tax: 708, landed: 12000 + 2160 + 708, dutyRelief: no()}},
+		{"CA by post from the US exactly C$20: the postal C$20 remission applies",
+			with(fromUS(cart("CA", "CAD", "2026-11-30", B2C, 0, ln("610910", 2000, 1, "CN"))), func(c *Cart) { c.Carrier = order.CarrierPost }),
+			expect{duty: 0, tax: 0, landed: 2000, rules: []string{"ca.low-value-20"}}},
 		{"CA CN origin exactly C$20: nothing due",
 			cart("CA", "CAD", "2026-11-30", B2C, 0, ln("610910", 2000, 1, "CN")),
 			expect{duty: 0, tax: 0, landed: 2000}},
@@ -200,22 +235,22 @@ func TestWorkedExamples(t *testing.T) {
 		{"JP toy ¥16,000 + ¥400 shipping: dutiable 0.6 × 16,000 + 400 = ¥10,000 exactly: exempt",
 			cart("JP", "JPY", "2026-11-30", B2C, 400, ln("950300", 16000, 1, "CN")),
 			expect{duty: 0, tax: 0, landed: 16400, dutyRelief: yes()}},
-		{"JP toy, ¥401 shipping: dutiable ¥10,001: consumption tax 10 % = 1,000.1",
+		{"JP toy, ¥401 shipping: dutiable ¥10,001 → base ¥10,000 × 7.8 % = 780 → ¥700; local 700 × 22/78 = 197 → ¥100",
 			cart("JP", "JPY", "2026-11-30", B2C, 401, ln("950300", 16000, 1, "CN")),
-			expect{duty: 0, tax: 1000, landed: 17401, dutyRelief: no()}},
-		{"JP leather handbag ¥5,000: excluded from the exemption; duty 10 % × 3,000; tax 10 % × 3,300",
+			expect{duty: 0, tax: 800, landed: 17201, dutyRelief: no(), rules: []string{"jp.rounding.consumption-tax", "jp.consumption-tax.local"}}},
+		{"JP leather handbag ¥5,000: excluded from the exemption; duty 10 % × 3,000 = ¥300; tax base 3,300 → 3,000 × 7.8 % = 234 → ¥200; local 200 × 22/78 = 56 → ¥0",
 			cart("JP", "JPY", "2026-11-30", B2C, 0, ln("420221", 5000, 1, "IT")),
-			expect{duty: 300, tax: 330, landed: 5630}},
+			expect{duty: 300, tax: 200, landed: 5500, rules: []string{"jp.rounding.duty"}}},
 		{"JP B2B: no 60 % valuation; computers free; tax 10 % × 200,000",
 			cart("JP", "JPY", "2026-11-30", B2B, 0, ln("847130", 200000, 1, "CN")),
 			expect{duty: 0, tax: 20000, landed: 220000, rules: []string{"jp.valuation.cif"}}},
-		{"JP from 2028-04-01 the exemption covers duty only: tax 10 % × (0.6 × 10,000)",
+		{"JP from 2028-04-01 the exemption covers duty only: 7.8 % × (0.6 × 10,000) = 468 → ¥400; local 400 × 22/78 = 112 → ¥100",
 			cart("JP", "JPY", "2028-04-01", B2C, 0, ln("950300", 10000, 1, "CN")),
-			expect{duty: 0, tax: 600, landed: 10600, rules: []string{"jp.small-value-10000-from-2028"}}},
+			expect{duty: 0, tax: 500, landed: 10500, rules: []string{"jp.small-value-10000-from-2028"}}},
 		{"EUR cart to JP on 2028-04-01: the last rate is from 2026-11-30 → estimate",
 			cart("JP", "EUR", "2028-04-01", B2C, 0, ln("950300", 6000, 1, "CN")),
-			// 10 % × 0.6 × €60 = €3.60
-			expect{duty: 0, tax: 360, landed: 6360, estimate: true, reason: "days before the order date"}},
+			// €60 = ¥10,752 × 0.6 = ¥6,451.2 → base ¥6,000: national ¥400, local ¥100; ¥500 ÷ 179.20 = €2.79
+			expect{duty: 0, tax: 279, landed: 6279, estimate: true, reason: "days before the order date"}},
 
 		// ---- Singapore: no duty on these goods; GST at the sale ≤ S$400.
 		{"SG exactly S$400: GST at the sale 9 % × 410 = 36.90",

@@ -130,8 +130,9 @@ type Fee struct {
 
 // TaxApplied is an import VAT/GST charged on the cart.
 type TaxApplied struct {
-	Rule   string      `json:"rule"`
-	Name   string      `json:"name"`
+	Rule string `json:"rule"`
+	Name string `json:"name"`
+	// Rate in percent ("19"), or the fraction of its base ("22/78").
 	Rate   string      `json:"rate"`
 	Amount money.Money `json:"amount"`
 }
@@ -148,17 +149,20 @@ type FX struct {
 // Assessment is the customs side of a quote, in the destination's
 // currency: what a declaration carries.
 type Assessment struct {
-	Currency     string          `json:"currency"`
-	CustomsValue money.Money     `json:"customsValue"`
-	Intrinsic    money.Money     `json:"intrinsicValue"`
-	Duty         money.Money     `json:"duty"`
-	Tax          money.Money     `json:"tax"`
-	Fees         money.Money     `json:"fees"`
-	Lines        []AssessedLine  `json:"lines"`
-	Valuation    string          `json:"valuation"`
-	Collection   Collection      `json:"collection"`
-	Incoterm     order.Incoterm  `json:"incoterm"`
-	TradeMode    order.TradeMode `json:"tradeMode"`
+	Currency     string      `json:"currency"`
+	CustomsValue money.Money `json:"customsValue"`
+	Intrinsic    money.Money `json:"intrinsicValue"`
+	Duty         money.Money `json:"duty"`
+	Tax          money.Money `json:"tax"`
+	// Taxes are the taxes one by one (Japan's national and local
+	// consumption taxes are assessed and declared apart).
+	Taxes      []TaxApplied    `json:"taxes,omitempty"`
+	Fees       money.Money     `json:"fees"`
+	Lines      []AssessedLine  `json:"lines"`
+	Valuation  string          `json:"valuation"`
+	Collection Collection      `json:"collection"`
+	Incoterm   order.Incoterm  `json:"incoterm"`
+	TradeMode  order.TradeMode `json:"tradeMode"`
 }
 
 // AssessedLine is one line of the assessment.

@@ -42,6 +42,10 @@ type RuleFile struct {
 	// Supplies say how a sale that crosses no customs border is taxed (a
 	// domestic supply, an intra-EU distance sale).
 	Supplies []SupplyRule `json:"supplies,omitempty"`
+	// Rounding is the legal rounding of the duty and of taxes, where the
+	// law rounds them down (Japan); without it amounts are exact until the
+	// quote rounds them once.
+	Rounding []RoundingRule `json:"rounding,omitempty"`
 }
 
 // Rule is what every entry carries: who says so, and when it is in force.
@@ -143,6 +147,10 @@ type CollectionRule struct {
 	// the price (goods, shipping, insurance), not on the import base. China's
 	// withholding is of the import taxes themselves, on the import base.
 	TaxOnSalePrice bool `json:"taxOnSalePrice,omitempty"`
+	// TaxChargedFees: fees marked inTaxBase that the seller charges at
+	// checkout (DDP) are part of the sale price the tax is on (EU IOSS: the
+	// €3 customs duty charged to the buyer, Directive 2006/112/EC Art. 78(a)).
+	TaxChargedFees bool `json:"taxChargedFees,omitempty"`
 }
 
 // Tax base components.
@@ -161,13 +169,44 @@ type TaxRule struct {
 	Applies
 	Group string `json:"group"`
 	Name  string `json:"name"`
-	// Rate in percent, e.g. "19" or "9.975".
-	Rate string `json:"rate"`
+	// Rate in percent, e.g. "19" or "9.975"; or Fraction, the tax as an
+	// exact fraction of its base ("22/78": Japan's local consumption tax is
+	// 22/78 of the national one). A tax has one or the other.
+	Rate     string `json:"rate,omitempty"`
+	Fraction string `json:"fraction,omitempty"`
 	// Base lists what the tax is charged on at the border: value, duty,
-	// freight, fees. Under a collection regime with TaxOnSalePrice the tax
-	// is on the sale price (goods, shipping and insurance) instead.
+	// freight, fees, or tax:<group>, the amount of a tax of an earlier group
+	// (which carries its relief with it). Under a collection regime with
+	// TaxOnSalePrice the tax is on the sale price (goods, shipping and
+	// insurance) instead.
 	Base []string `json:"base"`
 }
+
+// RoundingRule is a legal rounding, in the destination's currency, of the
+// duty or of the taxes of a group: each line's base is rounded down to a
+// multiple of BaseDown and its amount truncated to a minor unit; the
+// consignment's amount is the sum of the lines' amounts rounded down to a
+// multiple of AmountDown, and a later base (the tax on value + duty, a tax
+// on a tax) takes each line's amount rounded down to AmountDown. Japan:
+// bases to ¥1,000, amounts to ¥100 (a base under ¥1,000, an amount under
+// ¥100, is nothing). The cart-currency figures are converted from the
+// rounded amounts.
+type RoundingRule struct {
+	Rule
+	Applies
+	// Of is "duty" or a tax group.
+	Of string `json:"of"`
+	// BaseDown and AmountDown in minor units of the file's currency; 0
+	// leaves the base (or the amount) as it is.
+	BaseDown   int64 `json:"baseDown,omitempty"`
+	AmountDown int64 `json:"amountDown,omitempty"`
+}
+
+// RoundingOfDuty is RoundingRule.Of for the duty.
+const RoundingOfDuty = "duty"
+
+// BaseTaxPrefix starts a tax base component naming another tax's group.
+const BaseTaxPrefix = "tax:"
 
 // FeeKind says how a fee is counted.
 type FeeKind string
@@ -294,6 +333,9 @@ type territory struct {
 	duties map[string][]*DutyRule // by HS prefix
 	// parsed rates and factors, by rule id and field
 	rat map[string]ratio
+	// chained: some tax is on another tax, or the law rounds (the quote
+	// keeps each tax's line amounts).
+	chained bool
 }
 
 // LoadRules reads every rules/*.json file of fsys.
@@ -412,18 +454,54 @@ func index(f *RuleFile) (*territory, error) {
 			basis(&c.Rule, c.Basis)
 		}
 	}
+	groups := map[string]int{} // tax group → index of its first rule
 	for i := range f.Taxes {
 		x := &f.Taxes[i]
 		check(&x.Rule)
-		num(&x.Rule, "rate", x.Rate, "")
+		switch {
+		case (x.Rate == "") == (x.Fraction == ""):
+			bad(x.ID, "a tax needs a rate or a fraction, not both")
+		case x.Rate != "":
+			num(&x.Rule, "rate", x.Rate, "")
+		default:
+			n, d, ok := strings.Cut(x.Fraction, "/")
+			nr, nok := parseRatio(n)
+			dr, dok := parseRatio(d)
+			if !ok || !nok || !dok || nr.d != 1 || dr.d != 1 || dr.n == 0 {
+				bad(x.ID, "fraction %q is not n/d in whole numbers", x.Fraction)
+				break
+			}
+			t.rat[x.ID+"/rate"] = ratio{nr.n, dr.n}
+		}
 		if x.Group == "" || len(x.Base) == 0 {
 			bad(x.ID, "a tax needs a group and a base")
 		}
+		if _, seen := groups[x.Group]; !seen {
+			groups[x.Group] = i
+		}
 		for _, b := range x.Base {
+			if g, ok := strings.CutPrefix(b, BaseTaxPrefix); ok {
+				if first, seen := groups[g]; !seen || g == x.Group || first >= i {
+					bad(x.ID, "base component %q names no tax group before this one", b)
+				}
+				t.chained = true
+				continue
+			}
 			if b != BaseValue && b != BaseDuty && b != BaseFreight && b != BaseFees {
 				bad(x.ID, "base component %q is unknown", b)
 			}
 		}
+	}
+	for i := range f.Rounding {
+		r := &f.Rounding[i]
+		check(&r.Rule)
+		if _, ok := groups[r.Of]; !ok && r.Of != RoundingOfDuty {
+			bad(r.ID, "of %q is neither duty nor a tax group", r.Of)
+		}
+		if r.BaseDown < 0 || r.AmountDown < 0 {
+			bad(r.ID, "baseDown and amountDown are minor units ≥ 0")
+		}
+		t.chained = true
 	}
 	for i := range f.Fees {
 		x := &f.Fees[i]
@@ -511,3 +589,15 @@ func (t *territory) dutyFor(hs, date string) (*DutyRule, int) {
 }
 
 func (t *territory) ratio(id, name string) ratio { return t.rat[id+"/"+name] }
+
+// rounding is the legal rounding of the duty or of a tax group in force for
+// the cart, if any.
+func (t *territory) rounding(of string, c *Cart, origin, date string) *RoundingRule {
+	for i := range t.file.Rounding {
+		r := &t.file.Rounding[i]
+		if r.Of == of && r.inForce(date) && r.match(c, origin) {
+			return r
+		}
+	}
+	return nil
+}

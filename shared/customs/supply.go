@@ -3,6 +3,7 @@ package customs
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/xborder/xborder/shared/country"
 	"github.com/xborder/xborder/shared/order"
@@ -139,15 +140,36 @@ func (e *Engine) quoteSupply(t *territory, c *Cart, q *Quote, toDest ratio, used
 		taxes = t.pickTaxes(c, origin, date)
 	}
 	taxExact := make([]fixed, len(taxes))
+	// A tax on another tax (Japan's local consumption tax, 22/78 of the
+	// national one) is on that tax's amounts; any other on the price.
+	groups := map[string][]fixed{}
 	for j, x := range taxes {
 		used.add(&x.Rule)
 		rate := t.ratio(x.ID, "rate")
+		var onTaxes []string
+		for _, part := range x.Base {
+			if g, ok := strings.CutPrefix(part, BaseTaxPrefix); ok {
+				onTaxes = append(onTaxes, g)
+			}
+		}
+		own := make([]fixed, len(lines))
 		for i := range lines {
 			l := &lines[i]
-			amount := k.mul(k.add(l.goods, k.mul(freight, l.share)), rate)
+			base := k.add(l.goods, k.mul(freight, l.share))
+			if len(onTaxes) > 0 {
+				base = fixed{}
+				for _, g := range onTaxes {
+					if d := groups[g]; d != nil {
+						base = k.add(base, d[i])
+					}
+				}
+			}
+			amount := k.mul(base, rate)
+			own[i] = amount
 			l.tax = k.add(l.tax, amount)
 			taxExact[j] = k.add(taxExact[j], amount)
 		}
+		groups[x.Group] = own
 	}
 	q.Taxes = make([]TaxApplied, 0, len(taxes))
 	q.round(&k, c, lines, taxes, taxExact, nil, t.file.Currency, toDest, "")

@@ -76,6 +76,22 @@ func TestRouteDecidesTheRegime(t *testing.T) {
 			rules: []string{"gb.domestic-supply", "gb.vat"},
 		},
 		{
+			// ¥10,000 from a warehouse in Japan to a Japanese shopper: the
+			// consumption tax of a domestic transfer, 7.8 % national (¥780)
+			// and local consumption tax of 22/78 of it (¥220): ¥1,000, 10 %.
+			name:   "JP from a warehouse in Japan: 7.8 % national and 22/78 of it local",
+			cart:   with(cart("JP", "JPY", "2026-12-01", order.TradeB2C, 0, ln("950300", 10000, 1, "CN")), from("JP", order.FulfilOverseasWarehouse)),
+			regime: RegimeDomestic, collection: CollectionDomestic, tax: 1000, atCheckout: 11000,
+			rules: []string{"jp.domestic-supply", "jp.consumption-tax.national", "jp.consumption-tax.local"},
+		},
+		{
+			// Out of the bonded warehouse in Ningbo to a Chinese shopper: an
+			// import (1210) though it ships from China.
+			name:   "CN from the bonded warehouse: an import",
+			cart:   with(cart("CN", "CNY", "2026-12-01", order.TradeB2C, 0, ln("330499", 20000, 1, "JP")), from("CN", order.FulfilBondedWarehouse)),
+			regime: RegimeImport, collection: CollectionPointOfSale, duty: -1, tax: -1, atCheckout: -1, onDelivery: -1,
+		},
+		{
 			// Direct mail from China to Germany stays an import.
 			name:   "DE by direct mail from China: an import, as before",
 			cart:   with(cart("DE", "EUR", "2026-12-01", order.TradeB2C, 500, ln("610910", 4000, 2, "CN")), from("CN", order.FulfilDirectMail)),
@@ -84,7 +100,7 @@ func TestRouteDecidesTheRegime(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.regime == RegimeImport {
+			if tc.regime == RegimeImport && tc.cart.Destination == "DE" {
 				tc.cart.IOSSNumber = "IM2760000001"
 			}
 			q, err := e.Quote(tc.cart)
