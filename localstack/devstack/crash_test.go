@@ -157,7 +157,8 @@ func (s *crashStack) keepLogs() {
 	}
 	logs, _ := filepath.Glob(filepath.Join(s.data, "*.log"))
 	more, _ := filepath.Glob(filepath.Join(s.data, "logs", "*.log"))
-	for _, f := range append(logs, more...) {
+	functions, _ := filepath.Glob(filepath.Join(s.data, "logs", "functions", "*.log"))
+	for _, f := range append(append(logs, more...), functions...) {
 		if b, err := os.ReadFile(f); err == nil {
 			_ = os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644)
 		}
@@ -391,6 +392,17 @@ func (c *shopper) place(t *testing.T, api, key string, body []byte, want expecta
 	t.Errorf("key %s was never accepted", key)
 }
 
+// forget drops an accepted order from what the audits expect.
+func (c *shopper) forget(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, v := range c.orders {
+		if v == id {
+			delete(c.orders, k)
+		}
+	}
+}
+
 // expected is how order id must end.
 func (c *shopper) expected(id string) expectation {
 	c.mu.Lock()
@@ -416,20 +428,41 @@ type orderState struct {
 	History []order.Event
 }
 
+// errNoSuchOrder: the API answered 404 for an order it had accepted.
+var errNoSuchOrder = errors.New("no such order")
+
+// get reads an order as its owner, trying again for 30 s on what a caller
+// retries — a network error, a 5xx (an api environment killed under the
+// request answers 500, as API Gateway's 502 for a crashed function).
 func (c *shopper) get(api, id string) (orderState, error) {
+	var err error
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		var o orderState
+		var retry bool
+		o, retry, err = c.getOnce(api, id)
+		if !retry || time.Now().After(deadline) {
+			return o, err
+		}
+	}
+}
+
+func (c *shopper) getOnce(api, id string) (o orderState, retry bool, err error) {
 	req, _ := http.NewRequest(http.MethodGet, "http://"+api+"/v1/orders/"+id, nil)
 	req.Header.Set("Authorization", "Bearer "+c.token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := (&http.Client{Timeout: 20 * time.Second}).Do(req)
 	if err != nil {
-		return orderState{}, err
+		return o, true, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(resp.Body)
-		return orderState{}, fmt.Errorf("GET %s: %d %s", id, resp.StatusCode, b)
+		err := fmt.Errorf("GET %s: %d %s", id, resp.StatusCode, b)
+		if resp.StatusCode == http.StatusNotFound {
+			err = fmt.Errorf("%w: %w", errNoSuchOrder, err)
+		}
+		return o, resp.StatusCode >= 500, err
 	}
-	var o orderState
-	return o, json.NewDecoder(resp.Body).Decode(&o)
+	return o, false, json.NewDecoder(resp.Body).Decode(&o)
 }
 
 // opsView is the order as an operator sees it: the owner's view leaves

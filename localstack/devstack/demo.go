@@ -293,7 +293,7 @@ func progress(out io.Writer, done, total int) {
 // report prints the table and fails when an order missed its expected status.
 func report(out io.Writer, orders []*demoOrder) error {
 	w := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "\n  ORDER\tSAMPLE\tTRADE\tDEST\tSTATUS\tREASON\tDUTIES & TAXES\tTRACKING\tELAPSED\t")
+	fmt.Fprintln(w, "\n  ORDER\tSAMPLE\tTRADE\tROUTE\tSTATUS\tREASON\tDUTIES & TAXES\tTRACKING\tELAPSED\t")
 	missed := 0
 	for _, o := range orders {
 		m := o.current
@@ -316,7 +316,7 @@ func report(out io.Writer, orders []*demoOrder) error {
 		if o.done > 0 {
 			elapsed = o.done.Round(time.Millisecond).String()
 		}
-		fmt.Fprintf(w, "  %s\t%s\t%v\t%s\t%s %s\t%s\t%s\t%s\t%s\t\n", o.id, sample, m["tradeMode"], dest, status, mark,
+		fmt.Fprintf(w, "  %s\t%s\t%v\t%s\t%s %s\t%s\t%s\t%s\t%s\t\n", o.id, sample, m["tradeMode"], route(m, dest), status, mark,
 			orDash(m["reason"]), landed(m), orDash(m["trackingNumber"]), elapsed)
 	}
 	w.Flush()
@@ -334,14 +334,18 @@ func withQuote(body []byte, post func([]byte) (map[string]any, error)) ([]byte, 
 	if err := json.Unmarshal(body, &o); err != nil {
 		return nil, err
 	}
-	country := ""
+	country, region := "", ""
 	if c, ok := o["consignee"].(map[string]any); ok {
 		if a, ok := c["address"].(map[string]any); ok {
 			country, _ = a["country"].(string)
+			region, _ = a["region"].(string)
 		}
 	}
 	req := map[string]any{"lines": o["lines"], "consigneeCountry": country, "currency": o["currency"], "tradeMode": o["tradeMode"]}
-	for _, k := range []string{"shipping", "insurance", "incoterm", "gift"} {
+	if region != "" {
+		req["consigneeRegion"] = region // Canada's HST is by province
+	}
+	for _, k := range []string{"shipping", "insurance", "incoterm", "gift", "fulfilment", "carrier"} {
 		if v, ok := o[k]; ok {
 			req[k] = v
 		}
@@ -357,6 +361,27 @@ func withQuote(body []byte, post func([]byte) (map[string]any, error)) ([]byte, 
 	}
 	o["quoteId"] = id
 	return json.Marshal(o)
+}
+
+// route is where the order shipped from and whether it crossed a border:
+// "AU→AU domestic", "DE→FR intra-EU (OSS)", "US→CA import".
+func route(m map[string]any, dest string) string {
+	from, _ := m["shipFrom"].(string)
+	if from == "" {
+		return "→" + dest
+	}
+	regime := "import"
+	if c, ok := m["customs"].(map[string]any); ok {
+		if a, ok := c["assessed"].(map[string]any); ok {
+			switch a["regime"] {
+			case "DOMESTIC":
+				regime = "domestic"
+			case "INTRA_EU":
+				regime = "intra-EU (OSS)"
+			}
+		}
+	}
+	return from + "→" + dest + " " + regime
 }
 
 // landed is the order's duties, taxes and fees as the customs step assessed

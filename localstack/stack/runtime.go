@@ -150,7 +150,7 @@ func Start(ctx context.Context, res *Resources, o Options) (*Pipeline, error) {
 			p.wg.Add(1)
 			go func() {
 				defer p.wg.Done()
-				poll(ctx, c, res.QueueURLs[m.Queue], m, handler, wait, log)
+				poll(ctx, c, o.SQS, res.QueueURLs[m.Queue], m, handler, wait, log)
 			}()
 		}
 	}
@@ -244,8 +244,11 @@ func (p *Pipeline) Wait() { p.wg.Wait() }
 // invoke the function with the SQS event through its real JSON contract,
 // delete what succeeded. Failed messages come back after the queue's
 // visibility timeout and, past its maxReceiveCount, go to its dead-letter
-// queue — the emulator applies the queue's redrive policy.
-func poll(ctx context.Context, c *sqs.Client, url string, m Mapping, h lambda.Handler, wait time.Duration, log *slog.Logger) {
+// queue — the emulator applies the queue's redrive policy. When the stack
+// stops, what it took is handed back at once through local, the stack's
+// own client: a convenience of the local stack, not a call Lambda makes
+// with the function's role.
+func poll(ctx context.Context, c, local *sqs.Client, url string, m Mapping, h lambda.Handler, wait time.Duration, log *slog.Logger) {
 	seconds := int32(max(wait/time.Second, 1))
 	// Lambda reads the queue's attributes (its visibility timeout, its
 	// redrive policy) when the mapping starts, with the function's role.
@@ -278,7 +281,7 @@ func poll(ctx context.Context, c *sqs.Client, url string, m Mapping, h lambda.Ha
 			for i, msg := range out.Messages {
 				back = append(back, sqstypes.ChangeMessageVisibilityBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: msg.ReceiptHandle})
 			}
-			_, _ = c.ChangeMessageVisibilityBatch(context.Background(), &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(url), Entries: back})
+			_, _ = local.ChangeMessageVisibilityBatch(context.Background(), &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(url), Entries: back})
 			return
 		}
 		ev := events.SQSEvent{}
@@ -314,7 +317,7 @@ func poll(ctx context.Context, c *sqs.Client, url string, m Mapping, h lambda.Ha
 		if len(back) > 0 {
 			// Stopping: hand the unfinished messages back at once instead of
 			// hiding them for the visibility timeout.
-			_, _ = c.ChangeMessageVisibilityBatch(context.Background(), &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(url), Entries: back})
+			_, _ = local.ChangeMessageVisibilityBatch(context.Background(), &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(url), Entries: back})
 		}
 		if len(del) > 0 {
 			if _, err := c.DeleteMessageBatch(context.Background(), &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(url), Entries: del}); err != nil {

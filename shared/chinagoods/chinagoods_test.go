@@ -9,7 +9,9 @@ import (
 )
 
 // Every article shipped from or into China in the sample orders is
-// registered, so the demo's CEB messages carry Chinese names.
+// registered, so the demo's CEB messages carry Chinese names: every order
+// to China, and every order mailed from China (direct mail and supplier
+// direct ship from China; an overseas warehouse ships from abroad).
 func TestDefaultCoversTheSampleOrders(t *testing.T) {
 	files, _ := filepath.Glob("../../events/orders/*.json")
 	partners, _ := filepath.Glob("../../events/partners/*.json")
@@ -33,12 +35,13 @@ func TestDefaultCoversTheSampleOrders(t *testing.T) {
 			Consignee struct {
 				Address struct{ Country string } `json:"address"`
 			} `json:"consignee"`
+			Fulfilment string `json:"fulfilment"`
 		}
 		if err := json.Unmarshal(raw, &o); err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
 		for _, l := range o.Lines {
-			if l.Origin != "CN" && o.Consignee.Address.Country != "CN" {
+			if o.Fulfilment == "overseas_warehouse" && o.Consignee.Address.Country != "CN" {
 				continue
 			}
 			if _, ok := Default().Lookup(l.SKU); !ok {
