@@ -20,6 +20,9 @@ import (
 // docs/capacity.json, and records the summary in path. With trace set it
 // writes the DynamoDB write calls there instead, for a look at where the
 // units go, and records nothing.
+// routeSamples are the demo orders whose routes events/orders lacks.
+var routeSamples = []string{filepath.Join("events", "demo", "fr-from-frankfurt.json"), filepath.Join("events", "demo", "ca-from-los-angeles.json")}
+
 func benchCapacity(n int, path, trace string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -31,6 +34,9 @@ func benchCapacity(n int, path, trace string) error {
 	if err != nil || len(samples) == 0 {
 		return fmt.Errorf("no sample orders in events/orders (%v)", err)
 	}
+	// The routes the samples do not take: an intra-EU distance sale from
+	// the Frankfurt warehouse, an import into Canada from Los Angeles.
+	samples = append(samples, routeSamples...)
 	o := capacity.Options{Repo: "."}
 	if trace != "" {
 		f, err := os.Create(trace)

@@ -51,14 +51,15 @@ func TestChaosCatchesABrokenBuild(t *testing.T) {
 	r.n, r.long = 45, false
 	r.burst()
 	// The ledger is read whatever else the audit found.
-	findings := append(r.audit(), auditLedger(t, r.s, r.clients)...)
+	findings := r.audit()
 	twice := 0
-	for _, f := range findings {
-		if strings.Contains(f, "authorizations") && !strings.Contains(f, "holds 1 authorizations") {
+	for _, f := range auditLedger(t, r.s, r.clients) {
+		if !strings.Contains(f, "holds 1 authorizations") {
 			twice++
 		}
 	}
-	t.Logf("the broken build: %d findings, %d orders authorized more than once; first: %s", len(findings), twice, strings.Join(findings[:min(3, len(findings))], "; "))
+	t.Logf("the broken build: %d findings, %d orders whose ledger is wrong (authorized more than once); first: %s", len(findings), twice,
+		strings.Join(findings[:min(3, len(findings))], "; "))
 	if twice == 0 {
 		t.Fatalf("the auditor passed a build whose authorization is not idempotent (%d kills: %v)", len(r.kills), r.kills)
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -112,7 +113,10 @@ var chaosFaults = map[string]chaosFault{
 // pointKill kills the processes of function when a line holding match
 // appears in a log of the stack (a glob under its logs folder): a kill at a
 // chosen point of a step, as close after the partner's answer or the
-// step's write as a log shows it, at most once a second.
+// step's write as a log shows it — once per order and step (the line's
+// "id" or "orderId"), at most once every 2 s: the kill takes every
+// invocation of the function in flight with it, and a denser rain would
+// exhaust some order's retries, which no production fault does.
 type pointKill struct {
 	what, log, match, function string
 	// consumer: the function is an SQS consumer, whose message comes back
@@ -442,6 +446,7 @@ func (r *chaosRun) killAt(p pointKill, done <-chan struct{}) {
 	var last time.Time
 	var pids []int
 	refreshed := time.Time{}
+	seen := map[string]bool{}
 	for {
 		select {
 		case <-done:
@@ -482,7 +487,24 @@ func (r *chaosRun) killAt(p pointKill, done <-chan struct{}) {
 			continue
 		}
 		offset += int64(n)
-		if !bytes.Contains(buf[:n], []byte(p.match)) || time.Since(last) < time.Second || len(pids) == 0 {
+		if time.Since(last) < 2*time.Second || len(pids) == 0 {
+			continue
+		}
+		hit := false
+		for _, line := range bytes.Split(buf[:n], []byte("\n")) {
+			if !bytes.Contains(line, []byte(p.match)) {
+				continue
+			}
+			key := ""
+			if m := idInLog.FindSubmatch(line); m != nil {
+				key = string(m[1])
+			}
+			if !seen[key] {
+				seen[key], hit = true, true
+				break
+			}
+		}
+		if !hit {
 			continue
 		}
 		for _, pid := range pids {
@@ -495,6 +517,10 @@ func (r *chaosRun) killAt(p pointKill, done <-chan struct{}) {
 		r.mu.Unlock()
 	}
 }
+
+// idInLog finds what a log line is about: a request's webhook-id, a
+// notification's id, an order id.
+var idInLog = regexp.MustCompile(`"(?:id|orderId)":"([^"]+)"`)
 
 // sampleRSS keeps the largest resident set of each kind of process of the
 // stack, once a second, until done.

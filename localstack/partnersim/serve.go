@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/xborder/xborder/shared/partnerlink"
 )
 
 // Roles a simulator process plays.
@@ -83,6 +85,9 @@ func logged(h http.Handler, log *slog.Logger, role string) http.Handler {
 			}
 		}()
 		h.ServeHTTP(sw, r)
-		log.Info("request", "role", role, "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", time.Since(start).Milliseconds())
+		// The webhook-id is the request's idempotency key (order id and
+		// step): no personal data.
+		log.Info("request", "role", role, "method", r.Method, "path", r.URL.Path, "id", r.Header.Get(partnerlink.HeaderID),
+			"status", sw.status, "ms", time.Since(start).Milliseconds())
 	})
 }
