@@ -247,7 +247,13 @@ func (q *Quote) Record(at time.Time) *order.LandedCharges {
 	for i, r := range q.Rules {
 		rules[i] = r.ID
 	}
-	return &order.LandedCharges{Duty: q.Totals.Duty, Tax: q.Totals.Tax, Fees: q.Totals.Fees, Collection: string(q.Collection), Regime: string(q.Regime),
+	// An import is the regime an empty one means: the order item, written
+	// at every step, does not carry it.
+	regime := string(q.Regime)
+	if q.Regime == RegimeImport {
+		regime = ""
+	}
+	return &order.LandedCharges{Duty: q.Totals.Duty, Tax: q.Totals.Tax, Fees: q.Totals.Fees, Collection: string(q.Collection), Regime: regime,
 		AtCheckout: q.Charges(), OnDelivery: q.DueOnDelivery, LandedTotal: q.Totals.LandedTotal, Estimate: q.Estimate,
 		Rules: rules, At: at.UTC()}
 }
