@@ -33,7 +33,10 @@ func TestChinaDeclarationsAndReceiptsEndToEnd(t *testing.T) {
 	api := tp.api.URL
 	customer, _ := auth.MintLocal(auth.DevSecret, "e2e-china", nil, time.Hour, time.Now())
 	ops, _ := auth.MintLocal(auth.DevSecret, "e2e-operator", []string{auth.GroupOps}, time.Hour, time.Now())
-	samples := map[string]string{"9610": "mobile-b2c-de.json", "9710": "b2b-us.json", "9810": "m2b2c-au-overseas-warehouse.json",
+	// A consumer order served from the Sydney warehouse ships from
+	// Australia: nothing is declared to China for it ("none"; its stock's
+	// export to the warehouse is 9810's).
+	samples := map[string]string{"9610": "mobile-b2c-de.json", "9710": "b2b-us.json", "none": "m2b2c-au-overseas-warehouse.json",
 		"1210": "b2c-cn-import.json"}
 	ids := map[string]string{}
 	run := time.Now().UnixNano()
@@ -52,7 +55,18 @@ func TestChinaDeclarationsAndReceiptsEndToEnd(t *testing.T) {
 		_ = got
 		// China's supervision mode is the filing's, in the operators' view.
 		detail := apiCall(t, api, ops, http.MethodGet, "/v1/ops/orders/"+id, nil, "")
-		if c, _ := detail["order"].(map[string]any)["customs"].(map[string]any); c["supervisionMode"] != mode {
+		c, _ := detail["order"].(map[string]any)["customs"].(map[string]any)
+		if mode == "none" {
+			d := apiCall(t, api, ops, http.MethodGet, "/v1/ops/orders/"+id+"/declarations", nil, "")
+			assessed, _ := c["assessed"].(map[string]any)
+			if c["supervisionMode"] != nil || len(d["declarations"].([]any)) != 0 || assessed["regime"] != "DOMESTIC" ||
+				detail["order"].(map[string]any)["customsDeclaration"] != "NO-CUSTOMS-DUE" {
+				t.Errorf("%s, served from the Sydney warehouse: supervision mode %v, declarations %v, assessed %v, declaration %v; want none, a domestic supply",
+					id, c["supervisionMode"], d["declarations"], assessed, detail["order"].(map[string]any)["customsDeclaration"])
+			}
+			continue
+		}
+		if c["supervisionMode"] != mode {
 			t.Errorf("%s: supervision mode %v", id, c["supervisionMode"])
 		}
 		// Every message answered: the inventory list released, the others cleared.
