@@ -642,10 +642,40 @@ func waitTerminal(t *testing.T, s *crashStack, clients []*shopper, restarted tim
 			return nil
 		}
 		if time.Since(restarted) > bound {
-			return []string{fmt.Sprintf("%d orders not ended %s after the fault ended (late): %v", len(pending), bound, pending)}
+			late := []string{fmt.Sprintf("%d orders not ended %s after the fault ended (late): %v", len(pending), bound, pending)}
+			return append(late, lastEvents(s, pending)...)
 		}
 		time.Sleep(time.Second)
 	}
+}
+
+// lastEvents says, for the first few late orders, where their executions
+// stand in the engine's history (its last events), for whoever reads a
+// late finding.
+func lastEvents(s *crashStack, pending []string) []string {
+	client := awssfn.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")},
+		func(o *awssfn.Options) { o.BaseEndpoint = aws.String("http://" + s.sfn) })
+	var out []string
+	for _, p := range pending[:min(3, len(pending))] {
+		id, _, _ := strings.Cut(p, " ")
+		arn := "arn:aws:states:us-east-1:000000000000:execution:order-workflow:" + id
+		h, err := client.GetExecutionHistory(context.Background(), &awssfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn),
+			MaxResults: 6, ReverseOrder: true})
+		if err != nil {
+			out = append(out, fmt.Sprintf("the history of %s: %v", id, err))
+			continue
+		}
+		var evs []string
+		for _, ev := range h.Events {
+			name := ""
+			if d := ev.StateEnteredEventDetails; d != nil {
+				name = " " + aws.ToString(d.Name)
+			}
+			evs = append(evs, fmt.Sprintf("%d %s%s %s", ev.Id, ev.Type, name, aws.ToTime(ev.Timestamp).Format("15:04:05.000")))
+		}
+		out = append(out, fmt.Sprintf("late order %s: the engine's last events, newest first: %s", id, strings.Join(evs, "; ")))
+	}
+	return out
 }
 
 // audit is every audit of the orders' ends, from outside: the orders, the
