@@ -814,8 +814,18 @@ func auditExecutions(t *testing.T, s *crashStack, shoppers []*shopper) []string 
 			known[id] = true
 		}
 	}
+	// An order's last status is written by the execution's last state,
+	// which ends the execution once its Lambda answers: a kill between the
+	// two leaves it RUNNING for its retry (2 min at most). Wait for them.
+	machine := aws.String("arn:aws:states:us-east-1:000000000000:stateMachine:order-workflow")
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(time.Second) {
+		running, err := client.ListExecutions(ctx, &awssfn.ListExecutionsInput{StateMachineArn: machine, StatusFilter: sfntypes.ExecutionStatusRunning, MaxResults: 100})
+		if err != nil || len(running.Executions) == 0 {
+			break
+		}
+	}
 	seen := 0
-	in := &awssfn.ListExecutionsInput{StateMachineArn: aws.String("arn:aws:states:us-east-1:000000000000:stateMachine:order-workflow"), MaxResults: 100}
+	in := &awssfn.ListExecutionsInput{StateMachineArn: machine, MaxResults: 100}
 	for {
 		page, err := client.ListExecutions(ctx, in)
 		if err != nil {
