@@ -481,8 +481,17 @@ func (e *Engine) Resume() {
 // Close stops every execution where it is, without ending it: a store keeps
 // them RUNNING for the next engine to resume.
 func (e *Engine) Close() {
+	e.cutOff(false)
+	e.wg.Wait()
+	e.Store.Close()
+}
+
+// cutOff stops the engine taking new runs and cancels every run it has
+// (crashed also marks it crashed: nothing it does counts).
+func (e *Engine) cutOff(crashed bool) {
 	e.mu.Lock()
 	e.closing = true
+	e.crashed = e.crashed || crashed
 	var cancels []context.CancelFunc
 	for _, c := range e.runs {
 		cancels = append(cancels, c)
@@ -491,8 +500,6 @@ func (e *Engine) Close() {
 	for _, c := range cancels {
 		c()
 	}
-	e.wg.Wait()
-	e.Store.Close()
 }
 
 // Crash ends the engine as a SIGKILL of its process would, for the chaos
@@ -504,16 +511,7 @@ func (e *Engine) Close() {
 // nothing it handled from then on (Crashed).
 func (e *Engine) Crash() {
 	e.Store.fence()
-	e.mu.Lock()
-	e.crashed, e.closing = true, true
-	var cancels []context.CancelFunc
-	for _, c := range e.runs {
-		cancels = append(cancels, c)
-	}
-	e.mu.Unlock()
-	for _, c := range cancels {
-		c()
-	}
+	e.cutOff(true)
 }
 
 // Crashed reports whether Crash has ended the engine.
